@@ -2,6 +2,7 @@
 import { ExactMoments, SQUARE_SCALE, SUM_SCALE, decodeScaled, encodeScaled, scaledRatio } from './exact-sum.js';
 import { requireCount, requireCountArray, requireHeader, requireObject } from './json-checks.js';
 import { SketchError } from './sketch-error.js';
+import { quantileSorted } from '../stats/population-stability-index.js';
 
 export const NUMERIC_HISTOGRAM_VERSION = 1;
 
@@ -54,19 +55,6 @@ function adjacentDouble(x: number, direction: 1 | -1): number {
   scratch[0] = x;
   scratchBits[0] = (scratchBits[0] as bigint) + ((x > 0) === (direction > 0) ? 1n : -1n);
   return scratch[0] as number;
-}
-
-/** Quantile of sorted values with NumPy's default 'linear' method (the convention of ballast/stats). */
-function quantileSorted(sorted: Float64Array, q: number): number {
-  const n = sorted.length;
-  const virtual = (n - 1) * q;
-  const previous = Math.min(Math.max(Math.floor(virtual), 0), n - 1);
-  const next = Math.min(previous + 1, n - 1);
-  const gamma = virtual - Math.floor(virtual);
-  const a = sorted[previous] as number;
-  const b = sorted[next] as number;
-  const diff = b - a;
-  return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma;
 }
 
 /**

@@ -44,6 +44,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         throw error instanceof BallastError ? error : options.classifyError(error);
       }
     },
+    async write(work) {
+      if (closing !== undefined) throw new BallastError('SERVER_DRAINING', { detail: 'the store is closed' });
+      try {
+        return await db.transaction().execute(work);
+      } catch (error) {
+        throw error instanceof BallastError ? error : options.classifyError(error);
+      }
+    },
   };
 
   return {

@@ -11,6 +11,11 @@ export interface RepositoryContext {
   readonly commit: GroupCommit<StoreWrite>;
   /** Runs a query: SERVER_DRAINING once the store is closing, STORE_UNAVAILABLE when the database fails. */
   read<R>(query: (db: Kysely<Database>) => Promise<R>): Promise<R>;
+  /**
+   * Runs low-rate writes (monitor checkpoints, alerts, references) in one transaction on the reading
+   * connection, outside group commit; durable when it resolves. Same guard and errors as `read`.
+   */
+  write<R>(work: (tx: Kysely<Database>) => Promise<R>): Promise<R>;
 }
 
 /** Clamps a page size to 0..1000 (the largest page any caller gets). */

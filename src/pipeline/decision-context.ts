@@ -1,7 +1,7 @@
 import type { ModelResult } from '../adapters/index.js';
 import type { Issue } from '../errors/index.js';
 import type { RouteAssignment } from '../routing/index.js';
-import type { DecisionOutcome, DecisionRequest, Explanation, StageName } from './decision.js';
+import type { DecisionOutcome, DecisionRecord, DecisionRequest, Explanation, StageName } from './decision.js';
 import type { FiredRule, QualityFlag, Reason } from './policy-types.js';
 import type { Service } from './service.js';
 
@@ -29,6 +29,8 @@ export interface DecisionContext {
   outcome?: DecisionOutcome;
   reasons: readonly Reason[];
   explanation?: Explanation;
+  /** What the record stage made durable (the redacted input and context): observers see this. */
+  record?: DecisionRecord;
 }
 
 /** One step of the decision path. Stages know nothing of HTTP; they may be sync or async. */

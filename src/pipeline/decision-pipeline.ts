@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { BallastError, classifyError } from '../errors/index.js';
-import type { Decision, DecisionRequest, DecisionSink } from './decision.js';
+import type { Decision, DecisionRecord, DecisionRequest, DecisionSink } from './decision.js';
 import type { DecisionContext, Stage } from './decision-context.js';
 import type { Service } from './service.js';
 import { decideStage, explainStage, recordStage, type RecordEnv } from './stages/decide-stages.js';
@@ -32,8 +32,10 @@ export interface DecisionPipelineOptions {
   hashSubject(key: string): string;
   readonly now?: () => Date;
   readonly stages?: readonly Stage<RecordEnv>[];
-  /** Called with every durable decision (metrics, monitors); a throwing observer never fails the request. */
-  readonly onDecision?: (decision: Decision) => void;
+  /** Called with every durable decision and its stored record (metrics, monitors); a throwing observer never fails the request. */
+  readonly onDecision?: (decision: Decision, record: DecisionRecord) => void;
+  /** Notices for explanations (active alerts); called once per decision, must be cheap. */
+  readonly notices?: RecordEnv['notices'];
 }
 
 export interface DecideOptions {
@@ -44,15 +46,26 @@ export interface DecideOptions {
 export interface DecisionPipeline {
   /** Runs one request through every stage; resolves once the decision is durable. */
   decide(request: DecisionRequest, options?: DecideOptions): Promise<Decision>;
+  /**
+   * The createdAt of the oldest decision still in flight, or undefined. Every decision created
+   * before it has either reached the observers or failed, which is what monitor checkpoints need.
+   */
+  oldestInFlight(): string | undefined;
 }
 
 /** Composes the stages over one context per request, timing each (and tracing each, when an OpenTelemetry SDK is registered). Transport-neutral. */
 export function createDecisionPipeline(options: DecisionPipelineOptions): DecisionPipeline {
   const stages = options.stages ?? defaultStages;
   const now = options.now ?? (() => new Date());
-  const env: RecordEnv = { sink: options.sink, hashSubject: options.hashSubject };
+  const env: RecordEnv = { sink: options.sink, hashSubject: options.hashSubject, notices: options.notices };
+  // Insertion order is creation order, so the first entry is the oldest.
+  const inFlight = new Map<string, string>();
 
   return {
+    oldestInFlight() {
+      for (const createdAt of inFlight.values()) return createdAt;
+      return undefined;
+    },
     async decide(request, decideOptions = {}) {
       const service = options.services.get(request.service);
       if (service === undefined) {
@@ -73,50 +86,61 @@ export function createDecisionPipeline(options: DecisionPipelineOptions): Decisi
         output: null,
         reasons: [],
       };
-      const root = tracer.startSpan('ballast.decision', { attributes: { 'ballast.service': service.name, 'ballast.decision_id': ctx.id } });
-      // Without a registered OpenTelemetry SDK the root span does not record: skip the stage spans.
-      const parent = root.isRecording() ? trace.setSpan(context.active(), root) : undefined;
-      let span: Span | undefined;
+      inFlight.set(ctx.id, ctx.createdAt);
       try {
-        for (const stage of stages) {
-          if (stage.applies !== undefined && !stage.applies(ctx)) continue;
-          span = parent && tracer.startSpan(`ballast.${stage.name}`, { attributes: { 'ballast.decision_id': ctx.id } }, parent);
-          const started = performance.now();
-          const pending = stage.run(ctx, env);
-          if (pending !== undefined) await pending;
-          ctx.timings[stage.name] = round3(performance.now() - started);
-          span?.end();
-          span = undefined;
-        }
-        root.setAttributes({ 'ballast.outcome': ctx.outcome!, 'ballast.version': ctx.route?.version ?? 'none' });
-      } catch (error) {
-        const failure = classifyError(error);
-        for (const s of [span, root]) s?.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
-        span?.end();
-        throw error;
+        return await run(ctx);
       } finally {
-        root.end();
+        inFlight.delete(ctx.id);
       }
-      const decision: Decision = {
-        id: ctx.id,
-        service: service.name,
-        version: ctx.route?.version ?? null,
-        createdAt: ctx.createdAt,
-        outcome: ctx.outcome!,
-        output: ctx.output,
-        confidence: ctx.result?.confidence ?? null,
-        reasons: ctx.reasons,
-        explanation: ctx.explanation!,
-        timings: ctx.timings,
-      };
-      try {
-        options.onDecision?.(decision);
-      } catch {
-        // The decision is durable and must be answered; observers report their own failures.
-      }
-      return decision;
     },
   };
+
+  async function run(ctx: DecisionContext): Promise<Decision> {
+    const service = ctx.service;
+    const root = tracer.startSpan('ballast.decision', { attributes: { 'ballast.service': service.name, 'ballast.decision_id': ctx.id } });
+    // Without a registered OpenTelemetry SDK the root span does not record: skip the stage spans.
+    const parent = root.isRecording() ? trace.setSpan(context.active(), root) : undefined;
+    let span: Span | undefined;
+    try {
+      for (const stage of stages) {
+        if (stage.applies !== undefined && !stage.applies(ctx)) continue;
+        span = parent && tracer.startSpan(`ballast.${stage.name}`, { attributes: { 'ballast.decision_id': ctx.id } }, parent);
+        const started = performance.now();
+        const pending = stage.run(ctx, env);
+        if (pending !== undefined) await pending;
+        ctx.timings[stage.name] = round3(performance.now() - started);
+        span?.end();
+        span = undefined;
+      }
+      root.setAttributes({ 'ballast.outcome': ctx.outcome!, 'ballast.version': ctx.route?.version ?? 'none' });
+    } catch (error) {
+      const failure = classifyError(error);
+      for (const s of [span, root]) s?.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
+      span?.end();
+      throw error;
+    } finally {
+      root.end();
+    }
+    const decision: Decision = {
+      id: ctx.id,
+      service: service.name,
+      version: ctx.route?.version ?? null,
+      createdAt: ctx.createdAt,
+      outcome: ctx.outcome!,
+      output: ctx.output,
+      confidence: ctx.result?.confidence ?? null,
+      reasons: ctx.reasons,
+      explanation: ctx.explanation!,
+      timings: ctx.timings,
+    };
+    try {
+      // A custom stage list without `record` has no record: nothing durable to observe.
+      if (ctx.record !== undefined) options.onDecision?.(decision, ctx.record);
+    } catch {
+      // The decision is durable and must be answered; observers report their own failures.
+    }
+    return decision;
+  }
 }
 
 function round3(ms: number): number {

@@ -35,6 +35,19 @@ export interface Explanation {
   readonly modelError?: { readonly code: string; readonly message: string };
   readonly outputIssues?: readonly Issue[];
   readonly modelMeta?: Readonly<Record<string, unknown>>;
+  /** What was known about the service when it decided, e.g. an active monitoring alert on a feature. */
+  readonly notices?: readonly Notice[];
+}
+
+/** A fact about the service at decision time that a reader of the explanation should know. */
+export interface Notice {
+  readonly kind: 'alert';
+  /** The monitor behind it, e.g. `feature_drift/body`. */
+  readonly monitor: string;
+  readonly severity: 'warning' | 'alert';
+  /** When the condition began (ISO 8601). */
+  readonly since: string;
+  readonly message: string;
 }
 
 /** A decision as returned to the caller (the stored record additionally keeps the redacted input). */

@@ -1,5 +1,5 @@
 import { decideOutcome } from '../../policy/index.js';
-import type { DecisionSink } from '../decision.js';
+import type { DecisionRecord, DecisionSink, Notice } from '../decision.js';
 import type { Stage } from '../decision-context.js';
 
 /** Turns confidence, rules, quality flags and failures into an outcome with every reason behind it. */
@@ -22,9 +22,10 @@ export const decideStage: Stage<unknown> = {
 };
 
 /** Gathers what explains the decision: version, route, thresholds, rules, quality, attributions. */
-export const explainStage: Stage<unknown> = {
+export const explainStage: Stage<RecordEnv> = {
   name: 'explain',
-  run(ctx) {
+  run(ctx, env) {
+    const notices = env.notices?.(ctx.service.name, ctx.route?.version ?? null, ctx.input) ?? [];
     const { policy, contract } = ctx.service;
     const overridden = ctx.postFired.some((rule) => rule.action === 'override');
     ctx.explanation = {
@@ -42,6 +43,7 @@ export const explainStage: Stage<unknown> = {
       ...(ctx.modelError ? { modelError: ctx.modelError } : {}),
       ...(ctx.outputIssues ? { outputIssues: ctx.outputIssues } : {}),
       ...(ctx.result?.meta ? { modelMeta: ctx.result.meta } : {}),
+      ...(notices.length > 0 ? { notices } : {}),
     };
   },
 };
@@ -50,6 +52,8 @@ export interface RecordEnv {
   readonly sink: DecisionSink;
   /** Keyed hash of a subject key, so the key itself is never stored. */
   hashSubject(key: string): string;
+  /** Notices for the explanation (active alerts concerning this service, version and input); must be cheap and synchronous. */
+  notices?(service: string, version: string | null, input: Readonly<Record<string, unknown>>): readonly Notice[];
 }
 
 /** Appends the decision, redacted, to the log; resolves once it is durable. */
@@ -57,7 +61,7 @@ export const recordStage: Stage<RecordEnv> = {
   name: 'record',
   async run(ctx, env) {
     const { contract } = ctx.service;
-    await env.sink.append({
+    const record: DecisionRecord = {
       id: ctx.id,
       service: ctx.service.name,
       version: ctx.route?.version ?? null,
@@ -70,7 +74,9 @@ export const recordStage: Stage<RecordEnv> = {
       output: ctx.output === null || ctx.output === undefined ? null : contract.redactOutput(ctx.output),
       explanation: redactExplanation(ctx),
       timings: { ...ctx.timings },
-    });
+    };
+    await env.sink.append(record);
+    ctx.record = record;
   },
 };
 

@@ -10,6 +10,8 @@ export type {
   TimeRangeOptions,
 } from './store.js';
 export type { GroupCommitStats } from './group-commit.js';
+export type { MonitoringRepository, SketchQuery, EvaluationQuery } from './monitoring-repository.js';
+export type { StoredSketch, StoredCheckpoint, StoredEvaluation, StoredMonitorStatus } from './monitoring-records.js';
 export { newId, createIdGenerator, type IdGeneratorOptions } from './ids.js';
 export {
   outcomes,

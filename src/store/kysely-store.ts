@@ -5,6 +5,7 @@ import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
 import { createFeedbackRepository } from './feedback-repository.js';
+import { createMonitoringRepository } from './monitoring-repository.js';
 import { GroupCommit } from './group-commit.js';
 import type { RepositoryContext } from './repository-context.js';
 import type { Database } from './schema.js';
@@ -57,6 +58,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   return {
     decisions: createDecisionRepository(ctx),
     feedback: createFeedbackRepository(ctx),
+    monitoring: createMonitoringRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

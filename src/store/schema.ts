@@ -31,8 +31,112 @@ export interface FeedbackTable {
   readonly created_at: string;
 }
 
+/** Monitoring tables (migration 0005); see monitoring-records.ts. */
+export interface MonitorSketchesTable {
+  readonly id: string;
+  readonly service: string;
+  readonly version: string;
+  readonly segment: string;
+  readonly window_start: string;
+  readonly window_end: string;
+  readonly reference_id: string;
+  readonly writer: string;
+  readonly created_at: string;
+  readonly last_event_at: string;
+  readonly events: number;
+  readonly body: string;
+}
+
+export interface MonitorCheckpointsTable {
+  readonly id: string;
+  readonly writer: string;
+  readonly created_at: string;
+  readonly decisions_from: string;
+  readonly feedback_from: string;
+  readonly seen: string;
+}
+
+export interface MonitorEvaluationsTable {
+  readonly id: string;
+  readonly service: string;
+  readonly monitor: string;
+  readonly version: string;
+  readonly segment: string;
+  readonly window_start: string;
+  readonly window_end: string;
+  readonly evaluated_at: string;
+  readonly observed: string;
+  readonly state: string;
+  readonly value: number | null;
+  readonly body: string;
+}
+
+export interface MonitorStatusTable {
+  readonly service: string;
+  readonly monitor: string;
+  readonly version: string;
+  readonly segment: string;
+  readonly updated_at: string;
+  readonly body: string;
+}
+
+/** The `alerts` table; `active_key` is the alert key while firing and null once resolved (unique). */
+export interface AlertsTable {
+  readonly id: string;
+  readonly service: string;
+  readonly monitor: string;
+  readonly version: string;
+  /** '' when not segmented. */
+  readonly segment: string;
+  readonly rule: string;
+  readonly severity: string;
+  readonly state: string;
+  readonly fired_at: string;
+  readonly resolved_at: string | null;
+  readonly summary: string;
+  /** JSON text. */
+  readonly values: string;
+  readonly active_key: string | null;
+}
+
+/** The `alert_outbox` table: webhook deliveries, enqueued in the transaction that changes the alert. */
+export interface AlertOutboxTable {
+  readonly id: string;
+  readonly alert_id: string;
+  readonly rule: string;
+  readonly event_type: string;
+  readonly url: string;
+  readonly secret_name: string;
+  readonly timeout_ms: number;
+  readonly body: string;
+  readonly attempts: number;
+  readonly next_attempt_at: string;
+  readonly status: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** The `alert_deliveries` table: the delivery log, one row per attempt, keyed by (delivery_id, attempt). */
+export interface AlertDeliveriesTable {
+  readonly delivery_id: string;
+  readonly attempt: number;
+  readonly at: string;
+  readonly http_status: number | null;
+  readonly error_code: string | null;
+  readonly error_message: string | null;
+  readonly duration_ms: number;
+  readonly outcome: string;
+}
+
 /** Every table the store's queries use. */
 export interface Database {
   decisions: DecisionsTable;
   feedback: FeedbackTable;
+  alerts: AlertsTable;
+  alert_outbox: AlertOutboxTable;
+  alert_deliveries: AlertDeliveriesTable;
+  monitor_sketches: MonitorSketchesTable;
+  monitor_checkpoints: MonitorCheckpointsTable;
+  monitor_evaluations: MonitorEvaluationsTable;
+  monitor_status: MonitorStatusTable;
 }

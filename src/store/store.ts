@@ -1,5 +1,6 @@
 // The one interface the rest of Ballast uses to reach the database, whatever the dialect.
 import type { GroupCommitStats } from './group-commit.js';
+import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
 
 /** A time window over `createdAt` (ISO 8601 UTC with milliseconds): `since` inclusive, `until` exclusive. */
@@ -46,6 +47,8 @@ export interface FeedbackRepository {
 export interface Store {
   readonly decisions: DecisionRepository;
   readonly feedback: FeedbackRepository;
+  /** Monitoring: sketch checkpoints, evaluation history, monitor statuses. */
+  readonly monitoring: MonitoringRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

@@ -4,11 +4,15 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { BallastError } from '../../errors/index.js';
 import * as decisions from './0001-decisions.js';
 import * as feedback from './0002-feedback.js';
+import * as alerts from './0003-alerts.js';
+import * as monitoring from './0005-monitoring.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
 const migrations: Readonly<Record<string, Migration>> = {
   '0001-decisions': decisions,
   '0002-feedback': feedback,
+  '0003-alerts': alerts,
+  '0005-monitoring': monitoring,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };

@@ -11,6 +11,7 @@ export type {
 } from './store.js';
 export type { GroupCommitStats } from './group-commit.js';
 export type { MonitoringRepository, SketchQuery, EvaluationQuery } from './monitoring-repository.js';
+export type { ReferenceRepository, StoredReference, StoredReferenceSummary } from './reference-repository.js';
 export type { StoredSketch, StoredCheckpoint, StoredEvaluation, StoredMonitorStatus } from './monitoring-records.js';
 export { newId, createIdGenerator, type IdGeneratorOptions } from './ids.js';
 export {

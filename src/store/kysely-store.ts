@@ -6,6 +6,7 @@ import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
 import { createFeedbackRepository } from './feedback-repository.js';
 import { createMonitoringRepository } from './monitoring-repository.js';
+import { createReferenceRepository } from './reference-repository.js';
 import { GroupCommit } from './group-commit.js';
 import type { RepositoryContext } from './repository-context.js';
 import type { Database } from './schema.js';
@@ -59,6 +60,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     decisions: createDecisionRepository(ctx),
     feedback: createFeedbackRepository(ctx),
     monitoring: createMonitoringRepository(ctx),
+    references: createReferenceRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

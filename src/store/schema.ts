@@ -128,10 +128,27 @@ export interface AlertDeliveriesTable {
   readonly outcome: string;
 }
 
+/** The `reference_profiles` table (migration 0004, append-only); JSON text columns, see reference-repository.ts. */
+export interface ReferenceProfilesTable {
+  readonly id: string;
+  readonly service: string;
+  readonly name: string;
+  readonly created_at: string;
+  /** A number in SQLite, a string in PostgreSQL (bigint). */
+  readonly row_count: number | string;
+  readonly source: string;
+  readonly features: string;
+  readonly sketch: string;
+  readonly vocabularies: string;
+  readonly calibration: string | null;
+  readonly accuracy: string | null;
+}
+
 /** Every table the store's queries use. */
 export interface Database {
   decisions: DecisionsTable;
   feedback: FeedbackTable;
+  reference_profiles: ReferenceProfilesTable;
   alerts: AlertsTable;
   alert_outbox: AlertOutboxTable;
   alert_deliveries: AlertDeliveriesTable;

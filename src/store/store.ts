@@ -2,6 +2,7 @@
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
+import type { ReferenceRepository } from './reference-repository.js';
 
 /** A time window over `createdAt` (ISO 8601 UTC with milliseconds): `since` inclusive, `until` exclusive. */
 export interface TimeRangeOptions {
@@ -47,6 +48,8 @@ export interface FeedbackRepository {
 export interface Store {
   readonly decisions: DecisionRepository;
   readonly feedback: FeedbackRepository;
+  /** Reference profiles (statistics of a service's reference data), append-only, newest wins. */
+  readonly references: ReferenceRepository;
   /** Monitoring: sketch checkpoints, evaluation history, monitor statuses. */
   readonly monitoring: MonitoringRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */

@@ -5,6 +5,7 @@ import { BallastError } from '../../errors/index.js';
 import * as decisions from './0001-decisions.js';
 import * as feedback from './0002-feedback.js';
 import * as alerts from './0003-alerts.js';
+import * as references from './0004-references.js';
 import * as monitoring from './0005-monitoring.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
@@ -12,6 +13,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0001-decisions': decisions,
   '0002-feedback': feedback,
   '0003-alerts': alerts,
+  '0004-references': references,
   '0005-monitoring': monitoring,
 };
 

@@ -1,0 +1,371 @@
+// Alerts over Kysely: every change is one transaction through ctx.write, and each transaction writes
+// before it reads (SQLite takes the write lock at the first write, so a read-then-write transaction
+// could fail with SQLITE_BUSY when the writer thread committed in between).
+import type { Kysely, Selectable } from 'kysely';
+import { BallastError } from '../errors/index.js';
+import type {
+  AlertDeliveryAttempt,
+  AlertDeliveryStatus,
+  AlertDeliveryWithLog,
+  AlertEventType,
+  AlertKey,
+  AlertState,
+  NewAlertDelivery,
+  StoredAlert,
+  StoredAlertDelivery,
+} from './alert-records.js';
+import { pageSize, type RepositoryContext } from './repository-context.js';
+import { checkInstant } from './row-codec.js';
+import type { AlertDeliveriesTable, AlertOutboxTable, AlertsTable, Database } from './schema.js';
+import type { PageOptions } from './store.js';
+
+/** A page of alerts ordered by firedAt then id; `since`/`until` bound firedAt. */
+export interface AlertListOptions extends PageOptions {
+  readonly state?: AlertState;
+}
+
+/** What `fire` did: `created` is false when an alert with the same key was already firing (returned instead). */
+export interface AlertFireResult {
+  readonly alert: StoredAlert;
+  readonly created: boolean;
+}
+
+/** A delivery to take for an attempt, with the `nextAttemptAt` it was read with. */
+export interface AlertDeliveryClaim {
+  readonly id: string;
+  readonly nextAttemptAt: string;
+}
+
+/** Alerts, their webhook outbox and the delivery log; low-rate, so each change is its own transaction. */
+export interface AlertRepository {
+  /**
+   * Records a firing alert and enqueues its deliveries in one transaction, unless an alert with the
+   * same key (rule, service, monitor, version, segment) is firing already: then nothing is written
+   * and the firing one is returned with `created: false`.
+   */
+  fire(alert: StoredAlert, deliveries: readonly NewAlertDelivery[]): Promise<AlertFireResult>;
+  /** Resolves a firing alert and enqueues its deliveries in one transaction; undefined, and nothing written, when it is not firing. */
+  resolve(alertId: string, resolvedAt: string, deliveries: readonly NewAlertDelivery[]): Promise<StoredAlert | undefined>;
+  /** The firing alert with this key, if any. */
+  getActive(key: AlertKey): Promise<StoredAlert | undefined>;
+  /** Every firing alert (of one service), oldest first. */
+  listActive(service?: string): Promise<StoredAlert[]>;
+  get(id: string): Promise<StoredAlert | undefined>;
+  /** A page of alerts; an unknown `after` rejects with REQUEST_INVALID. */
+  list(options: AlertListOptions): Promise<StoredAlert[]>;
+  /**
+   * Pending deliveries with `nextAttemptAt <= now`, soonest first. A delivery waits while an older
+   * delivery of the same alert is pending, so a receiver gets `alert.firing` before `alert.resolved`.
+   */
+  dueDeliveries(now: string, limit: number): Promise<StoredAlertDelivery[]>;
+  /**
+   * Takes deliveries for an attempt, in one transaction: each one still pending with the
+   * `nextAttemptAt` it was read with gets `nextAttemptAt = until` (a lease: if the process dies
+   * mid-attempt, the delivery is due again then). Returns the ids taken; the others were taken by
+   * another process or changed meanwhile.
+   */
+  claimDeliveries(claims: readonly AlertDeliveryClaim[], until: string, now: string): Promise<string[]>;
+  /**
+   * Appends an attempt to the delivery log and updates its pending delivery (status = the
+   * attempt's outcome, attempts, nextAttemptAt) in one transaction.
+   */
+  recordAttempt(attempt: AlertDeliveryAttempt, nextAttemptAt: string): Promise<void>;
+  getDelivery(id: string): Promise<StoredAlertDelivery | undefined>;
+  /** The deliveries of an alert with their attempts, oldest first. */
+  listDeliveries(alertId: string): Promise<AlertDeliveryWithLog[]>;
+}
+
+/** The value of `active_key` for an alert key: JSON text, so no separator can be forged by a name. */
+function activeKey(key: AlertKey): string {
+  return JSON.stringify([key.rule, key.service, key.monitor, key.version, key.segment]);
+}
+
+/** Creates the alert repository of a store. */
+export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
+  return {
+    async fire(alert, deliveries) {
+      const row = encodeAlert(alert);
+      if (alert.state !== 'firing' || alert.resolvedAt !== null) {
+        throw new BallastError('INTERNAL', { detail: `a fired alert must be firing and unresolved, got state '${alert.state}'` });
+      }
+      const outbox = deliveries.map((d) => encodeDelivery(d, alert.id, alert.rule));
+      return ctx.write(async (tx) => {
+        const inserted = await tx
+          .insertInto('alerts')
+          .values({ ...row, active_key: activeKey(alert) })
+          .onConflict((oc) => oc.column('active_key').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+          const firing = await selectActive(tx, alert);
+          if (firing === undefined) throw new BallastError('INTERNAL', { detail: 'alert insert was refused but no alert with its key is firing' });
+          return { alert: firing, created: false };
+        }
+        if (outbox.length > 0) await tx.insertInto('alert_outbox').values(outbox).execute();
+        return { alert, created: true };
+      });
+    },
+
+    async resolve(alertId, resolvedAt, deliveries) {
+      checkInstant(resolvedAt, 'resolvedAt');
+      return ctx.write(async (tx) => {
+        const updated = await tx
+          .updateTable('alerts')
+          .set({ state: 'resolved', resolved_at: resolvedAt, active_key: null })
+          .where('id', '=', alertId)
+          .where('state', '=', 'firing')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) return undefined;
+        const row = await tx.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirstOrThrow();
+        const outbox = deliveries.map((d) => encodeDelivery(d, alertId, row.rule));
+        if (outbox.length > 0) await tx.insertInto('alert_outbox').values(outbox).execute();
+        return decodeAlert(row);
+      });
+    },
+
+    getActive: (key) => ctx.read((db) => selectActive(db, key)),
+
+    listActive: (service) =>
+      ctx.read(async (db) => {
+        let query = db.selectFrom('alerts').selectAll().where('active_key', 'is not', null).orderBy('fired_at').orderBy('id');
+        if (service !== undefined) query = query.where('service', '=', service);
+        return (await query.execute()).map(decodeAlert);
+      }),
+
+    get: (id) =>
+      ctx.read(async (db) => {
+        const row = await db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+        return row === undefined ? undefined : decodeAlert(row);
+      }),
+
+    list: (options) =>
+      ctx.read(async (db) => {
+        const limit = pageSize(options.limit);
+        if (limit === 0) return [];
+        let query = db.selectFrom('alerts').selectAll().orderBy('fired_at').orderBy('id').limit(limit);
+        if (options.service !== undefined) query = query.where('service', '=', options.service);
+        if (options.state !== undefined) query = query.where('state', '=', options.state);
+        if (options.since !== undefined) query = query.where('fired_at', '>=', options.since);
+        if (options.until !== undefined) query = query.where('fired_at', '<', options.until);
+        if (options.after !== undefined) {
+          const after = options.after;
+          const cursor = await db.selectFrom('alerts').select('fired_at').where('id', '=', after).executeTakeFirst();
+          if (cursor === undefined) throw new BallastError('REQUEST_INVALID', { detail: `unknown cursor '${after}'` });
+          query = query.where((eb) =>
+            eb.or([eb('fired_at', '>', cursor.fired_at), eb.and([eb('fired_at', '=', cursor.fired_at), eb('id', '>', after)])]),
+          );
+        }
+        return (await query.execute()).map(decodeAlert);
+      }),
+
+    dueDeliveries: (now, limit) =>
+      ctx.read(async (db) => {
+        checkInstant(now, 'now');
+        const size = pageSize(limit);
+        if (size === 0) return [];
+        const rows = await db
+          .selectFrom('alert_outbox as o')
+          .selectAll('o')
+          .where('o.status', '=', 'pending')
+          .where('o.next_attempt_at', '<=', now)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('alert_outbox as p')
+                  .select('p.id')
+                  .whereRef('p.alert_id', '=', 'o.alert_id')
+                  .where('p.status', '=', 'pending')
+                  .whereRef('p.id', '<', 'o.id'),
+              ),
+            ),
+          )
+          .orderBy('o.next_attempt_at')
+          .orderBy('o.id')
+          .limit(size)
+          .execute();
+        return rows.map(decodeDelivery);
+      }),
+
+    async claimDeliveries(claims, until, now) {
+      checkInstant(until, 'until');
+      checkInstant(now, 'now');
+      if (claims.length === 0) return [];
+      return ctx.write(async (tx) => {
+        const taken: string[] = [];
+        for (const claim of claims) {
+          const result = await tx
+            .updateTable('alert_outbox')
+            .set({ next_attempt_at: until, updated_at: now })
+            .where('id', '=', claim.id)
+            .where('status', '=', 'pending')
+            .where('next_attempt_at', '=', claim.nextAttemptAt)
+            .executeTakeFirst();
+          if (Number(result.numUpdatedRows) === 1) taken.push(claim.id);
+        }
+        return taken;
+      });
+    },
+
+    async recordAttempt(attempt, nextAttemptAt) {
+      const row = encodeAttempt(attempt);
+      checkInstant(nextAttemptAt, 'nextAttemptAt');
+      await ctx.write(async (tx) => {
+        await tx
+          .updateTable('alert_outbox')
+          .set({ status: attempt.outcome, attempts: attempt.attempt, next_attempt_at: nextAttemptAt, updated_at: attempt.at })
+          .where('id', '=', attempt.deliveryId)
+          .where('status', '=', 'pending')
+          .execute();
+        // Two processes can make the same attempt only if a lease ran out mid-attempt: keep the first.
+        await tx
+          .insertInto('alert_deliveries')
+          .values(row)
+          .onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing())
+          .execute();
+      });
+    },
+
+    getDelivery: (id) =>
+      ctx.read(async (db) => {
+        const row = await db.selectFrom('alert_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+        return row === undefined ? undefined : decodeDelivery(row);
+      }),
+
+    listDeliveries: (alertId) =>
+      ctx.read(async (db) => {
+        const deliveries = await db.selectFrom('alert_outbox').selectAll().where('alert_id', '=', alertId).orderBy('id').execute();
+        if (deliveries.length === 0) return [];
+        const attempts = await db
+          .selectFrom('alert_deliveries')
+          .selectAll()
+          .where(
+            'delivery_id',
+            'in',
+            deliveries.map((d) => d.id),
+          )
+          .orderBy('delivery_id')
+          .orderBy('attempt')
+          .execute();
+        return deliveries.map((d) => ({
+          ...decodeDelivery(d),
+          log: attempts.filter((a) => a.delivery_id === d.id).map(decodeAttempt),
+        }));
+      }),
+  };
+}
+
+async function selectActive(db: Kysely<Database>, key: AlertKey): Promise<StoredAlert | undefined> {
+  const row = await db.selectFrom('alerts').selectAll().where('active_key', '=', activeKey(key)).executeTakeFirst();
+  return row === undefined ? undefined : decodeAlert(row);
+}
+
+function encodeAlert(a: StoredAlert): Omit<AlertsTable, 'active_key'> {
+  checkInstant(a.firedAt, 'firedAt');
+  if (a.resolvedAt !== null) checkInstant(a.resolvedAt, 'resolvedAt');
+  let values: string | undefined;
+  try {
+    values = JSON.stringify(a.values);
+  } catch (cause) {
+    throw new BallastError('INTERNAL', { detail: 'alert values are not JSON-serializable', cause });
+  }
+  return {
+    id: a.id,
+    service: a.service,
+    monitor: a.monitor,
+    version: a.version,
+    segment: a.segment,
+    rule: a.rule,
+    severity: a.severity,
+    state: a.state,
+    fired_at: a.firedAt,
+    resolved_at: a.resolvedAt,
+    summary: a.summary,
+    // undefined has no JSON text: stored as null.
+    values: values ?? 'null',
+  };
+}
+
+function decodeAlert(row: Selectable<AlertsTable>): StoredAlert {
+  return {
+    id: row.id,
+    rule: row.rule,
+    service: row.service,
+    monitor: row.monitor,
+    version: row.version,
+    segment: row.segment,
+    severity: row.severity,
+    state: row.state as AlertState,
+    firedAt: row.fired_at,
+    resolvedAt: row.resolved_at,
+    summary: row.summary,
+    values: JSON.parse(row.values) as unknown,
+  };
+}
+
+function encodeDelivery(d: NewAlertDelivery, alertId: string, rule: string): AlertOutboxTable {
+  checkInstant(d.createdAt, 'createdAt');
+  if (!Number.isSafeInteger(d.timeoutMs) || d.timeoutMs <= 0) {
+    throw new BallastError('INTERNAL', { detail: `timeoutMs must be a positive integer, got ${d.timeoutMs}` });
+  }
+  return {
+    id: d.id,
+    alert_id: alertId,
+    rule,
+    event_type: d.type,
+    url: d.url,
+    secret_name: d.secretName,
+    timeout_ms: d.timeoutMs,
+    body: d.body,
+    attempts: 0,
+    next_attempt_at: d.createdAt,
+    status: 'pending',
+    created_at: d.createdAt,
+    updated_at: d.createdAt,
+  };
+}
+
+function decodeDelivery(row: Selectable<AlertOutboxTable>): StoredAlertDelivery {
+  return {
+    id: row.id,
+    alertId: row.alert_id,
+    rule: row.rule,
+    type: row.event_type as AlertEventType,
+    url: row.url,
+    secretName: row.secret_name,
+    timeoutMs: row.timeout_ms,
+    body: row.body,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    status: row.status as AlertDeliveryStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function encodeAttempt(a: AlertDeliveryAttempt): AlertDeliveriesTable {
+  checkInstant(a.at, 'at');
+  if (!Number.isSafeInteger(a.attempt) || a.attempt < 1) throw new BallastError('INTERNAL', { detail: `attempt must be a positive integer, got ${a.attempt}` });
+  if (!Number.isFinite(a.durationMs)) throw new BallastError('INTERNAL', { detail: `durationMs must be finite, got ${a.durationMs}` });
+  return {
+    delivery_id: a.deliveryId,
+    attempt: a.attempt,
+    at: a.at,
+    http_status: a.httpStatus,
+    error_code: a.errorCode,
+    error_message: a.errorMessage,
+    duration_ms: a.durationMs,
+    outcome: a.outcome,
+  };
+}
+
+function decodeAttempt(row: Selectable<AlertDeliveriesTable>): AlertDeliveryAttempt {
+  return {
+    deliveryId: row.delivery_id,
+    attempt: row.attempt,
+    at: row.at,
+    httpStatus: row.http_status,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    durationMs: row.duration_ms,
+    outcome: row.outcome as AlertDeliveryStatus,
+  };
+}

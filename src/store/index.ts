@@ -10,6 +10,21 @@ export type {
   TimeRangeOptions,
 } from './store.js';
 export type { GroupCommitStats } from './group-commit.js';
+export type { AlertRepository, AlertListOptions, AlertFireResult, AlertDeliveryClaim } from './alert-repository.js';
+export {
+  alertStates,
+  alertEventTypes,
+  alertDeliveryStatuses,
+  type AlertState,
+  type AlertEventType,
+  type AlertDeliveryStatus,
+  type AlertKey,
+  type StoredAlert,
+  type NewAlertDelivery,
+  type StoredAlertDelivery,
+  type AlertDeliveryAttempt,
+  type AlertDeliveryWithLog,
+} from './alert-records.js';
 export type { MonitoringRepository, SketchQuery, EvaluationQuery } from './monitoring-repository.js';
 export type { ReferenceRepository, StoredReference, StoredReferenceSummary } from './reference-repository.js';
 export type { StoredSketch, StoredCheckpoint, StoredEvaluation, StoredMonitorStatus } from './monitoring-records.js';

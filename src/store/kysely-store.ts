@@ -5,6 +5,7 @@ import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
 import { createFeedbackRepository } from './feedback-repository.js';
+import { createAlertRepository } from './alert-repository.js';
 import { createMonitoringRepository } from './monitoring-repository.js';
 import { createReferenceRepository } from './reference-repository.js';
 import { GroupCommit } from './group-commit.js';
@@ -59,6 +60,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   return {
     decisions: createDecisionRepository(ctx),
     feedback: createFeedbackRepository(ctx),
+    alerts: createAlertRepository(ctx),
     monitoring: createMonitoringRepository(ctx),
     references: createReferenceRepository(ctx),
     flush: () => commit.flush(),

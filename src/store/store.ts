@@ -1,4 +1,5 @@
 // The one interface the rest of Ballast uses to reach the database, whatever the dialect.
+import type { AlertRepository } from './alert-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -48,6 +49,8 @@ export interface FeedbackRepository {
 export interface Store {
   readonly decisions: DecisionRepository;
   readonly feedback: FeedbackRepository;
+  /** Alerts, their webhook outbox and the delivery log. */
+  readonly alerts: AlertRepository;
   /** Reference profiles (statistics of a service's reference data), append-only, newest wins. */
   readonly references: ReferenceRepository;
   /** Monitoring: sketch checkpoints, evaluation history, monitor statuses. */

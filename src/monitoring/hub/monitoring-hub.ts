@@ -1,0 +1,602 @@
+// The running part of monitoring. On the hot path it only updates in-memory sketches (a few µs per
+// decision). Every few seconds it writes what it counted since the last checkpoint as deltas, with
+// a checkpoint row that says what those deltas cover; after a crash, `recover()` replays from the
+// decision log exactly what the checkpoints do not cover, so nothing acknowledged is lost. Evaluation
+// reads the merged deltas of all writers from the store, runs the pure monitors, keeps every
+// evaluation as history and reports state changes (to alerts and metrics).
+import { newId, type Store, type StoredDecision, type StoredFeedback, type StoredMonitorStatus, type StoredSketch } from '../../store/index.js';
+import type { FeatureSketchSet, FeatureSketchSetConfig } from '../sketches/index.js';
+import type { CalibrationTable } from '../monitors/calibration-table.js';
+import { WindowAccumulator, windowOutcomes, type WindowOutcome } from './window-accumulator.js';
+
+/** A decision as the hub sees it (the pipeline's stored record has this shape). */
+export interface ObservedRecord {
+  readonly id: string;
+  readonly service: string;
+  readonly version: string | null;
+  readonly createdAt: string;
+  readonly outcome: string;
+  readonly confidence: number | null;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly explanation: unknown;
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** A reference profile, loaded: the bins live sketches use and the reference's own statistics. */
+export interface HubReference {
+  readonly id: string;
+  readonly config: Omit<FeatureSketchSetConfig, 'key' | 'stages'>;
+  readonly sketch: FeatureSketchSet;
+  readonly vocabularies?: Readonly<Record<string, ReadonlySet<string>>>;
+  readonly calibration?: CalibrationTable;
+  readonly accuracy?: number;
+}
+
+export type MonitorStateName = 'unknown' | 'ok' | 'warning' | 'alert';
+
+/** What the hub needs of one monitor evaluation (the monitors produce more). */
+export interface HubEvaluation {
+  readonly monitor: string;
+  readonly observed: MonitorStateName;
+  readonly status: { readonly state: MonitorStateName };
+  readonly value: number | null;
+  readonly message: string;
+}
+
+/** The data of one (version, segment, window), merged over every writer, for the monitors. */
+export interface HubWindowInput {
+  readonly service: string;
+  readonly version: string;
+  readonly segment?: string;
+  readonly window: { readonly start: string; readonly end: string };
+  readonly sketch: FeatureSketchSet;
+  readonly counts: { readonly decisions: number; readonly byOutcome: Readonly<Record<WindowOutcome, number>>; readonly modelErrors: number };
+  /** Present only once the window is ripe: labelDelay has passed since its last event. */
+  readonly labels?: ReadonlyArray<{ readonly predicted: string | null; readonly actual: string; readonly score: null }>;
+  readonly calibration?: CalibrationTable;
+  readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
+}
+
+/** One monitored service, its configuration already parsed. */
+export interface HubService<E extends HubEvaluation = HubEvaluation> {
+  readonly name: string;
+  /** The window holding an instant (ms since the epoch). */
+  window(timeMs: number): { readonly start: string; readonly end: string };
+  /** The event time of an input, when the service takes it from the input; else the decision's time is used. */
+  eventTime?(input: Readonly<Record<string, unknown>>): number | undefined;
+  /** Input fields whose values segment the traffic (each value its own sketches). */
+  readonly segments: readonly string[];
+  /** The predicted label in an output, for output drift and accuracy. */
+  outputLabel(output: unknown): string | null;
+  /** The true label in a `label` feedback value. */
+  feedbackLabel(value: unknown): string | null;
+  /** Stage timings kept as latency histograms (`total` is the sum of all stages). */
+  readonly stages: readonly string[];
+  readonly labelDelayMs: number;
+  /** Runs the monitors over one window; `previous` holds the statuses by monitor name. */
+  evaluate(input: HubWindowInput, reference: HubReference | undefined, previous: ReadonlyMap<string, unknown>): readonly E[];
+}
+
+export interface MonitorTransition {
+  readonly service: string;
+  readonly monitor: string;
+  readonly version: string;
+  readonly segment?: string;
+  readonly from: MonitorStateName;
+  readonly to: MonitorStateName;
+  readonly at: string;
+  readonly message: string;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** The current status of one monitor, as kept in the store. */
+export interface HubStatus {
+  readonly service: string;
+  readonly monitor: string;
+  readonly version: string;
+  readonly segment: string;
+  readonly state: MonitorStateName;
+  /** When the monitor entered its current state. */
+  readonly since: string;
+  readonly message: string;
+  readonly value: number | null;
+  readonly window: { readonly start: string; readonly end: string };
+  /** The monitors' own status object (hysteresis counters), passed back at the next evaluation. */
+  readonly status: unknown;
+}
+
+export interface MonitoringHubOptions<E extends HubEvaluation> {
+  readonly store: Store;
+  readonly services: readonly HubService<E>[];
+  loadReference(service: string): Promise<HubReference | undefined>;
+  /** Oldest decision still in flight (the pipeline's), for the checkpoint watermark. */
+  oldestInFlight?(): string | undefined;
+  onTransition?(transition: MonitorTransition): Promise<void> | void;
+  onStatus?(status: HubStatus): void;
+  /** Called when background work fails (checkpoint, evaluation); default: ignored. */
+  onError?(error: unknown, what: string): void;
+  readonly now?: () => Date;
+  /** Milliseconds between checkpoints (default 5000). */
+  readonly checkpointEveryMs?: number;
+  /** Milliseconds between scheduled evaluations (default 60000). */
+  readonly evaluateEveryMs?: number;
+  /** Distinct values tracked per segment field and window; the rest share `<field>=(other)` (default 50). */
+  readonly maxSegmentValues?: number;
+  /** How far back recovery replays when no checkpoint exists, in ms (default 30 days). */
+  readonly replayHorizonMs?: number;
+}
+
+export interface EvaluationResult<E> {
+  readonly service: string;
+  readonly version: string;
+  readonly segment?: string;
+  readonly window: { readonly start: string; readonly end: string };
+  readonly evaluations: readonly E[];
+}
+
+const FEEDBACK_LOOKBACK_MS = 5 * 60_000;
+
+interface ServiceState<E extends HubEvaluation> {
+  readonly service: HubService<E>;
+  reference: HubReference | undefined;
+  /** Accumulators since the last checkpoint, by `version\0segment\0windowStart`. */
+  readonly open: Map<string, { acc: WindowAccumulator; window: { start: string; end: string }; version: string; segment: string }>;
+  /** Windows touched since the last evaluation, and windows still waiting for their labels. */
+  readonly touched: Set<string>;
+  readonly awaitingLabels: Set<string>;
+  /** Distinct segment values per `field\0windowStart`. */
+  readonly segmentValues: Map<string, Set<string>>;
+}
+
+/** The monitoring runtime of one process; see the file comment. */
+export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
+  readonly writer = newId('mw');
+  private readonly states = new Map<string, ServiceState<E>>();
+  private readonly statuses = new Map<string, HubStatus>();
+  /** Decisions and feedback observed, with their creation time, kept while a checkpoint may need them. */
+  private recentDecisions: Array<readonly [string, string]> = [];
+  private recentFeedback: Array<readonly [string, string]> = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: MonitoringHubOptions<E>) {
+    this.now = options.now ?? (() => new Date());
+    for (const service of options.services) {
+      this.states.set(service.name, { service, reference: undefined, open: new Map(), touched: new Set(), awaitingLabels: new Set(), segmentValues: new Map() });
+    }
+  }
+
+  /** Loads references and statuses, then replays what the last checkpoint does not cover. */
+  async start(): Promise<void> {
+    for (const state of this.states.values()) state.reference = await this.options.loadReference(state.service.name);
+    for (const row of await this.options.store.monitoring.listStatuses()) {
+      const status = row.body as HubStatus;
+      this.statuses.set(statusKey(row.service, row.monitor, row.version, row.segment), status);
+      this.options.onStatus?.(status);
+    }
+    await this.recover();
+  }
+
+  /** Starts the checkpoint and evaluation timers (unref'd: they never keep the process alive). */
+  startSchedule(): void {
+    const every = (ms: number, what: string, work: () => Promise<unknown>) => {
+      const timer = setInterval(() => void work().catch((error: unknown) => this.options.onError?.(error, what)), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.options.checkpointEveryMs ?? 5000, 'checkpoint', () => this.checkpoint());
+    every(this.options.evaluateEveryMs ?? 60_000, 'evaluation', () => this.evaluateAll());
+  }
+
+  /** Reloads a service's reference profile (after a new one was built); new windows use its bins. */
+  async reloadReference(service: string): Promise<void> {
+    const state = this.states.get(service);
+    if (state === undefined) return;
+    await this.checkpoint();
+    state.reference = await this.options.loadReference(service);
+  }
+
+  reference(service: string): HubReference | undefined {
+    return this.states.get(service)?.reference;
+  }
+
+  // ---- hot path -------------------------------------------------------------------------------
+
+  /** Counts one durable decision. Synchronous and cheap; never throws for bad data (it is skipped). */
+  observeDecision(record: ObservedRecord): void {
+    const state = this.states.get(record.service);
+    if (state === undefined || this.closed) return;
+    this.recentDecisions.push([record.id, record.createdAt]);
+    const { service } = state;
+    const input = isObject(record.input) ? record.input : {};
+    const at = service.eventTime?.(input) ?? Date.parse(record.createdAt);
+    const window = service.window(Number.isFinite(at) ? at : Date.parse(record.createdAt));
+    const version = record.version ?? 'none';
+    const timings: Record<string, number> = { ...record.timings };
+    let total = 0;
+    for (const ms of Object.values(record.timings)) total += ms;
+    timings.total = total;
+    const event = { input, outputLabel: service.outputLabel(record.output), confidence: record.confidence, timings };
+    const outcome = (windowOutcomes as readonly string[]).includes(record.outcome) ? (record.outcome as WindowOutcome) : undefined;
+    const modelError = isObject(record.explanation) && record.explanation.modelError !== undefined;
+    for (const segment of this.segmentsOf(state, input, window.start)) {
+      const acc = this.accumulator(state, version, segment, window);
+      acc.sketch.update(event);
+      acc.counts.decisions++;
+      if (outcome !== undefined) acc.counts.byOutcome[outcome]++;
+      if (modelError) acc.counts.modelErrors++;
+      acc.lastEventAt = this.now().getTime();
+    }
+  }
+
+  /**
+   * Counts one durable feedback row about `decision`; `earlier` is the decision's other feedback
+   * (a corrected label takes the old one back).
+   */
+  observeFeedback(feedback: StoredFeedback, decision: StoredDecision, earlier: readonly StoredFeedback[]): void {
+    const state = this.states.get(decision.service);
+    if (state === undefined || this.closed) return;
+    this.recentFeedback.push([feedback.id, feedback.createdAt]);
+    const { service } = state;
+    const input = isObject(decision.input) ? decision.input : {};
+    const at = service.eventTime?.(input) ?? Date.parse(decision.createdAt);
+    const window = service.window(Number.isFinite(at) ? at : Date.parse(decision.createdAt));
+    const version = decision.version ?? 'none';
+    const predicted = service.outputLabel(decision.output);
+    const before = earlier.filter((f) => f.id !== feedback.id && f.createdAt <= feedback.createdAt);
+    for (const segment of this.segmentsOf(state, input, window.start)) {
+      const acc = this.accumulator(state, version, segment, window);
+      if (feedback.kind === 'label') {
+        const actual = service.feedbackLabel(feedback.value);
+        if (actual === null) continue;
+        const previous = latestLabel(before, service);
+        if (previous === actual) continue;
+        if (previous !== null) acc.addLabel(predicted, previous, decision.confidence, -1);
+        acc.addLabel(predicted, actual, decision.confidence, 1);
+      } else {
+        const now = businessFlags(feedback.value);
+        const then = before.filter((f) => f.kind === 'outcome').reduce((flags, f) => orFlags(flags, businessFlags(f.value)), { any: false, override: false, complaint: false });
+        // A decision counts once per signal, however many outcome rows it gets.
+        if (now.any && !then.any) acc.business.decisions++;
+        if (now.override && !then.override) acc.business.overrides++;
+        if (now.complaint && !then.complaint) acc.business.complaints++;
+      }
+      acc.lastEventAt = this.now().getTime();
+    }
+  }
+
+  private segmentsOf(state: ServiceState<E>, input: Readonly<Record<string, unknown>>, windowStart: string): string[] {
+    const segments = [''];
+    const max = this.options.maxSegmentValues ?? 50;
+    for (const field of state.service.segments) {
+      const raw = input[field];
+      if (raw === undefined || raw === null || typeof raw === 'object') continue;
+      let value = String(raw);
+      const key = `${field}\u0000${windowStart}`;
+      let seen = state.segmentValues.get(key);
+      if (seen === undefined) state.segmentValues.set(key, (seen = new Set()));
+      if (!seen.has(value)) {
+        if (seen.size >= max) value = '(other)';
+        else seen.add(value);
+      }
+      segments.push(`${field}=${value}`);
+    }
+    return segments;
+  }
+
+  private accumulator(state: ServiceState<E>, version: string, segment: string, window: { start: string; end: string }): WindowAccumulator {
+    const key = `${version}\u0000${segment}\u0000${window.start}`;
+    let entry = state.open.get(key);
+    if (entry === undefined) {
+      const reference = state.reference;
+      const config: FeatureSketchSetConfig = {
+        key: { service: state.service.name, modelVersion: version, window: window.start, ...(segment === '' ? {} : { segment }) },
+        features: reference?.config.features ?? [],
+        outputLabels: reference?.config.outputLabels ?? [],
+        stages: state.service.stages,
+      };
+      entry = { acc: WindowAccumulator.create(config), window, version, segment };
+      state.open.set(key, entry);
+    }
+    state.touched.add(window.start);
+    return entry.acc;
+  }
+
+  // ---- checkpoints and recovery ---------------------------------------------------------------
+
+  /** Writes what was counted since the last checkpoint; serialised with evaluations. */
+  checkpoint(): Promise<void> {
+    return this.serial(() => this.checkpointNow());
+  }
+
+  private async checkpointNow(): Promise<void> {
+    const now = this.now();
+    const nowIso = now.toISOString();
+    const inFlight = this.options.oldestInFlight?.();
+    const decisionsFrom = inFlight !== undefined && inFlight < nowIso ? inFlight : nowIso;
+    const feedbackFrom = new Date(now.getTime() - FEEDBACK_LOOKBACK_MS).toISOString();
+    this.recentDecisions = this.recentDecisions.filter(([, at]) => at >= decisionsFrom);
+    this.recentFeedback = this.recentFeedback.filter(([, at]) => at >= feedbackFrom);
+    const taken: Array<[ServiceState<E>, string, { acc: WindowAccumulator; window: { start: string; end: string }; version: string; segment: string }]> = [];
+    const rows: StoredSketch[] = [];
+    for (const state of this.states.values()) {
+      for (const [key, entry] of state.open) {
+        state.open.delete(key);
+        if (!entry.acc.dirty) continue;
+        taken.push([state, key, entry]);
+        rows.push({
+          id: newId('msk'),
+          service: state.service.name,
+          version: entry.version,
+          segment: entry.segment,
+          windowStart: entry.window.start,
+          windowEnd: entry.window.end,
+          referenceId: state.reference?.id ?? '',
+          writer: this.writer,
+          createdAt: nowIso,
+          lastEventAt: new Date(entry.acc.lastEventAt || now.getTime()).toISOString(),
+          events: entry.acc.sketch.eventCount,
+          body: entry.acc.toJSON(),
+        });
+      }
+    }
+    const seen = [...this.recentDecisions.map(([id]) => id), ...this.recentFeedback.map(([id]) => id)];
+    try {
+      await this.options.store.monitoring.checkpoint(rows, { id: newId('mcp'), writer: this.writer, createdAt: nowIso, decisionsFrom, feedbackFrom, seen });
+    } catch (error) {
+      // Put the deltas back: the next checkpoint writes them.
+      for (const [state, key, entry] of taken) {
+        const current = state.open.get(key);
+        if (current === undefined) state.open.set(key, entry);
+        else current.acc.merge(entry.acc);
+      }
+      throw error;
+    }
+  }
+
+  /** Replays decisions and feedback the latest checkpoint does not cover (after a crash), then checkpoints. */
+  private async recover(): Promise<void> {
+    const store = this.options.store;
+    const checkpoint = await store.monitoring.latestCheckpoint();
+    const horizon = new Date(this.now().getTime() - (this.options.replayHorizonMs ?? 30 * 86_400_000)).toISOString();
+    const decisionsFrom = checkpoint?.decisionsFrom ?? horizon;
+    const feedbackFrom = checkpoint?.feedbackFrom ?? horizon;
+    const seen = new Set(checkpoint?.seen ?? []);
+    for (const name of this.states.keys()) {
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.decisions.list({ service: name, since: decisionsFrom, after, limit: 1000 });
+        for (const decision of page) if (!seen.has(decision.id)) this.observeDecision(decision);
+        if (page.length < 1000) break;
+        after = page[page.length - 1]!.id;
+      }
+      after = undefined;
+      for (;;) {
+        const page = await store.feedback.list({ service: name, since: feedbackFrom, after, limit: 1000 });
+        for (const feedback of page) {
+          if (seen.has(feedback.id)) continue;
+          const decision = await store.decisions.get(feedback.decisionId);
+          if (decision === undefined) continue;
+          this.observeFeedback(feedback, decision, await store.feedback.listForDecision(decision.id));
+        }
+        if (page.length < 1000) break;
+        after = page[page.length - 1]!.id;
+      }
+    }
+    await this.checkpoint();
+  }
+
+  // ---- evaluation -----------------------------------------------------------------------------
+
+  /** Evaluates every service's windows that changed or became ripe. */
+  async evaluateAll(): Promise<EvaluationResult<E>[]> {
+    const results: EvaluationResult<E>[] = [];
+    for (const name of this.states.keys()) results.push(...(await this.evaluate(name)));
+    return results;
+  }
+
+  /**
+   * Checkpoints, then evaluates the service's windows that changed since the last evaluation or
+   * still wait for labels (or exactly `windowStarts`), oldest first, from the merged deltas of
+   * every writer. Keeps each evaluation as history and reports state changes.
+   */
+  evaluate(service: string, windowStarts?: readonly string[]): Promise<EvaluationResult<E>[]> {
+    return this.serial(async () => {
+      await this.checkpointNow();
+      const state = this.states.get(service);
+      if (state === undefined) return [];
+      const starts = windowStarts ?? [...new Set([...state.touched, ...state.awaitingLabels])].sort();
+      state.touched.clear();
+      const results: EvaluationResult<E>[] = [];
+      for (const start of starts) results.push(...(await this.evaluateWindow(state, start)));
+      return results;
+    });
+  }
+
+  /** The window starts with stored sketches for a service, oldest first. */
+  async windows(service: string): Promise<string[]> {
+    const rows = await this.options.store.monitoring.listSketches({ service });
+    return [...new Set(rows.map((r) => r.windowStart))].sort();
+  }
+
+  private async evaluateWindow(state: ServiceState<E>, start: string): Promise<EvaluationResult<E>[]> {
+    const { service } = state;
+    const reference = state.reference;
+    const referenceId = reference?.id ?? '';
+    const rows = await this.options.store.monitoring.listSketches({ service: service.name, since: start, until: nextInstant(start) });
+    const merged = new Map<string, { acc: WindowAccumulator; version: string; segment: string; end: string }>();
+    for (const row of rows) {
+      // Sketches over another reference's bins cannot merge with these; the monitors see the current bins only.
+      if (row.referenceId !== referenceId) continue;
+      const acc = WindowAccumulator.fromJSON(row.body, Date.parse(row.lastEventAt), reference?.vocabularies);
+      const key = `${row.version}\u0000${row.segment}`;
+      const entry = merged.get(key);
+      if (entry === undefined) merged.set(key, { acc, version: row.version, segment: row.segment, end: row.windowEnd });
+      else entry.acc.merge(acc);
+    }
+    const now = this.now();
+    const nowIso = now.toISOString();
+    const results: EvaluationResult<E>[] = [];
+    const history = [];
+    const statusRows: StoredMonitorStatus[] = [];
+    const transitions: MonitorTransition[] = [];
+    let waiting = false;
+    for (const { acc, version, segment, end } of merged.values()) {
+      const window = { start, end };
+      const ripe = acc.lastEventAt + service.labelDelayMs <= now.getTime();
+      if (!ripe) waiting = true;
+      const previous = new Map<string, unknown>();
+      for (const [key, status] of this.statuses) if (key.startsWith(`${service.name}\u0000`) && status.version === version && status.segment === segment) previous.set(status.monitor, status.status);
+      const input: HubWindowInput = {
+        service: service.name,
+        version,
+        ...(segment === '' ? {} : { segment }),
+        window,
+        sketch: acc.sketch,
+        counts: acc.counts,
+        ...(ripe ? { labels: acc.labelPairs(), calibration: acc.calibration } : {}),
+        business: acc.business,
+      };
+      const evaluations = service.evaluate(input, reference, previous);
+      results.push({ service: service.name, version, ...(segment === '' ? {} : { segment }), window, evaluations });
+      for (const evaluation of evaluations) {
+        history.push({
+          id: newId('mev'),
+          service: service.name,
+          monitor: evaluation.monitor,
+          version,
+          segment,
+          windowStart: start,
+          windowEnd: end,
+          evaluatedAt: nowIso,
+          observed: evaluation.observed,
+          state: evaluation.status.state,
+          value: evaluation.value,
+          body: evaluation,
+        });
+        const key = statusKey(service.name, evaluation.monitor, version, segment);
+        const before = this.statuses.get(key);
+        const changed = before?.state !== evaluation.status.state;
+        const status: HubStatus = {
+          service: service.name,
+          monitor: evaluation.monitor,
+          version,
+          segment,
+          state: evaluation.status.state,
+          since: changed || before === undefined ? nowIso : before.since,
+          message: evaluation.message,
+          value: evaluation.value,
+          window,
+          status: evaluation.status,
+        };
+        this.statuses.set(key, status);
+        statusRows.push({ service: service.name, monitor: evaluation.monitor, version, segment, updatedAt: nowIso, body: status });
+        this.options.onStatus?.(status);
+        if (changed) {
+          transitions.push({
+            service: service.name,
+            monitor: evaluation.monitor,
+            version,
+            ...(segment === '' ? {} : { segment }),
+            from: before?.state ?? 'unknown',
+            to: evaluation.status.state,
+            at: nowIso,
+            message: evaluation.message,
+            values: { value: evaluation.value, window, ...(isObject((evaluation as { values?: unknown }).values) ? ((evaluation as { values?: unknown }).values as object) : {}) },
+          });
+        }
+      }
+    }
+    if (waiting) state.awaitingLabels.add(start);
+    else state.awaitingLabels.delete(start);
+    await this.options.store.monitoring.recordEvaluations(history, statusRows);
+    for (const transition of transitions) {
+      try {
+        await this.options.onTransition?.(transition);
+      } catch (error) {
+        this.options.onError?.(error, 'alert transition');
+      }
+    }
+    return results;
+  }
+
+  // ---- reading ----------------------------------------------------------------------------------
+
+  /** Current statuses, of one service or all, sorted by service, monitor, version, segment. */
+  listStatuses(service?: string): HubStatus[] {
+    return [...this.statuses.values()]
+      .filter((s) => service === undefined || s.service === service)
+      .sort((a, b) => compare(a.service, b.service) || compare(a.monitor, b.monitor) || compare(a.version, b.version) || compare(a.segment, b.segment));
+  }
+
+  /** Monitors of a service in state `alert` for this version (or any version): what explanations cite. */
+  activeAlerts(service: string, version: string | null): HubStatus[] {
+    const out: HubStatus[] = [];
+    for (const status of this.statuses.values()) {
+      if (status.service === service && status.state === 'alert' && status.segment === '' && (version === null || status.version === version)) out.push(status);
+    }
+    return out;
+  }
+
+  /** Stops the timers and writes a last checkpoint. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.checkpoint();
+    this.closed = true;
+    await this.chain.catch(() => undefined);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work, work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function statusKey(service: string, monitor: string, version: string, segment: string): string {
+  return `${service}\u0000${monitor}\u0000${version}\u0000${segment}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The smallest ISO instant after `iso` (windows are ms-aligned, so [start, start + 1 ms) selects one window start). */
+function nextInstant(iso: string): string {
+  return new Date(Date.parse(iso) + 1).toISOString();
+}
+
+function latestLabel(feedback: readonly StoredFeedback[], service: HubService<HubEvaluation>): string | null {
+  let latest: string | null = null;
+  for (const f of feedback) {
+    if (f.kind !== 'label') continue;
+    const label = service.feedbackLabel(f.value);
+    if (label !== null) latest = label;
+  }
+  return latest;
+}
+
+interface BusinessFlags {
+  any: boolean;
+  override: boolean;
+  complaint: boolean;
+}
+
+/** Business-outcome feedback: `{ override: true }` and/or `{ complaint: true }` (other fields are kept but not counted). */
+function businessFlags(value: unknown): BusinessFlags {
+  const v = isObject(value) ? value : {};
+  return { any: true, override: v.override === true, complaint: v.complaint === true };
+}
+
+function orFlags(a: BusinessFlags, b: BusinessFlags): BusinessFlags {
+  return { any: a.any || b.any, override: a.override || b.override, complaint: a.complaint || b.complaint };
+}

@@ -1,0 +1,148 @@
+// Everything the monitors need about one (service, version, segment, window), as a mergeable delta:
+// the feature sketches, decision counts, labelled outcomes (confusion counts and calibration) and
+// business signals. Counts in a delta may be negative (a corrected label takes its old pair back);
+// the sum over all deltas of a window is what one process seeing all traffic would have counted.
+import { FeatureSketchSet, SketchError, type FeatureSketchSetConfig, type SketchKey } from '../sketches/index.js';
+import { CalibrationTable } from '../monitors/calibration-table.js';
+
+export const windowOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
+export type WindowOutcome = (typeof windowOutcomes)[number];
+
+export interface WindowCounts {
+  decisions: number;
+  byOutcome: Record<WindowOutcome, number>;
+  modelErrors: number;
+}
+
+export interface WindowBusiness {
+  /** Decisions with business-outcome feedback. */
+  decisions: number;
+  overrides: number;
+  complaints: number;
+}
+
+/** The JSON body of a stored sketch delta. */
+export interface WindowAccumulatorJSON {
+  readonly type: 'window-accumulator';
+  readonly version: 1;
+  readonly sketch: unknown;
+  readonly counts: WindowCounts;
+  /** [predicted ('' when none), actual, count] */
+  readonly confusion: ReadonlyArray<readonly [string, string, number]>;
+  readonly calibration: { readonly total: readonly number[]; readonly correct: readonly number[]; readonly confidenceSum: readonly number[] };
+  readonly business: WindowBusiness;
+}
+
+const emptyCounts = (): WindowCounts => ({ decisions: 0, byOutcome: { auto: 0, review: 0, fallback: 0, rejected: 0 }, modelErrors: 0 });
+
+export class WindowAccumulator {
+  readonly sketch: FeatureSketchSet;
+  readonly counts: WindowCounts = emptyCounts();
+  readonly confusion = new Map<string, number>();
+  readonly calibration = new CalibrationTable();
+  readonly business: WindowBusiness = { decisions: 0, overrides: 0, complaints: 0 };
+  /** Wall-clock ms of the latest event counted (decision or feedback). */
+  lastEventAt = 0;
+
+  /** An empty accumulator over `sketch` (normally a new, empty set; fromJSON passes a stored one). */
+  constructor(sketch: FeatureSketchSet) {
+    this.sketch = sketch;
+  }
+
+  static create(config: FeatureSketchSetConfig): WindowAccumulator {
+    return new WindowAccumulator(new FeatureSketchSet(config));
+  }
+
+  get key(): SketchKey {
+    return this.sketch.key;
+  }
+
+  /** Whether anything was counted since creation. */
+  get dirty(): boolean {
+    return this.sketch.eventCount > 0 || this.lastEventAt > 0;
+  }
+
+  addLabel(predicted: string | null, actual: string, confidence: number | null, weight: 1 | -1): void {
+    const key = `${predicted ?? ''}\u0000${actual}`;
+    this.confusion.set(key, (this.confusion.get(key) ?? 0) + weight);
+    if (typeof confidence === 'number') {
+      const bin = CalibrationTable.binOf(confidence);
+      if (bin >= 0) {
+        this.calibration.total[bin]! += weight;
+        if (predicted === actual) this.calibration.correct[bin]! += weight;
+        this.calibration.confidenceSum[bin]! += weight * confidence;
+      }
+    }
+  }
+
+  /** Adds another accumulator of the same key (from another checkpoint or process). */
+  merge(other: WindowAccumulator): this {
+    this.sketch.merge(other.sketch);
+    this.counts.decisions += other.counts.decisions;
+    this.counts.modelErrors += other.counts.modelErrors;
+    for (const outcome of windowOutcomes) this.counts.byOutcome[outcome] += other.counts.byOutcome[outcome];
+    for (const [key, n] of other.confusion) this.confusion.set(key, (this.confusion.get(key) ?? 0) + n);
+    this.calibration.merge(other.calibration);
+    this.business.decisions += other.business.decisions;
+    this.business.overrides += other.business.overrides;
+    this.business.complaints += other.business.complaints;
+    this.lastEventAt = Math.max(this.lastEventAt, other.lastEventAt);
+    return this;
+  }
+
+  /** Labelled pairs, expanded from the confusion counts (a pair whose count sums to zero or less is gone). */
+  labelPairs(): Array<{ predicted: string | null; actual: string; score: null }> {
+    const pairs: Array<{ predicted: string | null; actual: string; score: null }> = [];
+    for (const [key, n] of [...this.confusion].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const [predicted, actual] = key.split('\u0000') as [string, string];
+      for (let i = 0; i < n; i++) pairs.push({ predicted: predicted === '' ? null : predicted, actual, score: null });
+    }
+    return pairs;
+  }
+
+  toJSON(): WindowAccumulatorJSON {
+    return {
+      type: 'window-accumulator',
+      version: 1,
+      sketch: this.sketch.toJSON(),
+      counts: { decisions: this.counts.decisions, byOutcome: { ...this.counts.byOutcome }, modelErrors: this.counts.modelErrors },
+      confusion: [...this.confusion].filter(([, n]) => n !== 0).map(([key, n]) => [...(key.split('\u0000') as [string, string]), n] as const),
+      calibration: { total: [...this.calibration.total], correct: [...this.calibration.correct], confidenceSum: [...this.calibration.confidenceSum] },
+      business: { ...this.business },
+    };
+  }
+
+  /** Reads a stored delta; `vocabularies` restores text features' vocabularies (not serialised by the sketches). */
+  static fromJSON(value: unknown, lastEventAt: number, vocabularies?: Readonly<Record<string, ReadonlySet<string>>>): WindowAccumulator {
+    const json = value as Partial<WindowAccumulatorJSON> | null;
+    if (json === null || typeof json !== 'object' || json.type !== 'window-accumulator' || json.version !== 1) throw new SketchError('not a window-accumulator, version 1');
+    const acc = new WindowAccumulator(FeatureSketchSet.fromJSON(json.sketch, { vocabularies }));
+    const counts = json.counts;
+    if (counts === undefined || !Number.isInteger(counts.decisions) || !Number.isInteger(counts.modelErrors)) throw new SketchError('window-accumulator: bad counts');
+    acc.counts.decisions = counts.decisions;
+    acc.counts.modelErrors = counts.modelErrors;
+    for (const outcome of windowOutcomes) acc.counts.byOutcome[outcome] = integer(counts.byOutcome?.[outcome], `counts.byOutcome.${outcome}`);
+    for (const entry of json.confusion ?? []) {
+      const [predicted, actual, n] = entry;
+      if (typeof predicted !== 'string' || typeof actual !== 'string') throw new SketchError('window-accumulator: bad confusion entry');
+      acc.confusion.set(`${predicted}\u0000${actual}`, integer(n, 'confusion count'));
+    }
+    const calibration = json.calibration;
+    const bins = acc.calibration.total.length;
+    for (const field of ['total', 'correct', 'confidenceSum'] as const) {
+      const values = calibration?.[field];
+      if (!Array.isArray(values) || values.length !== bins || values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new SketchError(`window-accumulator: calibration.${field} must be ${bins} numbers`);
+      values.forEach((v, i) => (acc.calibration[field][i] = v));
+    }
+    acc.business.decisions = integer(json.business?.decisions, 'business.decisions');
+    acc.business.overrides = integer(json.business?.overrides, 'business.overrides');
+    acc.business.complaints = integer(json.business?.complaints, 'business.complaints');
+    acc.lastEventAt = lastEventAt;
+    return acc;
+  }
+}
+
+function integer(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new SketchError(`window-accumulator: ${what} must be an integer`);
+  return value;
+}

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { createSchemaValidator, inputLimitsSchema, type InputLimits } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
+import { monitoringConfigSchema } from '../monitoring/monitors/monitoring-config.js';
 import { serviceConfigSchema, serviceNamePattern, type ServiceConfig } from '../pipeline/index.js';
 import { storeConfigSchema, type StoreConfig } from '../store/index.js';
 
@@ -51,7 +52,7 @@ const configSchema = {
       type: 'object',
       minProperties: 1,
       propertyNames: { pattern: serviceNamePattern },
-      additionalProperties: serviceConfigSchema(),
+      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema }),
     },
   },
 };

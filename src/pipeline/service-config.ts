@@ -18,6 +18,8 @@ export interface ServiceConfig {
   readonly policy: PolicyConfig;
   readonly models: Readonly<Record<string, ModelVersionConfig>>;
   readonly live: string;
+  /** The `monitoring:` block; validated and resolved by the monitoring module, opaque to the pipeline. */
+  readonly monitoring?: unknown;
 }
 
 export const serviceNamePattern = '^[a-z][a-z0-9-]{0,62}$';
@@ -39,8 +41,11 @@ function adapterSchema(): Record<string, unknown> {
   };
 }
 
-/** JSON Schema 2020-12 of one service's block in the config file. */
-export function serviceConfigSchema(): Record<string, unknown> {
+/**
+ * JSON Schema 2020-12 of one service's block in the config file. `extensions` adds blocks that other
+ * modules own (the composition root passes `monitoring`), so their schemas are checked in the same pass.
+ */
+export function serviceConfigSchema(extensions: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   return {
     type: 'object',
     required: ['contract', 'models', 'live'],
@@ -66,6 +71,7 @@ export function serviceConfigSchema(): Record<string, unknown> {
         },
       },
       live: { type: 'string', pattern: versionNamePattern },
+      ...extensions,
     },
   };
 }

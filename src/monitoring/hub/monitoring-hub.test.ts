@@ -40,6 +40,7 @@ function service(seen: HubWindowInput[], state: (input: HubWindowInput) => HubEv
     feedbackLabel: (value) => (value !== null && typeof value === 'object' && 'label' in value ? String(value.label) : null),
     stages: ['total', 'invoke'],
     labelDelayMs: 0,
+    windowsByEventTime: true,
     evaluate(input) {
       seen.push(input);
       const s = state(input);
@@ -187,7 +188,7 @@ describe('MonitoringHub', () => {
       await store.feedback.append(f);
       hub.observeFeedback(f, d, history);
     }
-    const window = hourWindow(Date.parse(d.input && (d.input as { sent_at: string }).sent_at)).start;
+    const window = hourWindow(Date.parse((d.input as { sent_at: string }).sent_at)).start;
     await hub.evaluate('spam-filter', [window]);
     expect(seen.at(-1)!.labels).toBeUndefined();
     clock += 61_000;

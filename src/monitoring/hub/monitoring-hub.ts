@@ -74,6 +74,8 @@ export interface HubService<E extends HubEvaluation = HubEvaluation> {
   /** Stage timings kept as latency histograms (`total` is the sum of all stages). */
   readonly stages: readonly string[];
   readonly labelDelayMs: number;
+  /** Whether windows are by event time (then only the wall-clock time of a window's last event tells when its labels are due). */
+  readonly windowsByEventTime?: boolean;
   /** Runs the monitors over one window; `previous` holds the statuses by monitor name. */
   evaluate(input: HubWindowInput, reference: HubReference | undefined, previous: ReadonlyMap<string, unknown>): readonly E[];
 }
@@ -446,7 +448,9 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     let waiting = false;
     for (const { acc, version, segment, end } of merged.values()) {
       const window = { start, end };
-      const ripe = acc.lastEventAt + service.labelDelayMs <= now.getTime();
+      // Labels are due labelDelay after the window's last event, and (for windows of decision time) after its end.
+      const due = service.windowsByEventTime ? acc.lastEventAt : Math.max(acc.lastEventAt, Date.parse(end));
+      const ripe = due + service.labelDelayMs <= now.getTime();
       if (!ripe) waiting = true;
       const previous = new Map<string, unknown>();
       for (const [key, status] of this.statuses) if (key.startsWith(`${service.name}\u0000`) && status.version === version && status.segment === segment) previous.set(status.monitor, status.status);

@@ -28,6 +28,8 @@ export const errorCatalogue = {
   // Resources.
   SERVICE_NOT_FOUND: { title: 'No such service', retryable: false },
   DECISION_NOT_FOUND: { title: 'No such decision', retryable: false },
+  MONITOR_NOT_FOUND: { title: 'No such monitor', retryable: false },
+  ALERT_NOT_FOUND: { title: 'No such alert', retryable: false },
 
   // The model and its upstream.
   UPSTREAM_TIMEOUT: { title: 'The model did not answer within its timeout', retryable: true },

@@ -1,11 +1,13 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parseJsonInput, resolveInputLimits, type InputLimits } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
+import type { MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
 import { createDecisionPipeline, type DecisionPipeline, type Service } from '../pipeline/index.js';
 import { newId, type Store } from '../store/index.js';
 import { problemContentType, problemOf, toBallastError } from './problem.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
+import { registerMonitorRoutes } from './routes/monitor-routes.js';
 import { registerOperationalRoutes } from './routes/operational-routes.js';
 import { registerServiceRoutes } from './routes/service-routes.js';
 
@@ -20,6 +22,8 @@ export interface ServerOptions {
   readonly version: string;
   /** Prometheus metrics served at /metrics; a fresh registry when not given. */
   readonly metrics?: DecisionMetrics;
+  /** Monitoring: sketches fed from every durable decision and feedback, monitor and alert routes, alerts in explanations. */
+  readonly monitoring?: MonitoringHub;
 }
 
 export interface BallastServer {
@@ -44,12 +48,26 @@ export function createServer(options: ServerOptions): BallastServer {
     routerOptions: { ignoreTrailingSlash: true },
   });
   const metrics = options.metrics ?? createDecisionMetrics();
+  const hub = options.monitoring;
+  const unsubscribe = hub?.subscribeStatus(metrics.observeMonitorStatus);
   const pipeline = createDecisionPipeline({
     services: options.services,
     sink: options.store.decisions,
     newId: () => newId('dec'),
     hashSubject: options.hashSubject,
-    onDecision: metrics.observeDecision,
+    onDecision:
+      hub === undefined
+        ? metrics.observeDecision
+        : (decision, record) => {
+            metrics.observeDecision(decision);
+            hub.observeDecision(record);
+          },
+    ...(hub === undefined
+      ? {}
+      : {
+          notices: (service: string, version: string | null) =>
+            hub.activeAlerts(service, version).map((s) => ({ kind: 'alert' as const, monitor: s.monitor, severity: 'alert' as const, since: s.since, message: s.message })),
+        }),
   });
   let draining = false;
   let drained: Promise<void> | undefined;
@@ -94,7 +112,8 @@ export function createServer(options: ServerOptions): BallastServer {
     throw new BallastError('ROUTE_NOT_FOUND', { detail: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  registerDecisionRoutes(app, { pipeline, store: options.store });
+  registerDecisionRoutes(app, { pipeline, store: options.store, onFeedback: hub && ((feedback, decision, all) => hub.observeFeedback(feedback, decision, all)) });
+  if (hub !== undefined) registerMonitorRoutes(app, { services: options.services, store: options.store, hub });
   registerServiceRoutes(app, { services: options.services });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 
@@ -107,6 +126,7 @@ export function createServer(options: ServerOptions): BallastServer {
         draining = true;
         await app.close();
         await options.store.flush();
+        unsubscribe?.();
       })();
       return drained;
     },

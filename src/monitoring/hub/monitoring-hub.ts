@@ -115,7 +115,6 @@ export interface MonitoringHubOptions<E extends HubEvaluation> {
   /** Oldest decision still in flight (the pipeline's), for the checkpoint watermark. */
   oldestInFlight?(): string | undefined;
   onTransition?(transition: MonitorTransition): Promise<void> | void;
-  onStatus?(status: HubStatus): void;
   /** Called when background work fails (checkpoint, evaluation); default: ignored. */
   onError?(error: unknown, what: string): void;
   readonly now?: () => Date;
@@ -161,6 +160,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   private recentFeedback: Array<readonly [string, string]> = [];
   private chain: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
+  private readonly statusListeners = new Set<(status: HubStatus) => void>();
   private closed = false;
   private readonly now: () => Date;
 
@@ -177,7 +177,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     for (const row of await this.options.store.monitoring.listStatuses()) {
       const status = row.body as HubStatus;
       this.statuses.set(statusKey(row.service, row.monitor, row.version, row.segment), status);
-      this.options.onStatus?.(status);
+      this.emitStatus(status);
     }
     await this.recover();
   }
@@ -498,7 +498,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         };
         this.statuses.set(key, status);
         statusRows.push({ service: service.name, monitor: evaluation.monitor, version, segment, updatedAt: nowIso, body: status });
-        this.options.onStatus?.(status);
+        this.emitStatus(status);
         if (changed) {
           transitions.push({
             service: service.name,
@@ -525,6 +525,23 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       }
     }
     return results;
+  }
+
+  /** Calls `listener` with every current status now and with each status as evaluations set it; returns an unsubscribe. */
+  subscribeStatus(listener: (status: HubStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    for (const status of this.statuses.values()) listener(status);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private emitStatus(status: HubStatus): void {
+    for (const listener of this.statusListeners) {
+      try {
+        listener(status);
+      } catch (error) {
+        this.options.onError?.(error, 'status listener');
+      }
+    }
   }
 
   // ---- reading ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What metrics need to know of a decision (the pipeline's Decision has this shape). */
 export interface ObservedDecision {
@@ -15,7 +15,20 @@ export interface DecisionMetrics {
   observeDecision(decision: ObservedDecision): void;
   /** Counts one request answered with a problem document. */
   observeRefusal(code: string, status: number): void;
+  /** Sets a monitor's current state (one series per state, 1 for the current one). */
+  observeMonitorStatus(status: ObservedMonitorStatus): void;
 }
+
+/** What metrics need to know of a monitor's status. */
+export interface ObservedMonitorStatus {
+  readonly service: string;
+  readonly monitor: string;
+  readonly version: string;
+  readonly segment: string;
+  readonly state: string;
+}
+
+const monitorStates = ['unknown', 'ok', 'warning', 'alert'] as const;
 
 // Stage latencies run from microseconds (rules) to seconds (a slow model): log-spaced buckets.
 const stageBuckets = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -61,8 +74,19 @@ export function createDecisionMetrics(options: { readonly defaultMetrics?: boole
     labelNames: ['code', 'status'] as const,
     registers: [registry],
   });
+  const monitorState = new Gauge({
+    name: 'ballast_monitor_state',
+    help: 'Current state of each monitor: 1 for the state it is in, 0 for the others (unknown, ok, warning, alert).',
+    labelNames: ['service', 'monitor', 'version', 'segment', 'state'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    observeMonitorStatus(status) {
+      for (const state of monitorStates) {
+        monitorState.set({ service: status.service, monitor: status.monitor, version: status.version, segment: status.segment, state }, state === status.state ? 1 : 0);
+      }
+    },
     observeDecision(decision) {
       const version = decision.version ?? 'none';
       decisions.inc({ service: decision.service, version, outcome: decision.outcome });

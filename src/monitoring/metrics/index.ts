@@ -1,1 +1,1 @@
-export { createDecisionMetrics, type DecisionMetrics, type ObservedDecision } from './decision-metrics.js';
+export { createDecisionMetrics, type DecisionMetrics, type ObservedDecision, type ObservedMonitorStatus } from './decision-metrics.js';

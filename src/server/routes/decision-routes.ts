@@ -1,19 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
 import type { DecisionPipeline } from '../../pipeline/index.js';
-import { newId, type Store } from '../../store/index.js';
+import { newId, type Store, type StoredDecision, type StoredFeedback } from '../../store/index.js';
 import { readDecisionRequest, readFeedbackRequest } from '../envelopes.js';
 
 interface Deps {
   readonly pipeline: DecisionPipeline;
   readonly store: Store;
+  /** Called with each durable feedback row, its decision and all the decision's feedback (monitoring). */
+  readonly onFeedback?: (feedback: StoredFeedback, decision: StoredDecision, all: readonly StoredFeedback[]) => void;
 }
 
 type ServiceParams = { Params: { service: string } };
 type DecisionParams = { Params: { id: string } };
 
 /** Decisions and their feedback: the request path and what joins to it afterwards. */
-export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store }: Deps): void {
+export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, onFeedback }: Deps): void {
   app.post<ServiceParams>('/v1/services/:service/decisions', async (request) => {
     const decision = await pipeline.decide(readDecisionRequest(request.params.service, request.body));
     return decision;
@@ -39,7 +41,7 @@ export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store }
         });
       }
     }
-    const feedback = {
+    const feedback: StoredFeedback = {
       id: newId('fb'),
       decisionId: decision.id,
       kind: body.kind,
@@ -50,6 +52,14 @@ export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store }
       createdAt: new Date().toISOString(),
     };
     await store.feedback.append(feedback);
+    if (onFeedback !== undefined) {
+      try {
+        onFeedback(feedback, decision, await store.feedback.listForDecision(decision.id));
+      } catch (error) {
+        // The feedback is durable and acknowledged; monitoring recovers it from the log after a restart.
+        request.log.error({ err: error }, 'monitoring could not count feedback');
+      }
+    }
     void reply.status(201).header('location', `/v1/decisions/${decision.id}`);
     return feedback;
   });

@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import { BallastError } from '../../errors/index.js';
+import type { HubStatus, MonitoringHub } from '../../monitoring/hub/index.js';
+import type { Service } from '../../pipeline/index.js';
+import type { Store, StoredEvaluation } from '../../store/index.js';
+
+interface Deps {
+  readonly services: ReadonlyMap<string, Service>;
+  readonly store: Store;
+  readonly hub: MonitoringHub;
+}
+
+type ServiceParams = { Params: { service: string } };
+type MonitorParams = { Params: { service: string; monitor: string }; Querystring: { version?: string; segment?: string; limit?: string } };
+type EvaluateBody = { Params: { service: string }; Body: unknown };
+type AlertQuery = { Querystring: { service?: string; state?: string; limit?: string } };
+
+const status = (s: HubStatus) => ({ monitor: s.monitor, version: s.version, segment: s.segment || null, state: s.state, since: s.since, message: s.message, value: s.value, window: s.window });
+
+const evaluation = (e: StoredEvaluation) => ({
+  id: e.id,
+  monitor: e.monitor,
+  version: e.version,
+  segment: e.segment || null,
+  window: { start: e.windowStart, end: e.windowEnd },
+  evaluatedAt: e.evaluatedAt,
+  observed: e.observed,
+  state: e.state,
+  value: e.value,
+  detail: e.body,
+});
+
+function limitOf(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new BallastError('REQUEST_INVALID', { detail: 'limit must be an integer from 1 to 1000', issues: [{ pointer: '/limit', code: 'range', message: `got '${raw}'` }] });
+  }
+  return n;
+}
+
+/** Monitors (current states, history, evaluation on demand) and alerts with their delivery log. */
+export function registerMonitorRoutes(app: FastifyInstance, { services, store, hub }: Deps): void {
+  const serviceNamed = (name: string) => {
+    const service = services.get(name);
+    if (service === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${name}'` });
+    return service;
+  };
+
+  app.get<ServiceParams>('/v1/services/:service/monitors', async (request) => {
+    const service = serviceNamed(request.params.service);
+    const reference = hub.reference(service.name);
+    return {
+      service: service.name,
+      reference: reference === undefined ? null : { id: reference.id },
+      monitors: hub.listStatuses(service.name).map(status),
+    };
+  });
+
+  // Monitor names may contain '/' (feature_drift/body): send it URL-encoded (feature_drift%2Fbody).
+  app.get<MonitorParams>('/v1/services/:service/monitors/:monitor', async (request) => {
+    const service = serviceNamed(request.params.service);
+    const { monitor } = request.params;
+    const history = await store.monitoring.listEvaluations({
+      service: service.name,
+      monitor,
+      version: request.query.version,
+      segment: request.query.segment,
+      limit: limitOf(request.query.limit, 100),
+    });
+    const current = hub.listStatuses(service.name).filter((s) => s.monitor === monitor);
+    if (history.length === 0 && current.length === 0) throw new BallastError('MONITOR_NOT_FOUND', { detail: `service ${service.name} has no evaluations of a monitor named '${monitor}'` });
+    return { service: service.name, monitor, current: current.map(status), history: history.map(evaluation) };
+  });
+
+  app.post<EvaluateBody>('/v1/services/:service/monitors/evaluate', async (request) => {
+    const service = serviceNamed(request.params.service);
+    const body = request.body ?? {};
+    const all = typeof body === 'object' && body !== null && (body as { windows?: unknown }).windows === 'all';
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || ((body as { windows?: unknown }).windows !== undefined && !all)) {
+      throw new BallastError('REQUEST_INVALID', { detail: "the body is {} (windows with new traffic or waiting for labels) or { \"windows\": \"all\" }", issues: [{ pointer: '/windows', code: 'enum', message: "must be 'all' when present" }] });
+    }
+    const results = await hub.evaluate(service.name, all ? await hub.windows(service.name) : undefined);
+    return {
+      service: service.name,
+      evaluated: results.map((r) => ({ version: r.version, segment: r.segment ?? null, window: r.window, monitors: r.evaluations.length })),
+      monitors: hub.listStatuses(service.name).map(status),
+    };
+  });
+
+  app.get<AlertQuery>('/v1/alerts', async (request) => {
+    const { service, state } = request.query;
+    if (service !== undefined) serviceNamed(service);
+    if (state !== undefined && state !== 'firing' && state !== 'resolved') {
+      throw new BallastError('REQUEST_INVALID', { detail: 'state is firing or resolved', issues: [{ pointer: '/state', code: 'enum', message: `got '${state}'` }] });
+    }
+    const limit = limitOf(request.query.limit, 100);
+    const alerts = state === 'firing' ? await store.alerts.listActive(service) : await store.alerts.list({ service, limit, ...(state === undefined ? {} : { state }) });
+    return { alerts: alerts.slice(0, limit) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/alerts/:id', async (request) => {
+    const alert = await store.alerts.get(request.params.id);
+    if (alert === undefined) throw new BallastError('ALERT_NOT_FOUND', { detail: `no alert with id '${request.params.id}'` });
+    return { ...alert, deliveries: await store.alerts.listDeliveries(alert.id) };
+  });
+}

@@ -28,6 +28,8 @@ export const errorCatalogue = {
   // Resources.
   SERVICE_NOT_FOUND: { title: 'No such service', retryable: false },
   DECISION_NOT_FOUND: { title: 'No such decision', retryable: false },
+  REFERENCE_NOT_FOUND: { title: 'No such reference profile', retryable: false },
+  REFERENCE_WINDOW_EMPTY: { title: 'The time window holds no decisions to build a reference from', retryable: false },
   MONITOR_NOT_FOUND: { title: 'No such monitor', retryable: false },
   ALERT_NOT_FOUND: { title: 'No such alert', retryable: false },
 

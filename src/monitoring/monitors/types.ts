@@ -1,0 +1,71 @@
+// What the monitors are given (one window of one service, version and segment; a reference) and what they return.
+import type { FeatureSketchSet } from '../sketches/index.js';
+import type { CalibrationTable } from './calibration-table.js';
+import type { Thresholds } from './monitoring-config.js';
+import type { LabelledPair } from './performance.js';
+import type { MonitorState, MonitorStatus } from './state.js';
+
+export const windowOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
+export type WindowOutcome = (typeof windowOutcomes)[number];
+
+/** The window [start, end) as ISO 8601 UTC instants. */
+export interface MonitorWindow {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** The data of one (service, version, segment, window), merged over every writer. */
+export interface WindowInput {
+  readonly service: string;
+  /** A model version, or 'all' for the service's whole traffic. */
+  readonly version: string;
+  readonly segment?: string;
+  readonly window: MonitorWindow;
+  /** The window's sketches, over the reference's bins. */
+  readonly sketch: FeatureSketchSet;
+  readonly counts: {
+    readonly decisions: number;
+    readonly byOutcome: Readonly<Record<WindowOutcome, number>>;
+    /** Decisions whose model call failed (timeout, upstream error, broken output). */
+    readonly modelErrors: number;
+  };
+  /** Labelled decisions; present only once the window is ripe (labelDelay has passed since its last event). */
+  readonly labels?: readonly LabelledPair[];
+  /** This window's labelled predictions by confidence bin; present with `labels`. */
+  readonly calibration?: CalibrationTable;
+  /** Decisions with feedback counted for business rates: reviewer overrides and complaints among `decisions`. */
+  readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
+}
+
+/** The reference the window is compared with. */
+export interface ReferenceInput {
+  readonly sketch: FeatureSketchSet;
+  /** The reference's labelled predictions by confidence bin (CBPE needs it). */
+  readonly calibration?: CalibrationTable;
+  /** The model's accuracy on the reference (its evaluation), for accuracy bounds relative to it. */
+  readonly accuracy?: number;
+}
+
+/** One monitor's verdict on one window. */
+export interface MonitorEvaluation {
+  /** Stable name: input_drift, feature_drift/<field>, output_drift, confidence_drift, accuracy, estimated_accuracy, calibration, latency/<stage>, error_rate, … */
+  readonly monitor: string;
+  readonly service: string;
+  readonly version: string;
+  readonly segment?: string;
+  readonly window: MonitorWindow;
+  /** What this window shows on its own. */
+  readonly observed: MonitorState;
+  /** The debounced status after hysteresis (pass it back as `previous` next time). */
+  readonly status: MonitorStatus;
+  /** The number judged (a share, a distance, an adjusted p-value, milliseconds, …); null when unknown. */
+  readonly value: number | null;
+  /** The bounds `value` was judged against (which side is bad is fixed per monitor, see README). */
+  readonly threshold: Thresholds;
+  /** Observations behind `value` (decisions, labelled decisions, values of the feature, timings). */
+  readonly samples: number;
+  /** One human sentence, e.g. "feature `body` drifted: PSI 0.31 ≥ 0.2". */
+  readonly message: string;
+  /** The numbers behind it. */
+  readonly values: Readonly<Record<string, unknown>>;
+}

@@ -399,6 +399,14 @@ describe('evaluateInputDrift', () => {
     expect(result.compared).toBe(3);
   });
 
+  it('lets a service-wide ks or wasserstein fall back to auto on categories, but not one set for the feature', () => {
+    const result = evaluateInputDrift(profile.sketch, window(400, 0, 4), resolveMonitoringConfig({ drift: { method: 'wasserstein' } }));
+    expect(result.features.map((f) => f.method)).toEqual(['wasserstein', 'wasserstein', 'chi-square', 'wasserstein']);
+    expect(result.features[2]!.detail.requestedMethod).toBe('wasserstein');
+    expect(result.compared).toBe(4);
+    expect(compareOutputDrift(profile.sketch, window(400, 0, 4), { method: 'ks', fallback: true }).method).toBe('chi-square');
+  });
+
   it('compares the output labels and the confidence', () => {
     const output = compareOutputDrift(profile.sketch, window(400, 60, 5));
     expect([output.kind, output.method]).toEqual(['categorical', 'chi-square']);

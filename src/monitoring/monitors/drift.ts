@@ -50,6 +50,8 @@ export interface CompareOptions {
   readonly threshold?: number;
   /** Significance level of the test methods; default 0.05. */
   readonly alpha?: number;
+  /** When `method` does not apply to the kind (ks, wasserstein on categories), use `auto` instead of throwing. */
+  readonly fallback?: boolean;
 }
 
 /** Whether a method gives a p-value. */
@@ -310,7 +312,9 @@ function categoricalDrift(feature: string, reference: CategoryCounter, current: 
   const c = current.countsWithOther();
   const n1 = sum(r);
   const n2 = sum(c);
-  const method = resolveMethod(options.method, 'categorical', n2);
+  let method = resolveMethod(options.method, 'categorical', n2);
+  const requested = method;
+  if (options.fallback === true && (method === 'ks' || method === 'wasserstein')) method = autoMethod('categorical', n2);
   const names = [...reference.categories, '(other)'];
   const shifts =
     n1 === 0 || n2 === 0
@@ -327,6 +331,7 @@ function categoricalDrift(feature: string, reference: CategoryCounter, current: 
     referenceMissing: missingShare(missing(reference), n1),
     currentMissing: missingShare(missing(current), n2),
     largestShifts: shifts,
+    ...(requested === method ? {} : { requestedMethod: requested }),
   };
   if (n1 === 0) return unusable(feature, 'categorical', method, defaultThreshold(method, options), n1, n2, 'the reference has no values', detail);
   if (n2 === 0) return unusable(feature, 'categorical', method, defaultThreshold(method, options), n1, n2, 'the window has no values', detail);
@@ -451,7 +456,10 @@ type DriftConfig = Pick<ResolvedMonitoringConfig, 'drift' | 'minSamples'>;
 export function featureOptions(feature: string, config: DriftConfig): CompareOptions & { enabled: boolean } {
   const override = config.drift.features[feature];
   const threshold = override?.threshold ?? config.drift.threshold;
-  return { method: override?.method ?? config.drift.method, ...(threshold === undefined ? {} : { threshold }), alpha: config.drift.alpha, enabled: override?.enabled ?? true };
+  // The service-wide method falls back to auto where it does not apply (ks or wasserstein on categories); one set for the feature does not.
+  const method = override?.method ?? config.drift.method;
+  const fallback = override?.method === undefined;
+  return { method, ...(threshold === undefined ? {} : { threshold }), alpha: config.drift.alpha, fallback, enabled: override?.enabled ?? true };
 }
 
 /**

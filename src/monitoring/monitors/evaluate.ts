@@ -153,21 +153,22 @@ function singleDrift(monitor: string, label: string, compare: () => FeatureDrift
 }
 
 function driftOptions(config: ResolvedMonitoringConfig): CompareOptions {
-  return { method: config.drift.method, ...(config.drift.threshold === undefined ? {} : { threshold: config.drift.threshold }), alpha: config.drift.alpha };
+  return { method: config.drift.method, ...(config.drift.threshold === undefined ? {} : { threshold: config.drift.threshold }), alpha: config.drift.alpha, fallback: true };
 }
 
-function outputAndConfidenceDrift(input: WindowInput, reference: ReferenceInput | undefined, config: ResolvedMonitoringConfig): Observation[] {
+function outputDrift(input: WindowInput, reference: ReferenceInput | undefined, config: ResolvedMonitoringConfig): Observation {
   const labels = input.sketch.outputLabels.counts;
-  const confidence = input.sketch.confidenceHistogram.counts.finite;
-  const options = driftOptions(config);
-  const output = singleDrift('output_drift', 'output drift', () => compareOutputDrift(reference!.sketch, input.sketch, options), reference, labels.tracked + labels.other, config, (d) => {
+  return singleDrift('output_drift', 'output drift', () => compareOutputDrift(reference!.sketch, input.sketch, driftOptions(config)), reference, labels.tracked + labels.other, config, (d) => {
     const top = (d.detail.largestShifts as { category: string; reference: number; current: number }[] | undefined)?.[0];
     return top === undefined ? '' : ` (\`${top.category}\` ${formatPercent(top.reference)} → ${formatPercent(top.current)})`;
   });
-  const confidenceDrift = singleDrift('confidence_drift', 'confidence drift', () => compareConfidenceDrift(reference!.sketch, input.sketch, options), reference, confidence, config, (d) =>
+}
+
+function confidenceDrift(input: WindowInput, reference: ReferenceInput | undefined, config: ResolvedMonitoringConfig): Observation {
+  const confidence = input.sketch.confidenceHistogram.counts.finite;
+  return singleDrift('confidence_drift', 'confidence drift', () => compareConfidenceDrift(reference!.sketch, input.sketch, driftOptions(config)), reference, confidence, config, (d) =>
     typeof d.detail.referenceMean === 'number' && typeof d.detail.currentMean === 'number' ? ` (mean ${formatNumber(d.detail.referenceMean)} → ${formatNumber(d.detail.currentMean)})` : '',
   );
-  return [output, confidenceDrift];
 }
 
 /** The accuracy bounds: absolute ones from the config, else the reference's accuracy minus the configured drops. */
@@ -322,7 +323,8 @@ function guarded(monitors: readonly string[], label: string, run: () => Observat
 export function evaluateWindow(input: WindowInput, reference: ReferenceInput | undefined, config: ResolvedMonitoringConfig, previous: ReadonlyMap<string, MonitorStatus>): MonitorEvaluation[] {
   const observations: Observation[] = [
     ...guarded(['input_drift'], 'input drift', () => inputDrift(input, reference, config)),
-    ...guarded(['output_drift', 'confidence_drift'], 'drift', () => outputAndConfidenceDrift(input, reference, config)),
+    ...guarded(['output_drift'], 'output drift', () => [outputDrift(input, reference, config)]),
+    ...guarded(['confidence_drift'], 'confidence drift', () => [confidenceDrift(input, reference, config)]),
     ...guarded(['accuracy'], 'accuracy', () => [accuracy(input, reference, config)]),
     ...guarded(['estimated_accuracy'], 'estimated accuracy', () => [estimatedAccuracy(input, reference, config)]),
     ...guarded(['calibration'], 'calibration', () => [calibration(input, config)]),

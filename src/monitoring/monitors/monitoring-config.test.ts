@@ -115,7 +115,7 @@ describe('resolveMonitoringConfig', () => {
       share: 0.5,
       correction: 'bonferroni',
       alpha: 0.05,
-      features: { body: { method: 'chi-square', enabled: true }, id: { method: 'psi', enabled: false } },
+      features: { body: { method: 'chi-square', enabled: true }, id: { enabled: false } },
     });
     expect(config.performance).toMatchObject({ positiveLabel: 'spam', accuracy: { alert: 0.8, warningDrop: 0.05, alertDrop: 0.1 } });
     expect(config.performance.accuracy.warning).toBeUndefined();

@@ -19,7 +19,8 @@ export interface Thresholds {
 }
 
 export interface FeatureDriftOverride {
-  readonly method: DriftMethodChoice;
+  /** Absent: the drift block's method (which falls back to auto where it does not apply to the feature's kind). */
+  readonly method?: DriftMethodChoice;
   /** Distance methods only: drifted when the distance is at or above it; default the method's (or drift.threshold). */
   readonly threshold?: number;
   readonly enabled: boolean;
@@ -315,7 +316,7 @@ export function resolveMonitoringConfig(raw: unknown | undefined): ResolvedMonit
 
   const features: Record<string, FeatureDriftOverride> = {};
   for (const [name, f] of Object.entries(c.drift?.features ?? {})) {
-    features[name] = { method: f.method ?? c.drift?.method ?? d.drift.method, ...(f.threshold === undefined ? {} : { threshold: f.threshold }), enabled: f.enabled ?? true };
+    features[name] = { ...(f.method === undefined ? {} : { method: f.method }), ...(f.threshold === undefined ? {} : { threshold: f.threshold }), enabled: f.enabled ?? true };
   }
 
   const alertNames = new Set<string>();

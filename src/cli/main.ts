@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
+import { registerReferenceCommand } from './commands/reference-command.js';
 import { validateCommand } from './commands/validate-command.js';
 import { environmentVariables, readEnvironment } from './environment.js';
 import { exitCodes } from './exit-codes.js';
@@ -74,6 +75,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts: { service: string; config: string; input?: string; inputFile: string; subjectKey?: string; context?: string; dataDir?: string }) => {
       await decideCommand({ ...opts, configPath: opts.config, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey }, out);
     });
+
+  registerReferenceCommand(program, { env, out, dataDir, dataDirOption });
 
   program
     .command('demo')

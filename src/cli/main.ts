@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
+import { monitorCommand } from './commands/monitor-command.js';
 import { validateCommand } from './commands/validate-command.js';
 import { environmentVariables, readEnvironment } from './environment.js';
 import { exitCodes } from './exit-codes.js';
@@ -74,6 +75,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(dataDirOption())
     .action(async (opts: { service: string; config: string; input?: string; inputFile: string; subjectKey?: string; context?: string; dataDir?: string }) => {
       await decideCommand({ ...opts, configPath: opts.config, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey }, out);
+    });
+
+  program
+    .command('monitor')
+    .description('show the state of every monitor, or one monitor\'s history with a small chart (read from the store; --evaluate evaluates first)')
+    .addOption(new Option('-c, --config <file>', `config file [env ${environmentVariables.configPath}]`).default(env.configPath ?? 'ballast.yaml'))
+    .option('-s, --service <name>', 'only this service')
+    .option('-m, --monitor <name>', 'show this monitor\'s history (e.g. input_drift, feature_drift/body, accuracy)')
+    .option('--model-version <name>', 'only this model version')
+    .option('--segment <segment>', 'only this segment (e.g. country=DE); the history shows the unsegmented traffic by default')
+    .addOption(new Option('-n, --limit <n>', 'history rows').argParser(parsePositiveInt).default(30))
+    .option('--evaluate', 'evaluate every stored window first, as the server\'s schedule does')
+    .option('--json', 'print JSON instead of a table')
+    .addOption(dataDirOption())
+    .action(async (opts: { config: string; service?: string; monitor?: string; modelVersion?: string; segment?: string; limit: number; evaluate?: boolean; json?: boolean; dataDir?: string }) => {
+      await monitorCommand({ ...opts, version: opts.modelVersion, configPath: opts.config, evaluate: opts.evaluate === true, json: opts.json === true, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey }, out);
     });
 
   registerReferenceCommand(program, { env, out, dataDir, dataDirOption });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
 import { createService, type Service } from '../pipeline/index.js';
+import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
 import { openStore, type Store, type StoreConfig } from '../store/index.js';
 import { configErrorForService, type BallastConfig } from './config-file.js';
 import { readSecrets } from './environment.js';
@@ -13,6 +14,8 @@ export interface Runtime {
   readonly services: ReadonlyMap<string, Service>;
   readonly store: Store;
   readonly redactionKey: string;
+  /** Monitoring over the store; not started (the server starts it; `decide` leaves recovery to the next start). */
+  readonly monitoring: MonitoringRuntime;
   hashSubject(key: string): string;
   close(): Promise<void>;
 }
@@ -36,7 +39,9 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   try {
     for (const [name, serviceConfig] of Object.entries(config.services)) {
       try {
-        services.set(name, await createService(name, serviceConfig, { adapterContext: { baseDir: config.baseDir, secrets }, redactionKey }));
+        const service = await createService(name, serviceConfig, { adapterContext: { baseDir: config.baseDir, secrets }, redactionKey });
+        services.set(name, service);
+        resolveServiceMonitoring(service);
       } catch (error) {
         if (error instanceof BallastError && error.code === 'CONFIG_INVALID') throw configErrorForService(config, options.configText, name, error);
         throw error;
@@ -48,13 +53,16 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   }
   const store = await openStore(storeConfig);
   const subjectKey = createRedactionKey(redactionKey);
+  const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name] });
   return {
     services,
     store,
     redactionKey,
+    monitoring,
     // The same keyed hash as pii fields, so a subject key and an equal pii value join.
     hashSubject: (key) => hashValue(key, subjectKey),
     async close() {
+      await monitoring.close();
       await store.close();
       await Promise.allSettled([...services.values()].map((s) => s.close()));
     },

@@ -66,9 +66,10 @@ export function createServer(options: ServerOptions): BallastServer {
       ? {}
       : {
           notices: (service: string, version: string | null) =>
-            hub.activeAlerts(service, version).map((s) => ({ kind: 'alert' as const, monitor: s.monitor, severity: 'alert' as const, since: s.since, message: s.message })),
+            hub.activeAlerts(service, version).map((s) => ({ kind: 'alert' as const, monitor: s.monitor, severity: s.state === 'alert' ? ('alert' as const) : ('warning' as const), since: s.since, message: s.message })),
         }),
   });
+  const removeInFlight = hub?.addInFlightSource(pipeline.oldestInFlight);
   let draining = false;
   let drained: Promise<void> | undefined;
 
@@ -127,6 +128,7 @@ export function createServer(options: ServerOptions): BallastServer {
         await app.close();
         await options.store.flush();
         unsubscribe?.();
+        removeInFlight?.();
       })();
       return drained;
     },

@@ -72,7 +72,8 @@ export async function startTestBallast(yaml = testConfigYaml()): Promise<TestBal
   writeFileSync(file, yaml);
   const config = parseConfigText(yaml, file);
   const runtime = await startRuntime(config, { dataDir: dir, redactionKey: 'test-key', configText: yaml });
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: false, version: 'test' });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: false, version: 'test', monitoring: runtime.monitoring.hub });
+  await runtime.monitoring.start({ schedule: false });
   await server.app.ready();
   return {
     dir,

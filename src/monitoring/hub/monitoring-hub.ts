@@ -161,11 +161,16 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   private chain: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private readonly statusListeners = new Set<(status: HubStatus) => void>();
+  private readonly inFlightSources = new Set<() => string | undefined>();
+  /** activeAlerts() cache by service, then version (null: any); dropped when a status of the service is set. */
+  private readonly active = new Map<string, Map<string | null, HubStatus[]>>();
   private closed = false;
+  private started = false;
   private readonly now: () => Date;
 
   constructor(private readonly options: MonitoringHubOptions<E>) {
     this.now = options.now ?? (() => new Date());
+    if (options.oldestInFlight !== undefined) this.inFlightSources.add(options.oldestInFlight);
     for (const service of options.services) {
       this.states.set(service.name, { service, reference: undefined, open: new Map(), touched: new Set(), awaitingLabels: new Set(), segmentValues: new Map() });
     }
@@ -173,6 +178,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
 
   /** Loads references and statuses, then replays what the last checkpoint does not cover. */
   async start(): Promise<void> {
+    this.started = true;
     for (const state of this.states.values()) state.reference = await this.options.loadReference(state.service.name);
     for (const row of await this.options.store.monitoring.listStatuses()) {
       const status = row.body as HubStatus;
@@ -317,8 +323,11 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   private async checkpointNow(): Promise<void> {
     const now = this.now();
     const nowIso = now.toISOString();
-    const inFlight = this.options.oldestInFlight?.();
-    const decisionsFrom = inFlight !== undefined && inFlight < nowIso ? inFlight : nowIso;
+    let decisionsFrom = nowIso;
+    for (const source of this.inFlightSources) {
+      const oldest = source();
+      if (oldest !== undefined && oldest < decisionsFrom) decisionsFrom = oldest;
+    }
     const feedbackFrom = new Date(now.getTime() - FEEDBACK_LOOKBACK_MS).toISOString();
     this.recentDecisions = this.recentDecisions.filter(([, at]) => at >= decisionsFrom);
     this.recentFeedback = this.recentFeedback.filter(([, at]) => at >= feedbackFrom);
@@ -527,6 +536,12 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     return results;
   }
 
+  /** Adds a pipeline's oldestInFlight() to the checkpoint watermark (every pipeline that feeds this hub must); returns a remover. */
+  addInFlightSource(source: () => string | undefined): () => void {
+    this.inFlightSources.add(source);
+    return () => this.inFlightSources.delete(source);
+  }
+
   /** Calls `listener` with every current status now and with each status as evaluations set it; returns an unsubscribe. */
   subscribeStatus(listener: (status: HubStatus) => void): () => void {
     this.statusListeners.add(listener);
@@ -535,6 +550,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   }
 
   private emitStatus(status: HubStatus): void {
+    this.active.delete(status.service);
     for (const listener of this.statusListeners) {
       try {
         listener(status);
@@ -553,18 +569,35 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       .sort((a, b) => compare(a.service, b.service) || compare(a.monitor, b.monitor) || compare(a.version, b.version) || compare(a.segment, b.segment));
   }
 
-  /** Monitors of a service in state `alert` for this version (or any version): what explanations cite. */
-  activeAlerts(service: string, version: string | null): HubStatus[] {
-    const out: HubStatus[] = [];
-    for (const status of this.statuses.values()) {
-      if (status.service === service && status.state === 'alert' && status.segment === '' && (version === null || status.version === version)) out.push(status);
+  /**
+   * Monitors of a service in state `warning` or `alert` on its unsegmented traffic, for this version
+   * (or any version when null): what explanations cite. Called per decision, so it reads a cache
+   * rebuilt only when a status changes.
+   */
+  activeAlerts(service: string, version: string | null): readonly HubStatus[] {
+    let byVersion = this.active.get(service);
+    if (byVersion === undefined) {
+      byVersion = new Map();
+      for (const status of this.statuses.values()) {
+        if (status.service !== service || status.segment !== '' || (status.state !== 'alert' && status.state !== 'warning')) continue;
+        for (const key of [status.version, null]) {
+          const list = byVersion.get(key) ?? [];
+          list.push(status);
+          byVersion.set(key, list);
+        }
+      }
+      this.active.set(service, byVersion);
     }
-    return out;
+    return byVersion.get(version) ?? [];
   }
 
-  /** Stops the timers and writes a last checkpoint. Idempotent. */
+  /** Stops the timers and writes a last checkpoint (if started: a hub never started covers nothing). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (!this.started) {
+      this.closed = true;
+      return;
+    }
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.checkpoint();

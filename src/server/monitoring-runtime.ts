@@ -1,0 +1,148 @@
+// Composes monitoring for compiled services: the monitoring config of each service (resolved once,
+// here), its reference profile, the pure monitors, the hub, and alert delivery. The HTTP server and
+// the CLI both use it, so a decision made anywhere is monitored the same way.
+import { BallastError, type Issue } from '../errors/index.js';
+import { createAlertDispatcher, type AlertDispatcher } from '../monitoring/alerts/index.js';
+import { MonitoringHub, type HubService, type MonitorTransition } from '../monitoring/hub/index.js';
+import { evaluateWindow, resolveMonitoringConfig, windowOf, type MonitorEvaluation, type ResolvedMonitoringConfig } from '../monitoring/monitors/index.js';
+import { loadReferenceProfile } from '../monitoring/reference/index.js';
+import type { Service } from '../pipeline/index.js';
+import type { Store } from '../store/index.js';
+
+/** The name of the reference profile monitors compare with (`ballast reference build --name`). */
+export const DEFAULT_REFERENCE_NAME = 'default';
+
+export interface MonitoringRuntimeOptions {
+  readonly services: ReadonlyMap<string, Service>;
+  readonly store: Store;
+  /** The value of a named secret (webhook signing keys), read by the CLI from the environment. */
+  secret(name: string): string | undefined;
+  onError?(error: unknown, what: string): void;
+  readonly now?: () => Date;
+  readonly checkpointEveryMs?: number;
+  /** Delivery retry timing (tests shorten it). */
+  readonly alertBackoff?: { readonly baseMs?: number; readonly maxMs?: number; readonly maxAttempts?: number };
+}
+
+export interface MonitoringRuntime {
+  readonly hub: MonitoringHub<MonitorEvaluation>;
+  readonly dispatcher: AlertDispatcher;
+  readonly configs: ReadonlyMap<string, ResolvedMonitoringConfig>;
+  /** Loads references and statuses, recovers from the log, and (unless `schedule: false`) starts checkpoints, evaluations and alert delivery. */
+  start(options?: { readonly schedule?: boolean }): Promise<void>;
+  /** Stops the schedule, writes a last checkpoint, waits for deliveries in flight. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Resolves the monitoring block of one service; CONFIG_INVALID pointers are relative to the service (`/monitoring/...`). */
+export function resolveServiceMonitoring(service: Service): ResolvedMonitoringConfig {
+  try {
+    return resolveMonitoringConfig(service.config.monitoring);
+  } catch (error) {
+    if (error instanceof BallastError && error.code === 'CONFIG_INVALID') {
+      const issues: Issue[] = error.issues.map((issue) => ({ ...issue, pointer: `/monitoring${issue.pointer}` }));
+      throw new BallastError('CONFIG_INVALID', { detail: error.detail, issues: issues.length > 0 ? issues : [{ pointer: '/monitoring', code: 'invalid', message: error.detail }], cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The value at an RFC 6901 pointer, or undefined. */
+function at(value: unknown, pointer: string): unknown {
+  if (pointer === '') return value;
+  let current = value;
+  for (const raw of pointer.slice(1).split('/')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!Object.hasOwn(current, token)) return undefined;
+    current = (current as Record<string, unknown>)[token];
+  }
+  return current;
+}
+
+function labelAt(value: unknown, pointer: string | undefined): string | null {
+  const v = pointer === undefined || typeof value !== 'object' ? value : at(value, pointer);
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
+}
+
+/** The predicted label: the configured pointer, else the first categorical field of the output contract, else a scalar output. */
+function outputLabelPointer(service: Service, config: ResolvedMonitoringConfig): string | undefined {
+  if (config.outputLabel !== undefined) return config.outputLabel;
+  for (const [name, field] of service.contract.outputFields) if (field.kind === 'categorical') return `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return undefined;
+}
+
+function hubService(service: Service, config: ResolvedMonitoringConfig): HubService<MonitorEvaluation> {
+  const labelPointer = outputLabelPointer(service, config);
+  const timestamp = config.timestamp;
+  return {
+    name: service.name,
+    window: (ms) => windowOf(ms, config.windowMs),
+    ...(timestamp === undefined
+      ? {}
+      : {
+          eventTime: (input) => {
+            const v = at(input, timestamp);
+            const ms = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
+            return Number.isFinite(ms) ? ms : undefined;
+          },
+        }),
+    windowsByEventTime: timestamp !== undefined,
+    segments: config.segments,
+    outputLabel: (output) => labelAt(output, labelPointer),
+    // A label comes back as the output's label field ({ "label": "spam" }) or as the bare label.
+    feedbackLabel: (value) => labelAt(value, value !== null && typeof value === 'object' ? labelPointer : undefined),
+    stages: [...new Set(['total', 'invoke', ...Object.keys(config.latency)])],
+    labelDelayMs: config.performance.labelDelayMs,
+    evaluate: (input, reference, previous) => evaluateWindow(input, reference, config, previous as ReadonlyMap<string, never>),
+  };
+}
+
+export function createMonitoringRuntime(options: MonitoringRuntimeOptions): MonitoringRuntime {
+  const configs = new Map<string, ResolvedMonitoringConfig>();
+  for (const service of options.services.values()) configs.set(service.name, resolveServiceMonitoring(service));
+  const store = options.store;
+  const dispatcher = createAlertDispatcher({
+    store,
+    rules: (service) => configs.get(service)?.alerts ?? [],
+    secret: options.secret,
+    ...(options.now === undefined ? {} : { now: () => options.now!().getTime() }),
+    ...(options.alertBackoff === undefined ? {} : { backoff: options.alertBackoff }),
+  });
+  const hub = new MonitoringHub<MonitorEvaluation>({
+    store,
+    services: [...options.services.values()].map((s) => hubService(s, configs.get(s.name)!)),
+    async loadReference(service) {
+      const record = await store.references.get(service, DEFAULT_REFERENCE_NAME);
+      return record === undefined ? undefined : loadReferenceProfile(record);
+    },
+    onTransition: async (transition: MonitorTransition) => void (await dispatcher.onTransition(transition)),
+    ...(options.onError === undefined ? {} : { onError: options.onError }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.checkpointEveryMs === undefined ? {} : { checkpointEveryMs: options.checkpointEveryMs }),
+    evaluateEveryMs: Math.min(...[...configs.values()].map((c) => c.evaluateEveryMs), 3_600_000),
+  });
+  let started = false;
+  let closed: Promise<void> | undefined;
+  return {
+    hub,
+    dispatcher,
+    configs,
+    async start(startOptions = {}) {
+      if (started) return;
+      started = true;
+      await hub.start();
+      if (startOptions.schedule ?? true) {
+        hub.startSchedule();
+        dispatcher.start();
+      }
+    },
+    close() {
+      closed ??= (async () => {
+        await hub.close();
+        await dispatcher.close();
+      })();
+      return closed;
+    },
+  };
+}

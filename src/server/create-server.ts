@@ -9,6 +9,7 @@ import { problemContentType, problemOf, toBallastError } from './problem.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
 import { registerMonitorRoutes } from './routes/monitor-routes.js';
 import { registerOperationalRoutes } from './routes/operational-routes.js';
+import { registerReferenceRoutes } from './routes/reference-routes.js';
 import { registerServiceRoutes } from './routes/service-routes.js';
 
 export interface ServerOptions {
@@ -116,6 +117,7 @@ export function createServer(options: ServerOptions): BallastServer {
   registerDecisionRoutes(app, { pipeline, store: options.store, onFeedback: hub && ((feedback, decision, all) => hub.observeFeedback(feedback, decision, all)) });
   if (hub !== undefined) registerMonitorRoutes(app, { services: options.services, store: options.store, hub });
   registerServiceRoutes(app, { services: options.services });
+  registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 
   return {

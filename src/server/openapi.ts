@@ -1,5 +1,6 @@
 import { errorCodes } from '../errors/index.js';
 import { decisionOutcomes, stageNames, type Service } from '../pipeline/index.js';
+import { DEFAULT_REFERENCE_NAME, referenceNamePattern } from '../monitoring/reference/index.js';
 import { feedbackKinds } from '../store/index.js';
 
 const problem = { $ref: '#/components/schemas/Problem' };
@@ -65,6 +66,40 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
           responses: { 200: json({ type: 'object' }, 'The service'), 404: problemResponse('No such service') },
         },
       },
+      '/v1/services/{service}/references': {
+        post: {
+          operationId: 'buildReference',
+          summary: "Build a reference profile (statistics, never rows) from a window of the service's decision log and store it",
+          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ReferenceRequest' } } } },
+          responses: {
+            201: json({ allOf: [{ $ref: '#/components/schemas/Reference' }, { type: 'object', properties: { skipped: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, reason: { type: 'string' } } } } } }] }, 'Stored; Location names it'),
+            400: problemResponse('Malformed request (issues point at name, since, until)'),
+            404: problemResponse('No such service'),
+            422: problemResponse('REFERENCE_WINDOW_EMPTY: no decisions in the window'),
+          },
+        },
+        get: {
+          operationId: 'listReferences',
+          summary: "The service's stored reference profiles without their statistics, newest first per name",
+          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: json({ type: 'object', properties: { service: { type: 'string' }, references: { type: 'array', items: { $ref: '#/components/schemas/ReferenceSummary' } } } }, 'Reference profiles'),
+            404: problemResponse('No such service'),
+          },
+        },
+      },
+      '/v1/services/{service}/references/{name}': {
+        get: {
+          operationId: 'getReference',
+          summary: 'The newest reference profile of that name, with its statistics',
+          parameters: [
+            { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: { 200: json({ $ref: '#/components/schemas/Reference' }, 'The profile'), 404: problemResponse('No such service (SERVICE_NOT_FOUND) or profile (REFERENCE_NOT_FOUND)') },
+        },
+      },
       '/healthz': { get: { operationId: 'health', summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'Alive') } } },
       '/readyz': { get: { operationId: 'ready', summary: 'Readiness: the decision log is writable and the server is not draining', responses: { 200: json({ type: 'object' }, 'Ready'), 503: json({ type: 'object' }, 'Not ready') } } },
       '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
@@ -118,6 +153,46 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
           properties: { kind: { enum: feedbackKinds, default: 'label' }, value: {}, source: { type: 'string' }, note: { type: 'string' }, supersedes: { type: 'string' } },
         },
         Feedback: { type: 'object' },
+        ReferenceRequest: {
+          type: 'object',
+          required: ['since', 'until'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', pattern: referenceNamePattern, default: DEFAULT_REFERENCE_NAME, description: 'Monitors compare with the profile named default' },
+            since: { type: 'string', format: 'date-time', description: 'Decisions created at or after this instant' },
+            until: { type: 'string', format: 'date-time', description: 'and before this one' },
+          },
+        },
+        ReferenceSummary: {
+          type: 'object',
+          required: ['id', 'service', 'name', 'createdAt', 'source', 'rows', 'latest'],
+          properties: {
+            id: { type: 'string' },
+            service: { type: 'string' },
+            name: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
+            source: { type: 'object', description: "{ kind: 'file', path, format, rows } or { kind: 'window', since, until, decisions }" },
+            rows: { type: 'integer' },
+            latest: { type: 'boolean', description: 'The newest of its name: the one in use' },
+          },
+        },
+        Reference: {
+          type: 'object',
+          required: ['id', 'service', 'name', 'createdAt', 'source', 'rows', 'features', 'sketch', 'vocabularies', 'calibration', 'accuracy'],
+          properties: {
+            id: { type: 'string' },
+            service: { type: 'string' },
+            name: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
+            source: { type: 'object' },
+            rows: { type: 'integer' },
+            features: { type: 'array', items: { type: 'object' }, description: 'Sketch specs: numeric edges, tracked categories, text length and token-count edges' },
+            sketch: { type: 'object', description: "The reference's own feature sketch set (JSON of FeatureSketchSet)" },
+            vocabularies: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Per text feature, its most frequent lower-case tokens, sorted' },
+            calibration: { type: ['object', 'null'], description: 'Labelled predictions per confidence bin' },
+            accuracy: { type: ['object', 'null'], properties: { labelled: { type: 'integer' }, correct: { type: 'integer' }, accuracy: { type: 'number' } } },
+          },
+        },
       },
     },
   };

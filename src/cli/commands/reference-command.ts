@@ -5,11 +5,13 @@ import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { BallastError } from '../../errors/index.js';
 import {
+  DEFAULT_REFERENCE_NAME,
   ReferenceFileReader,
   buildReferenceRecord,
   formatOfPath,
   referenceFeaturesOf,
   referenceFileFormats,
+  referenceNamePattern,
   type ReferenceFeature,
   type ReferenceFileFormat,
   type ReferencePass,
@@ -23,8 +25,7 @@ import { loadConfigFile } from '../config-file.js';
 import { environmentVariables, type EnvironmentSettings } from '../environment.js';
 import { startRuntime, type Runtime } from '../runtime.js';
 
-export const DEFAULT_REFERENCE_NAME = 'default';
-const referenceNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const namePattern = new RegExp(referenceNamePattern);
 
 export interface ReferenceBuildOptions {
   readonly configPath: string;
@@ -76,7 +77,7 @@ export function registerReferenceCommand(program: Command, { env, out, dataDir, 
     .action(async (file: string, opts: { service: string; config: string; name: string; format?: ReferenceFileFormat; labelField?: string; predictionField?: string; confidenceField?: string; dataDir?: string }, command: Command) => {
       const format = opts.format ?? formatOfPath(file);
       if (format === undefined) command.error(`error: cannot tell the format of ${file} from its extension; pass --format csv or --format jsonl`);
-      if (!referenceNamePattern.test(opts.name)) command.error(`error: --name must match ${referenceNamePattern.source}`);
+      if (!namePattern.test(opts.name)) command.error(`error: --name must match ${referenceNamePattern}`);
       await referenceBuildCommand(
         { ...opts, file, format, configPath: opts.config, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, progress: { stream: process.stderr, bar: process.stderr.isTTY === true } },
         out,

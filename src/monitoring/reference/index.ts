@@ -1,5 +1,5 @@
 // Reference profiles: a service's reference (training data or a window of live traffic) kept as statistics.
-export { referenceFeaturesOf, PII_SKIP_REASON, type ReferenceFeature, type SkippedField, type FieldAnnotationLike } from './reference-features.js';
+export { referenceFeaturesOf, DEFAULT_REFERENCE_NAME, PII_SKIP_REASON, referenceNamePattern, type ReferenceFeature, type SkippedField, type FieldAnnotationLike } from './reference-features.js';
 export {
   ReferenceBuilder,
   buildReferenceRecord,

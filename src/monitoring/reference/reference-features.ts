@@ -19,6 +19,12 @@ export interface FieldAnnotationLike {
   readonly pii?: boolean;
 }
 
+/** The profile the monitors compare live traffic with; other names are kept for comparison and history. */
+export const DEFAULT_REFERENCE_NAME = 'default';
+
+/** What a reference profile may be called (as model version names). */
+export const referenceNamePattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
+
 /** Why personal data is never sketched; shown wherever a pii field is skipped. */
 export const PII_SKIP_REASON = 'pii: never sketched';
 

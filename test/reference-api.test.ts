@@ -5,14 +5,19 @@ import { CalibrationTable } from '../src/monitoring/monitors/calibration-table.j
 import { loadReferenceProfile, referenceSketchKey } from '../src/monitoring/reference/index.js';
 import { buildReferenceProfile, type SketchEvent } from '../src/monitoring/sketches/index.js';
 import type { StoredReference } from '../src/store/index.js';
-import { startTestBallast, type TestBallast } from './helpers/test-ballast.js';
+import { monitoringLabels } from '../src/server/routes/reference-routes.js';
+import type { Service } from '../src/pipeline/index.js';
+import { startTestBallast, testConfigYaml, type TestBallast } from './helpers/test-ballast.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let ballast: TestBallast;
 let base: string;
 beforeAll(async () => {
-  ballast = await startTestBallast();
+  // The monitors read the predicted label from the first categorical output field; so does a window's reference.
+  const yaml = testConfigYaml().replace('            score: { type: number }\n', '            score: { type: number }\n        fields:\n          label: { kind: categorical }\n');
+  expect(yaml).toContain('label: { kind: categorical }');
+  ballast = await startTestBallast(yaml);
   await ballast.server.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(ballast.server.app.server.address() as AddressInfo).port}`;
 });
@@ -162,5 +167,24 @@ describe('reference profiles over HTTP', () => {
     expect(noBody.statusCode).toBe(415);
     await noBody.body.dump();
     expect((await call('GET', '/v1/services/loans/references/nope')).status).toBe(404);
+  });
+});
+
+describe('monitoringLabels', () => {
+  const service = (monitoring: unknown, outputFields: [string, { kind?: string }][]) => ({ name: 's', config: { monitoring }, contract: { outputFields: new Map(outputFields) } }) as unknown as Service;
+
+  it('reads labels where the monitors do: the configured pointer, else the first categorical output field, else a scalar', () => {
+    const configured = monitoringLabels(service({ outputLabel: '/verdict/name' }, [['label', { kind: 'categorical' }]]));
+    expect(configured.outputLabel({ verdict: { name: 'ok' }, label: 'x' })).toBe('ok');
+    expect(configured.feedbackLabel({ verdict: { name: 'bad' } })).toBe('bad');
+    expect(configured.feedbackLabel('bare')).toBe('bare');
+    const annotated = monitoringLabels(service(undefined, [['score', { kind: 'numeric' }], ['a/b', { kind: 'categorical' }]]));
+    expect(annotated.outputLabel({ 'a/b': 3, score: 1 })).toBe('3');
+    expect(annotated.outputLabel(null)).toBeNull();
+    const bare = monitoringLabels(service(undefined, []));
+    expect(bare.outputLabel('spam')).toBe('spam');
+    expect(bare.outputLabel(true)).toBe('true');
+    expect(bare.outputLabel({ label: 'spam' })).toBeNull();
+    expect(bare.feedbackLabel({ label: 'spam' })).toBeNull();
   });
 });

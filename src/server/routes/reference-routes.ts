@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { appendPointer } from '../../contracts/index.js';
 import { BallastError, type Issue } from '../../errors/index.js';
 import {
   DEFAULT_REFERENCE_NAME,
@@ -11,16 +12,46 @@ import {
 } from '../../monitoring/reference/index.js';
 import type { Service } from '../../pipeline/index.js';
 import { newId, type Store } from '../../store/index.js';
+import { resolveServiceMonitoring } from '../monitoring-runtime.js';
 
-/** How a service's predicted and true labels are read (the monitoring hub's, when it runs); default `labelOf`. */
-export type ReferenceLabels = Pick<DecisionWindowOptions, 'outputLabel' | 'feedbackLabel'>;
+/** How a service's predicted and true labels are read from outputs and feedback values. */
+export type ReferenceLabels = Required<Pick<DecisionWindowOptions, 'outputLabel' | 'feedbackLabel'>>;
 
 interface Deps {
   readonly services: ReadonlyMap<string, Service>;
   readonly store: Store;
   /** Told when the profile monitors use (`default`) was rebuilt. */
   readonly hub?: { reloadReference(service: string): Promise<void> };
-  readonly labels?: (service: string) => ReferenceLabels | undefined;
+}
+
+function valueAt(value: unknown, pointer: string): unknown {
+  let current = value;
+  for (const raw of pointer.slice(1).split('/')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!Object.hasOwn(current, token)) return undefined;
+    current = (current as Record<string, unknown>)[token];
+  }
+  return current;
+}
+
+/**
+ * The labels as the monitors read them, so that a window's reference and the live sketches agree
+ * (the rule of hubService in monitoring-runtime.ts): the service's `monitoring.outputLabel` pointer,
+ * else its first categorical output field, else a scalar output; a feedback value is the bare label
+ * or an object read at the same pointer.
+ */
+export function monitoringLabels(service: Service): ReferenceLabels {
+  let pointer = resolveServiceMonitoring(service).outputLabel;
+  for (const [name, field] of service.contract.outputFields) if (pointer === undefined && field.kind === 'categorical') pointer = appendPointer('', name);
+  const labelAt = (value: unknown, at: string | undefined): string | null => {
+    const v = at === undefined || typeof value !== 'object' ? value : at === '' ? value : valueAt(value, at);
+    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
+  };
+  return {
+    outputLabel: (output) => labelAt(output, pointer),
+    feedbackLabel: (value) => labelAt(value, value !== null && typeof value === 'object' ? pointer : undefined),
+  };
 }
 
 type ServiceParams = { Params: { service: string } };
@@ -68,7 +99,7 @@ function readWindowRequest(body: unknown): WindowRequest {
 }
 
 /** Reference profiles: built from a window of the decision log, listed, read with their statistics. */
-export function registerReferenceRoutes(app: FastifyInstance, { services, store, hub, labels }: Deps): void {
+export function registerReferenceRoutes(app: FastifyInstance, { services, store, hub }: Deps): void {
   const serviceNamed = (name: string): Service => {
     const service = services.get(name);
     if (service === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${name}'` });
@@ -79,7 +110,7 @@ export function registerReferenceRoutes(app: FastifyInstance, { services, store,
     const service = serviceNamed(request.params.service);
     const { name, since, until } = readWindowRequest(request.body);
     const { features, skipped: notSketched } = referenceFeaturesOf(service.contract.inputFields);
-    const window: DecisionWindowOptions = { service: service.name, since, until, ...labels?.(service.name) };
+    const window: DecisionWindowOptions = { service: service.name, since, until, ...monitoringLabels(service) };
     const known = await windowLabels(store, window);
     const { record, skipped } = await buildReferenceRecord(() => decisionWindowRows(store, window, known), {
       service: service.name,

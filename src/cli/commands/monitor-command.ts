@@ -62,7 +62,7 @@ export async function monitorCommand(options: MonitorCommandOptions, out: (line:
     const services = options.service === undefined ? Object.keys(config.services) : [options.service];
     if (options.evaluate) {
       await runtime.monitoring.start({ schedule: false });
-      for (const service of services) await runtime.monitoring.hub.evaluate(service, await runtime.monitoring.hub.windows(service));
+      for (const service of services) await runtime.monitoring.hub.evaluate(service, 'all');
     }
     const store = runtime.store;
     if (options.monitor === undefined) {

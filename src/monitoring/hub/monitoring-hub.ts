@@ -411,15 +411,16 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
 
   /**
    * Checkpoints, then evaluates the service's windows that changed since the last evaluation or
-   * still wait for labels (or exactly `windowStarts`), oldest first, from the merged deltas of
+   * still wait for labels (or exactly `windowStarts`, or every stored window), oldest first, from the merged deltas of
    * every writer. Keeps each evaluation as history and reports state changes.
    */
-  evaluate(service: string, windowStarts?: readonly string[]): Promise<EvaluationResult<E>[]> {
+  evaluate(service: string, windowStarts?: readonly string[] | 'all'): Promise<EvaluationResult<E>[]> {
     return this.serial(async () => {
       await this.checkpointNow();
       const state = this.states.get(service);
       if (state === undefined) return [];
-      const starts = windowStarts ?? [...new Set([...state.touched, ...state.awaitingLabels])].sort();
+      // 'all' is read after the checkpoint, so windows counted only in memory until now are included.
+      const starts = windowStarts === 'all' ? await this.windows(service) : (windowStarts ?? [...new Set([...state.touched, ...state.awaitingLabels])].sort());
       state.touched.clear();
       const results: EvaluationResult<E>[] = [];
       for (const start of starts) results.push(...(await this.evaluateWindow(state, start)));
@@ -493,6 +494,9 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         const key = statusKey(service.name, evaluation.monitor, version, segment);
         const before = this.statuses.get(key);
         const changed = before?.state !== evaluation.status.state;
+        // A window that cannot be judged (too few samples, labels not due) leaves the state as it was,
+        // and the status keeps saying why it is in it.
+        const keep = evaluation.observed === 'unknown' && before !== undefined && !changed;
         const status: HubStatus = {
           service: service.name,
           monitor: evaluation.monitor,
@@ -500,9 +504,9 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
           segment,
           state: evaluation.status.state,
           since: changed || before === undefined ? nowIso : before.since,
-          message: evaluation.message,
-          value: evaluation.value,
-          window,
+          message: keep ? before.message : evaluation.message,
+          value: keep ? before.value : evaluation.value,
+          window: keep ? before.window : window,
           status: evaluation.status,
         };
         this.statuses.set(key, status);

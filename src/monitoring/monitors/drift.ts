@@ -369,10 +369,16 @@ function textDrift(feature: string, reference: TextStats, current: TextStats, op
     { component: 'token-count', ...compareNumeric(reference.tokenCountHistogram, current.tokenCountHistogram, tokenMethod, options) },
     { component: 'empty', ...compareCounts(proportions, [rc.empty, n1 - rc.empty], [cc.empty, n2 - cc.empty], true, shareOptions) },
   ];
-  if (!Number.isNaN(reference.outOfVocabularyRate()) && !Number.isNaN(current.outOfVocabularyRate())) {
-    components.push({ component: 'out-of-vocabulary', ...compareCounts(proportions, [rc.outOfVocabulary, rc.tokens - rc.outOfVocabulary], [cc.outOfVocabulary, cc.tokens - cc.outOfVocabulary], true, shareOptions) });
-  }
-  detail.components = components.map((o) => ({ component: o.component, method: o.method, statistic: o.statistic, pValue: o.pValue, threshold: o.threshold, drifted: o.drifted }));
+  // Out-of-vocabulary tokens are counted per token, not per text: a window of a few hundred mails has
+  // hundreds of thousands of tokens, where any test's p-value is tiny for a shift nobody cares about.
+  // So this component is always judged by effect size (Jensen–Shannon distance unless a distance was chosen).
+  const oovMethod = isTestMethod(proportions) ? 'jensen-shannon' : proportions;
+  const oov =
+    !Number.isNaN(reference.outOfVocabularyRate()) && !Number.isNaN(current.outOfVocabularyRate())
+      ? { component: 'out-of-vocabulary', ...compareCounts(oovMethod, [rc.outOfVocabulary, rc.tokens - rc.outOfVocabulary], [cc.outOfVocabulary, cc.tokens - cc.outOfVocabulary], true, oovMethod === proportions ? shareOptions : {}) }
+      : undefined;
+  const all = oov === undefined ? components : [...components, oov];
+  detail.components = all.map((o) => ({ component: o.component, method: o.method, statistic: o.statistic, pValue: o.pValue, threshold: o.threshold, drifted: o.drifted }));
 
   let decisive: Outcome & { component: string };
   let outcome: Outcome;
@@ -381,9 +387,14 @@ function textDrift(feature: string, reference: TextStats, current: TextStats, op
     decisive = components.reduce((best, o) => ((o.pValue as number) < (best.pValue as number) ? o : best));
     const pValue = Math.min(1, (decisive.pValue as number) * components.length);
     outcome = judged(decisive.method, decisive.statistic, pValue, options);
+    // The effect-size component drifts on its own; the feature then reports it (no p-value to adjust).
+    if (!outcome.drifted && oov?.drifted === true) {
+      decisive = oov;
+      outcome = oov;
+    }
   } else {
-    decisive = components.reduce((best, o) => (o.statistic / o.threshold > best.statistic / best.threshold ? o : best));
-    outcome = { ...decisive, drifted: components.some((o) => o.drifted) };
+    decisive = all.reduce((best, o) => (o.statistic / o.threshold > best.statistic / best.threshold ? o : best));
+    outcome = { ...decisive, drifted: all.some((o) => o.drifted) };
   }
   detail.component = decisive.component;
   return fromOutcome(feature, 'text', outcome, n1, n2, detail);

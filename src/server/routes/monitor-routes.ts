@@ -80,7 +80,7 @@ export function registerMonitorRoutes(app: FastifyInstance, { services, store, h
     if (typeof body !== 'object' || body === null || Array.isArray(body) || ((body as { windows?: unknown }).windows !== undefined && !all)) {
       throw new BallastError('REQUEST_INVALID', { detail: "the body is {} (windows with new traffic or waiting for labels) or { \"windows\": \"all\" }", issues: [{ pointer: '/windows', code: 'enum', message: "must be 'all' when present" }] });
     }
-    const results = await hub.evaluate(service.name, all ? await hub.windows(service.name) : undefined);
+    const results = await hub.evaluate(service.name, all ? 'all' : undefined);
     return {
       service: service.name,
       evaluated: results.map((r) => ({ version: r.version, segment: r.segment ?? null, window: r.window, monitors: r.evaluations.length })),

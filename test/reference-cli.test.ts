@@ -19,6 +19,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+// Each test spawns the CLI several times (about 2 s each on a busy machine).
+const slow = 90_000;
 
 // The rows as the test means them; the CSV below spells them out with a BOM, quotes, an embedded
 // comma, newline and quote, empty cells, a pii column and a column the contract does not know.
@@ -102,7 +104,7 @@ describe('ballast reference', () => {
     expect(lines[0]).toMatch(/^NAME +ID +CREATED +ROWS +SOURCE$/);
     expect(lines[1]).toMatch(new RegExp(`^default +${id} +\\S+Z +6 +${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(csv\\)$`));
     expect(lines[2]).toMatch(/^no-labels +ref_/);
-  });
+  }, slow);
 
   it('reads JSONL: keys as columns, JSON types kept', async () => {
     const data = path.join(dir, 'data-jsonl');
@@ -114,7 +116,7 @@ describe('ballast reference', () => {
     expect(ok.stdout).toMatch(/^ {2}amount +numeric +10 bins from 1 to 2$/m);
     expect(ok.stdout).toContain('Predicted labels: 2 tracked (approve, deny)');
     expect(ok.stdout).toMatch(/^ {2}country +not a column of the file$/m);
-  });
+  }, slow);
 
   it('refuses bad files with exit 4 naming the line, and stores nothing', async () => {
     const write = (name: string, content: string) => {
@@ -148,7 +150,7 @@ describe('ballast reference', () => {
       expect(await store.references.list('loans')).toStrictEqual([]);
       await store.close();
     }
-  });
+  }, slow);
 
   it('exits 3 for a config problem, 2 for an unknown format, 1 for an unknown service', async () => {
     const data = path.join(dir, 'data-usage');
@@ -167,5 +169,5 @@ describe('ballast reference', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no service named 'nope'");
     noStack(unknown.stderr);
-  });
+  }, slow);
 });

@@ -12,9 +12,11 @@ export interface DecisionWindowOptions {
   readonly outputLabel?: (output: unknown) => string | null | undefined;
   /** The true label in a `label` feedback value; default `labelOf`. */
   readonly feedbackLabel?: (value: unknown) => string | null | undefined;
-  /** Rows per query; default 1000. */
+  /** Rows per query, at most (and by default) 1000, the store's largest page. */
   readonly pageSize?: number;
 }
+
+const pageOf = (options: DecisionWindowOptions) => Math.max(1, Math.min(options.pageSize ?? 1000, 1000));
 
 /**
  * The true label of each decision with `label` feedback given at or after `since` (feedback follows
@@ -24,9 +26,10 @@ export async function windowLabels(store: Store, options: DecisionWindowOptions)
   const feedbackLabel = options.feedbackLabel ?? labelOf;
   const latest = new Map<string, { id: string; label: string | undefined }>();
   const superseded = new Set<string>();
+  const limit = pageOf(options);
   let after: string | undefined;
   for (;;) {
-    const page = await store.feedback.list({ service: options.service, since: options.since, limit: options.pageSize ?? 1000, ...(after === undefined ? {} : { after }) });
+    const page = await store.feedback.list({ service: options.service, since: options.since, limit, ...(after === undefined ? {} : { after }) });
     for (const f of page) {
       if (f.supersedes !== null) superseded.add(f.supersedes);
       if (f.kind !== 'label') continue;
@@ -34,7 +37,7 @@ export async function windowLabels(store: Store, options: DecisionWindowOptions)
       // A label that cannot be read still replaces the one before it: the decision's label is unknown.
       latest.set(f.decisionId, { id: f.id, label: label ?? undefined });
     }
-    if (page.length === 0 || page.length < (options.pageSize ?? 1000)) break;
+    if (page.length < limit) break;
     after = page[page.length - 1]!.id;
   }
   const labels = new Map<string, string>();
@@ -45,7 +48,7 @@ export async function windowLabels(store: Store, options: DecisionWindowOptions)
 /** Reads the window's decisions page by page, oldest first; decisions whose input is not an object are left out. */
 export async function* decisionWindowRows(store: Store, options: DecisionWindowOptions, labels: ReadonlyMap<string, string>): AsyncGenerator<ReferenceRow> {
   const outputLabel = options.outputLabel ?? labelOf;
-  const limit = options.pageSize ?? 1000;
+  const limit = pageOf(options);
   let after: string | undefined;
   for (;;) {
     const page = await store.decisions.list({ service: options.service, since: options.since, until: options.until, limit, ...(after === undefined ? {} : { after }) });

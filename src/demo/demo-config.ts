@@ -3,8 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
+/** Where the demo's alerts go: a webhook and the name of the environment variable holding its signing secret. */
+export interface DemoAlertTarget {
+  readonly url: string;
+  readonly secretName: string;
+}
+
 /** The demo's service, as a user would write it in ballast.yaml. */
-export function demoConfig(weightsPath: string): Record<string, unknown> {
+export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Record<string, unknown> {
   return {
     version: 1,
     services: {
@@ -77,16 +83,39 @@ export function demoConfig(weightsPath: string): Record<string, unknown> {
           },
         },
         live: 'logreg-v1',
+        // Weekly windows by the date the message was sent (the replay is faster than the weeks it covers).
+        monitoring: {
+          window: '1w',
+          timestamp: '/sent_at',
+          evaluateEvery: '1m',
+          minSamples: 30,
+          // Two text features: judge the whole input as drifted only when both drift (one is often a blip in a small week).
+          drift: { share: 0.75 },
+          // Labels come back a few hundred decisions later; on this replay's time scale, two seconds.
+          performance: { labelDelay: '2s' },
+          ...(alerts === undefined
+            ? {}
+            : {
+                alerts: [
+                  {
+                    name: 'demo-oncall',
+                    monitors: ['input_drift', 'output_drift', 'confidence_drift', 'accuracy', 'estimated_accuracy'],
+                    minState: 'alert',
+                    webhook: { url: alerts.url, secret: alerts.secretName },
+                  },
+                ],
+              }),
+        },
       },
     },
   };
 }
 
 /** Writes the demo's ballast.yaml into `dir` and returns its path. */
-export function writeDemoConfig(dir: string, weightsPath: string): string {
+export function writeDemoConfig(dir: string, weightsPath: string, alerts?: DemoAlertTarget): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'ballast.yaml');
   const header = '# Written by `ballast demo`. Serve it yourself with: ballast serve --config ' + file + '\n';
-  writeFileSync(file, header + stringify(demoConfig(weightsPath), { lineWidth: 0 }));
+  writeFileSync(file, header + stringify(demoConfig(weightsPath, alerts), { lineWidth: 0 }));
   return file;
 }

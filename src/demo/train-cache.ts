@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadSpamCorpus, spamDatasetVersion, splitByDate, SPAM_CORPUS_PARSER_VERSION, type SpamMessage } from './spam-corpus.js';
 import {
+  createSpamPredictor,
   resolveSpamHyperParameters,
   evaluateSpamModel,
   SPAM_MODEL_VERSION,
@@ -17,6 +18,15 @@ import {
 } from './spam-model.js';
 
 export const SPAM_MODEL_FILE = 'spam-model.json';
+export const OUT_OF_FOLD_FILE = 'out-of-fold-predictions.json';
+/** Folds of the cross-validation that gives every training message a prediction from a model that did not see it. */
+export const OUT_OF_FOLD_K = 5;
+
+/** A training message's prediction by the model trained on the other folds. */
+export interface OutOfFoldPrediction {
+  readonly label: 'spam' | 'ham';
+  readonly confidence: number;
+}
 
 export interface LoadOrTrainOptions {
   readonly cacheDir: string;
@@ -45,6 +55,35 @@ export interface TrainedSpamModel {
   readonly split: SpamSplitInfo;
   /** The newer messages, oldest first: the traffic the demo replays. */
   readonly served: SpamMessage[];
+  /** The older messages the model was trained on: the reference monitors compare the traffic with. */
+  readonly train: SpamMessage[];
+  /**
+   * Out-of-fold predictions for `train`, by message id: K-fold cross-validation with the same
+   * hyper-parameters, so each prediction comes from a model that never saw the message. This is the
+   * honest reference for calibration and CBPE (in-sample predictions are nearly all right).
+   */
+  readonly outOfFold: ReadonlyMap<string, OutOfFoldPrediction>;
+}
+
+/** The fold of a message: a stable hash of its id, so folds do not depend on the corpus order. */
+function foldOf(id: string, k: number): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % k;
+}
+
+/** K-fold out-of-fold predictions for the training messages. */
+export function outOfFoldPredictions(train: readonly SpamMessage[], hyper: SpamHyperParameters, k = OUT_OF_FOLD_K): Map<string, OutOfFoldPrediction> {
+  const predictions = new Map<string, OutOfFoldPrediction>();
+  for (let fold = 0; fold < k; fold++) {
+    const fit = train.filter((m) => foldOf(m.id, k) !== fold);
+    const held = train.filter((m) => foldOf(m.id, k) === fold);
+    if (fit.length === 0 || held.length === 0) continue;
+    const predictor = createSpamPredictor(trainSpamModel(fit, hyper));
+    for (const m of held) {
+      const p = predictor.predict({ subject: m.subject, body: m.body }, 0);
+      predictions.set(m.id, { label: p.output.label, confidence: p.confidence });
+    }
+  }
+  return predictions;
 }
 
 /** Identifies what a cached model was built from: code versions, dataset version, split and hyper-parameters. */
@@ -74,9 +113,25 @@ export async function loadOrTrainSpamModel(options: LoadOrTrainOptions): Promise
   } else {
     progress('loaded cached model');
   }
+  const outOfFold = await loadOrComputeOutOfFold(join(options.cacheDir, OUT_OF_FOLD_FILE), cacheKey, () => {
+    progress(`cross-validating (${OUT_OF_FOLD_K} folds) for the monitoring reference`);
+    return outOfFoldPredictions(split.train, hyper);
+  });
   progress('evaluating');
   const info = { cutDate: split.cutDate, train: split.train.length, served: split.served.length, undated: split.undated, trainShare };
-  return { weightsPath, weights, heldOut: evaluateSpamModel(weights, split.served), trainedNow: trainMs !== null, trainMs, split: info, served: split.served };
+  return { weightsPath, weights, heldOut: evaluateSpamModel(weights, split.served), trainedNow: trainMs !== null, trainMs, split: info, served: split.served, train: split.train, outOfFold };
+}
+
+async function loadOrComputeOutOfFold(path: string, cacheKey: string, compute: () => Map<string, OutOfFoldPrediction>): Promise<Map<string, OutOfFoldPrediction>> {
+  try {
+    const cached = JSON.parse(await readFile(path, 'utf8')) as { cacheKey?: string; predictions?: Record<string, OutOfFoldPrediction> };
+    if (cached.cacheKey === cacheKey && cached.predictions !== undefined) return new Map(Object.entries(cached.predictions));
+  } catch {
+    // Missing, torn or stale: compute again.
+  }
+  const predictions = compute();
+  await writeAtomically(path, JSON.stringify({ cacheKey, predictions: Object.fromEntries(predictions) }));
+  return predictions;
 }
 
 async function readCached(path: string, cacheKey: string): Promise<SpamModelWeights | null> {

@@ -5,12 +5,10 @@ import { BallastError, type Issue } from '../errors/index.js';
 import { createAlertDispatcher, type AlertDispatcher } from '../monitoring/alerts/index.js';
 import { MonitoringHub, type HubService, type MonitorTransition } from '../monitoring/hub/index.js';
 import { evaluateWindow, resolveMonitoringConfig, windowOf, type MonitorEvaluation, type ResolvedMonitoringConfig } from '../monitoring/monitors/index.js';
-import { loadReferenceProfile } from '../monitoring/reference/index.js';
+import { DEFAULT_REFERENCE_NAME, loadReferenceProfile } from '../monitoring/reference/index.js';
 import type { Service } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 
-/** The name of the reference profile monitors compare with (`ballast reference build --name`). */
-export const DEFAULT_REFERENCE_NAME = 'default';
 
 export interface MonitoringRuntimeOptions {
   readonly services: ReadonlyMap<string, Service>;
@@ -65,15 +63,30 @@ function labelAt(value: unknown, pointer: string | undefined): string | null {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
 }
 
-/** The predicted label: the configured pointer, else the first categorical field of the output contract, else a scalar output. */
-function outputLabelPointer(service: Service, config: ResolvedMonitoringConfig): string | undefined {
-  if (config.outputLabel !== undefined) return config.outputLabel;
-  for (const [name, field] of service.contract.outputFields) if (field.kind === 'categorical') return `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-  return undefined;
+/**
+ * How a service's predicted and true labels are read, by the live monitors and by references built
+ * from a window of the log alike: the `monitoring.outputLabel` pointer, else the first categorical
+ * field of the output contract, else a scalar output; a label in feedback is the bare label or an
+ * object read at the same pointer (`{ "label": "spam" }`).
+ */
+export function monitoringLabels(service: Service, config: ResolvedMonitoringConfig = resolveServiceMonitoring(service)) {
+  let pointer = config.outputLabel;
+  if (pointer === undefined) {
+    for (const [name, field] of service.contract.outputFields) {
+      if (field.kind === 'categorical') {
+        pointer = `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        break;
+      }
+    }
+  }
+  return {
+    outputLabel: (output: unknown) => labelAt(output, pointer),
+    feedbackLabel: (value: unknown) => labelAt(value, value !== null && typeof value === 'object' ? pointer : undefined),
+  };
 }
 
 function hubService(service: Service, config: ResolvedMonitoringConfig): HubService<MonitorEvaluation> {
-  const labelPointer = outputLabelPointer(service, config);
+  const labels = monitoringLabels(service, config);
   const timestamp = config.timestamp;
   return {
     name: service.name,
@@ -89,9 +102,8 @@ function hubService(service: Service, config: ResolvedMonitoringConfig): HubServ
         }),
     windowsByEventTime: timestamp !== undefined,
     segments: config.segments,
-    outputLabel: (output) => labelAt(output, labelPointer),
-    // A label comes back as the output's label field ({ "label": "spam" }) or as the bare label.
-    feedbackLabel: (value) => labelAt(value, value !== null && typeof value === 'object' ? labelPointer : undefined),
+    outputLabel: labels.outputLabel,
+    feedbackLabel: labels.feedbackLabel,
     stages: [...new Set(['total', 'invoke', ...Object.keys(config.latency)])],
     labelDelayMs: config.performance.labelDelayMs,
     evaluate: (input, reference, previous) => evaluateWindow(input, reference, config, previous as ReadonlyMap<string, never>),

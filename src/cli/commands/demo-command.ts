@@ -1,7 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { formatSummary, loadOrTrainSpamModel, replayTraffic, summarize, writeDemoConfig } from '../../demo/index.js';
+import { fetchMonitoringReport, formatMonitoringReport, formatSummary, loadOrTrainSpamModel, replayTraffic, summarize, writeDemoConfig, writeSpamReferenceFile } from '../../demo/index.js';
+import { verifyWebhook } from '../../monitoring/alerts/index.js';
 import { startServing, untilSignal } from '../serve-runtime.js';
+import { referenceBuildCommand } from './reference-command.js';
+
+/** The environment variable the demo's alert rule names for its webhook secret. */
+export const DEMO_WEBHOOK_SECRET = 'BALLAST_DEMO_WEBHOOK_SECRET';
+
+interface DemoReceiver {
+  readonly url: string;
+  readonly received: Array<{ readonly valid: boolean; readonly type: string; readonly monitor: string; readonly summary: string }>;
+  close(): Promise<void>;
+}
+
+/** A webhook receiver on loopback standing in for the on-call tool: it checks every signature. */
+async function startReceiver(secret: string): Promise<DemoReceiver> {
+  const received: DemoReceiver['received'] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const valid = verifyWebhook(req.headers as Record<string, string>, body, secret).valid;
+      try {
+        const payload = JSON.parse(body) as { type?: string; monitor?: string; summary?: string };
+        received.push({ valid, type: String(payload.type), monitor: String(payload.monitor), summary: String(payload.summary ?? '') });
+      } catch {
+        received.push({ valid, type: 'unparsable', monitor: '', summary: '' });
+      }
+      res.writeHead(valid ? 204 : 401).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}/alerts`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 
 export interface DemoCommandOptions {
   readonly port: number;
@@ -25,7 +62,19 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   out(`  trained on ${split.train} messages dated up to ${split.cutDate.toISOString().slice(0, 10)}${model.trainMs === null ? '' : ` in ${(model.trainMs / 1000).toFixed(1)} s`}; serving the ${split.served} newer ones (${split.undated} undated left out)`);
   out(`  held-out accuracy on the newer messages: ${(100 * heldOut.accuracy).toFixed(1)}% (precision ${(100 * heldOut.precision).toFixed(1)}%, recall ${(100 * heldOut.recall).toFixed(1)}%, n=${heldOut.n})`);
 
-  const configPath = writeDemoConfig(demoDir, model.weightsPath);
+  // Alerts go to a signed webhook; the secret reaches Ballast as a user's would, through the environment.
+  const secret = process.env[DEMO_WEBHOOK_SECRET] ?? `whsec_${randomBytes(24).toString('base64')}`;
+  process.env[DEMO_WEBHOOK_SECRET] = secret;
+  const receiver = await startReceiver(secret);
+  const configPath = writeDemoConfig(demoDir, model.weightsPath, { url: receiver.url, secretName: DEMO_WEBHOOK_SECRET });
+
+  // The reference the monitors compare with: the training messages, built as a user would with `ballast reference build`.
+  const referenceFile = await writeSpamReferenceFile(demoDir, model);
+  await referenceBuildCommand(
+    { configPath, service: 'spam-filter', file: referenceFile, name: 'default', labelField: 'label', predictionField: 'prediction', confidenceField: 'confidence', dataDir: options.dataDir, redactionKey: options.redactionKey },
+    (line) => out(`  ${line}`),
+  );
+
   const running = await startServing({ configPath, host: options.host, port: options.port, dataDir: options.dataDir, redactionKey: options.redactionKey, logLevel: 'warn' });
   out(`Serving spam-filter on ${running.url} (config: ${configPath})`);
   try {
@@ -44,15 +93,27 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     out('Summary');
     for (const line of formatSummary(summarize(result))) out(line);
     if (result.refused.length > 0) out(`Refused: ${result.refused.slice(0, 5).map((r) => `${r.messageId} ${r.status} ${r.code}`).join('; ')}`);
+
+    // Labels are judged once due (labelDelay 2 s in the demo's config); then evaluate every week and deliver the alerts.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const report = await fetchMonitoringReport(running.url, 'spam-filter');
+    await running.runtime.monitoring.dispatcher.deliverDue();
+    out('');
+    for (const line of formatMonitoringReport(report)) out(line);
+    const firing = receiver.received.filter((r) => r.type === 'alert.firing');
+    out(`  Webhook receiver (${receiver.url}): ${receiver.received.length} deliveries, ${receiver.received.filter((r) => r.valid).length} with a valid signature; firing: ${[...new Set(firing.map((r) => r.monitor))].join(', ') || 'none'}`);
     if (options.exit) return;
     const example = result.decisions[0];
     out('');
     out(`Still serving on ${running.url}. Try:`);
     if (example) out(`  curl ${running.url}/v1/decisions/${example.id}`);
     out(`  curl -H 'content-type: application/json' -d '{"input":{"subject":"WIN $1000 NOW","body":"click here to claim your prize","from":"x@example.com"}}' ${running.url}/v1/services/spam-filter/decisions`);
+    out(`  curl ${running.url}/v1/services/spam-filter/monitors`);
+    out(`  ballast monitor --config ${configPath} --data-dir ${options.dataDir} --service spam-filter --monitor input_drift`);
     out('Press Ctrl-C to stop.');
     await untilSignal();
   } finally {
     await running.stop();
+    await receiver.close();
   }
 }

@@ -73,6 +73,18 @@ export function mostFrequent(counts: ReadonlyMap<string, number>, max: number): 
     .map(([key]) => key);
 }
 
+/**
+ * Tokens seen at least twice. The reference's own out-of-vocabulary rate is then the share of its
+ * tokens seen once, which is the Good–Turing estimate of how often new text from the same source
+ * meets a token outside the vocabulary: live text is compared with what it should show, not with the
+ * 0% of a vocabulary that contains every token of the reference.
+ */
+function seenTwice(counts: ReadonlyMap<string, number>): Map<string, number> {
+  const kept = new Map<string, number>();
+  for (const [token, n] of counts) if (n >= 2) kept.set(token, n);
+  return kept;
+}
+
 /** A growable array of doubles (a reference can have millions of rows). */
 class Values {
   private data = new Float64Array(1024);
@@ -194,7 +206,7 @@ export class ReferenceBuilder {
           kind: 'text',
           lengthEdges: quantileEdges(c.lengths.view(), bins),
           tokenEdges: quantileEdges(c.tokenCounts.view(), bins),
-          vocabulary: new Set(mostFrequent(c.tokens, this.options.maxVocabulary ?? DEFAULT_MAX_VOCABULARY)),
+          vocabulary: new Set(mostFrequent(seenTwice(c.tokens), this.options.maxVocabulary ?? DEFAULT_MAX_VOCABULARY)),
         });
       }
     }

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { appendPointer } from '../../contracts/index.js';
 import { BallastError, type Issue } from '../../errors/index.js';
 import {
   DEFAULT_REFERENCE_NAME,
@@ -12,7 +11,7 @@ import {
 } from '../../monitoring/reference/index.js';
 import type { Service } from '../../pipeline/index.js';
 import { newId, type Store } from '../../store/index.js';
-import { resolveServiceMonitoring } from '../monitoring-runtime.js';
+import { monitoringLabels } from '../monitoring-runtime.js';
 
 /** How a service's predicted and true labels are read from outputs and feedback values. */
 export type ReferenceLabels = Required<Pick<DecisionWindowOptions, 'outputLabel' | 'feedbackLabel'>>;
@@ -22,36 +21,6 @@ interface Deps {
   readonly store: Store;
   /** Told when the profile monitors use (`default`) was rebuilt. */
   readonly hub?: { reloadReference(service: string): Promise<void> };
-}
-
-function valueAt(value: unknown, pointer: string): unknown {
-  let current = value;
-  for (const raw of pointer.slice(1).split('/')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (!Object.hasOwn(current, token)) return undefined;
-    current = (current as Record<string, unknown>)[token];
-  }
-  return current;
-}
-
-/**
- * The labels as the monitors read them, so that a window's reference and the live sketches agree
- * (the rule of hubService in monitoring-runtime.ts): the service's `monitoring.outputLabel` pointer,
- * else its first categorical output field, else a scalar output; a feedback value is the bare label
- * or an object read at the same pointer.
- */
-export function monitoringLabels(service: Service): ReferenceLabels {
-  let pointer = resolveServiceMonitoring(service).outputLabel;
-  for (const [name, field] of service.contract.outputFields) if (pointer === undefined && field.kind === 'categorical') pointer = appendPointer('', name);
-  const labelAt = (value: unknown, at: string | undefined): string | null => {
-    const v = at === undefined || typeof value !== 'object' ? value : at === '' ? value : valueAt(value, at);
-    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
-  };
-  return {
-    outputLabel: (output) => labelAt(output, pointer),
-    feedbackLabel: (value) => labelAt(value, value !== null && typeof value === 'object' ? pointer : undefined),
-  };
 }
 
 type ServiceParams = { Params: { service: string } };

@@ -25,6 +25,20 @@ describe('ballast demo', () => {
     expect(labelled).toBeLessThan(360);
     for (const stage of ['validate', 'pre_rules', 'invoke', 'post_rules', 'decide', 'record']) expect(r.stdout).toContain(`  ${stage}`);
 
+    // Monitoring: the reference was built from the training messages, the two weeks replayed were judged,
+    // the spam share's fall (43% in training, 14% in the week of 2 September) fired an output-drift alert,
+    // and the alert reached the webhook receiver with a valid signature.
+    expect(r.stdout).toMatch(/Reference profile 'default' of spam-filter stored as ref_\w+: 3627 rows/);
+    const week = (start: string) => r.stdout.split('\n').find((l) => l.startsWith(`  ${start}`));
+    expect(week('2002-08-26')).toMatch(/^ {2}2002-08-26 +53 /);
+    const september = week('2002-09-02')!;
+    expect(september).toMatch(/^ {2}2002-09-02 +347 +[\d.]+% of \d+ +[\d.]+% /);
+    expect(r.stdout).toMatch(/alt_\w+ output_drift \(alert, firing\): output drifted: chi-square p [\d.e-]+ < 0\.05/);
+    const webhook = /Webhook receiver \(\S+\): (\d+) deliveries, (\d+) with a valid signature; firing: (.+)/.exec(r.stdout)!;
+    expect(Number(webhook[1])).toBeGreaterThan(0);
+    expect(webhook[2]).toBe(webhook[1]);
+    expect(webhook[3]).toContain('output_drift');
+
     // The decisions and labels are durable in the demo's log, and the sender address never reached it.
     const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'ballast.db') });
     const decisions = await store.decisions.list({ limit: 1000 });
@@ -32,6 +46,11 @@ describe('ballast demo', () => {
     const feedback = await store.feedback.list({ limit: 1000 });
     expect(feedback).toHaveLength(labelled);
     expect(decisions.every((d) => String((d.input as { from: string }).from).startsWith('hmac-sha256:'))).toBe(true);
+    // Every evaluation is kept: the output-drift history has both weeks, the second in alert.
+    const history = await store.monitoring.listEvaluations({ service: 'spam-filter', monitor: 'output_drift', segment: '', limit: 100 });
+    const observed = new Map(history.map((e) => [e.windowStart.slice(0, 10), e.observed]));
+    expect(observed.get('2002-09-02')).toBe('alert');
+    expect((await store.alerts.listActive('spam-filter')).map((a) => a.monitor)).toContain('output_drift');
     await store.close();
 
     // The config it served is a real file a user can serve again.

@@ -39,5 +39,8 @@ export {
   type StageName,
 } from './pipeline/index.js';
 
+// Alert webhooks: how a receiver checks a delivery (Standard Webhooks signatures).
+export { signWebhook, verifyWebhook, type WebhookVerification } from './monitoring/alerts/index.js';
+
 // The HTTP API over the same pipeline.
 export { createServer, type BallastServer, type ServerOptions } from './server/index.js';

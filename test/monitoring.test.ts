@@ -164,6 +164,18 @@ describe('monitoring end to end', () => {
     expect(notices.map((n) => n.monitor)).toEqual(expect.arrayContaining(['feature_drift/amount', 'input_drift']));
     expect(notices.map((n) => n.monitor)).not.toContain('feature_drift/text');
 
+    const openapi = await call('GET', '/v1/openapi.json');
+    for (const path of ['/v1/services/{service}/monitors', '/v1/services/{service}/monitors/{monitor}', '/v1/services/{service}/monitors/evaluate', '/v1/alerts', '/v1/alerts/{id}']) {
+      expect(Object.keys(openapi.json.paths)).toContain(path);
+    }
+    const alertId = alerts.json.alerts[0].id as string;
+    const one = await call('GET', `/v1/alerts/${alertId}`);
+    expect(one.json.deliveries.length).toBeGreaterThan(0);
+    expect((await call('GET', '/v1/alerts/alt_nope')).json.code).toBe('ALERT_NOT_FOUND');
+    expect((await call('GET', '/v1/services/loans/monitors/nope')).json.code).toBe('MONITOR_NOT_FOUND');
+    expect((await call('POST', '/v1/services/loans/monitors/evaluate', { windows: 'some' })).json.code).toBe('REQUEST_INVALID');
+    expect((await call('GET', '/v1/alerts?state=open')).status).toBe(400);
+
     const metrics = await call('GET', '/metrics');
     expect(metrics.json).toMatch(/ballast_monitor_state\{service="loans",monitor="feature_drift\/amount",version="v1",segment="",state="warning"\} 1/);
     expect(metrics.json).toMatch(/ballast_monitor_state\{service="loans",monitor="input_drift",version="v1",segment="",state="alert"\} 1/);

@@ -100,6 +100,57 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
           responses: { 200: json({ $ref: '#/components/schemas/Reference' }, 'The profile'), 404: problemResponse('No such service (SERVICE_NOT_FOUND) or profile (REFERENCE_NOT_FOUND)') },
         },
       },
+      '/v1/services/{service}/monitors': {
+        get: {
+          operationId: 'listMonitors',
+          summary: 'The current state of every monitor of the service, per model version and segment (after hysteresis)',
+          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: json({ type: 'object', properties: { service: { type: 'string' }, reference: { type: ['object', 'null'] }, monitors: { type: 'array', items: { $ref: '#/components/schemas/MonitorStatus' } } } }, 'Monitors'), 404: problemResponse('No such service') },
+        },
+      },
+      '/v1/services/{service}/monitors/evaluate': {
+        post: {
+          operationId: 'evaluateMonitors',
+          summary: 'Evaluate now: the windows with new traffic or waiting for labels, or every stored window',
+          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { windows: { const: 'all' } } } } } },
+          responses: { 200: json({ type: 'object' }, 'The windows evaluated and the resulting states'), 400: problemResponse('Malformed request'), 404: problemResponse('No such service') },
+        },
+      },
+      '/v1/services/{service}/monitors/{monitor}': {
+        get: {
+          operationId: 'getMonitorHistory',
+          summary: "One monitor's current states and its history, newest first (names with '/' URL-encoded)",
+          parameters: [
+            { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'monitor', in: 'path', required: true, schema: { type: 'string' }, example: 'feature_drift%2Fbody' },
+            { name: 'version', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'segment', in: 'query', required: false, schema: { type: 'string' }, description: "e.g. country=DE; empty for the unsegmented traffic" },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          ],
+          responses: { 200: json({ type: 'object' }, 'Current states and history'), 400: problemResponse('Bad limit'), 404: problemResponse('No such service (SERVICE_NOT_FOUND) or monitor (MONITOR_NOT_FOUND)') },
+        },
+      },
+      '/v1/alerts': {
+        get: {
+          operationId: 'listAlerts',
+          summary: 'Alerts raised by the alert rules of the services',
+          parameters: [
+            { name: 'service', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'state', in: 'query', required: false, schema: { enum: ['firing', 'resolved'] } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          ],
+          responses: { 200: json({ type: 'object' }, 'Alerts'), 400: problemResponse('Bad state or limit'), 404: problemResponse('No such service') },
+        },
+      },
+      '/v1/alerts/{id}': {
+        get: {
+          operationId: 'getAlert',
+          summary: 'One alert with its webhook deliveries and every attempt of each',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: json({ type: 'object' }, 'The alert'), 404: problemResponse('No such alert') },
+        },
+      },
       '/healthz': { get: { operationId: 'health', summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'Alive') } } },
       '/readyz': { get: { operationId: 'ready', summary: 'Readiness: the decision log is writable and the server is not draining', responses: { 200: json({ type: 'object' }, 'Ready'), 503: json({ type: 'object' }, 'Not ready') } } },
       '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
@@ -161,6 +212,20 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
             name: { type: 'string', pattern: referenceNamePattern, default: DEFAULT_REFERENCE_NAME, description: 'Monitors compare with the profile named default' },
             since: { type: 'string', format: 'date-time', description: 'Decisions created at or after this instant' },
             until: { type: 'string', format: 'date-time', description: 'and before this one' },
+          },
+        },
+        MonitorStatus: {
+          type: 'object',
+          required: ['monitor', 'version', 'segment', 'state', 'since', 'message', 'value', 'window'],
+          properties: {
+            monitor: { type: 'string', examples: ['input_drift', 'feature_drift/body', 'accuracy'] },
+            version: { type: 'string' },
+            segment: { type: ['string', 'null'] },
+            state: { enum: ['unknown', 'ok', 'warning', 'alert'] },
+            since: { type: 'string', format: 'date-time' },
+            message: { type: 'string' },
+            value: { type: ['number', 'null'] },
+            window: { type: 'object', properties: { start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' } } },
           },
         },
         ReferenceSummary: {

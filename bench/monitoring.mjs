@@ -29,6 +29,7 @@ const hotUpdates = Number(args.updates ?? 200_000);
 const textUpdates = Math.max(1000, Math.round(hotUpdates / 10));
 const memorySets = Number(args['memory-sets'] ?? 2);
 const startedAt = new Date();
+const loadBefore = os.loadavg();
 const outPath = args.out ?? path.join(here, 'results', `monitoring-${startedAt.toISOString().slice(0, 10)}.json`);
 
 const STAGES = [...stageNames, 'total'];
@@ -337,7 +338,7 @@ const ksAgree = manifest === null ? null : ksCheck.every((c) => c.agree);
 const report = {
   date: startedAt.toISOString(),
   command: `taskset -c ${cpuAffinity()} node --expose-gc bench/monitoring.mjs --runs ${runs} --rows ${currentRows} --updates ${hotUpdates} --memory-sets ${memorySets}`,
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, cpuAffinity: cpuAffinity(), node: process.version, memoryGiB: Math.round(os.totalmem() / 2 ** 30), ...scipyVersions },
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, cpuAffinity: cpuAffinity(), node: process.version, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage1m: { before: loadBefore[0], after: os.loadavg()[0] }, ...scipyVersions },
   data: {
     package: packageVersion('vega-datasets'),
     file: 'data/flights-3m.csv (+ data/airports.csv)',

@@ -56,7 +56,8 @@ describe('ballast reference', () => {
     expect(r.code).toBe(0);
     const id = /stored as (ref_[0-9A-Z]{26}): 6 rows from /.exec(r.stdout)?.[1];
     expect(id).toBeDefined();
-    expect(r.stdout).toMatch(/^ {2}text +text +\d+ length bins?, \d+ token-count bins?, vocabulary of 7 tokens$/m);
+    // The vocabulary keeps tokens seen at least twice: `good` and `bad`.
+    expect(r.stdout).toMatch(/^ {2}text +text +\d+ length bins?, \d+ token-count bins?, vocabulary of 2 tokens$/m);
     expect(r.stdout).toMatch(/^ {2}amount +numeric +\d+ bins from -3 to 20000$/m);
     expect(r.stdout).toMatch(/^ {2}country +categorical +4 categories tracked$/m);
     expect(r.stdout).toMatch(/^ {2}email +pii: never sketched$/m);
@@ -85,7 +86,7 @@ describe('ballast reference', () => {
       );
       expect(JSON.stringify(stored!.sketch)).toBe(JSON.stringify(expected.sketch.toJSON()));
       // The emoji is not a token (not a letter, mark or digit).
-      expect((stored!.vocabularies as Record<string, string[]>).text).toStrictEqual(['bad', 'customer', 'good', 'grüße', 'lines', 'loan', 'two']);
+      expect((stored!.vocabularies as Record<string, string[]>).text).toStrictEqual(['bad', 'good']);
       const calibration = new CalibrationTable();
       for (const row of rows) if ('truth' in row && 'conf' in row) calibration.update(row.conf, row.truth === row.pred);
       expect(stored!.calibration).toStrictEqual(calibration.toJSON());

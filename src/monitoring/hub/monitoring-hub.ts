@@ -220,9 +220,6 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     this.recentDecisions.push([record.id, record.createdAt]);
     const { service } = state;
     const input = isObject(record.input) ? record.input : {};
-    const at = service.eventTime?.(input) ?? Date.parse(record.createdAt);
-    const window = service.window(Number.isFinite(at) ? at : Date.parse(record.createdAt));
-    const version = record.version ?? 'none';
     const timings: Record<string, number> = { ...record.timings };
     let total = 0;
     for (const ms of Object.values(record.timings)) total += ms;
@@ -230,14 +227,24 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     const event = { input, outputLabel: service.outputLabel(record.output), confidence: record.confidence, timings };
     const outcome = (windowOutcomes as readonly string[]).includes(record.outcome) ? (record.outcome as WindowOutcome) : undefined;
     const modelError = isObject(record.explanation) && record.explanation.modelError !== undefined;
-    for (const segment of this.segmentsOf(state, input, window.start)) {
-      const acc = this.accumulator(state, version, segment, window);
+    const now = this.now().getTime();
+    for (const acc of this.accumulatorsOf(state, record)) {
       acc.sketch.update(event);
       acc.counts.decisions++;
       if (outcome !== undefined) acc.counts.byOutcome[outcome]++;
       if (modelError) acc.counts.modelErrors++;
-      acc.lastEventAt = this.now().getTime();
+      acc.lastEventAt = now;
     }
+  }
+
+  /** The accumulators a decision counts in: its window (by event time when configured), version, and each of its segments. */
+  private accumulatorsOf(state: ServiceState<E>, decision: Pick<ObservedRecord, 'input' | 'createdAt' | 'version'>): WindowAccumulator[] {
+    const input = isObject(decision.input) ? decision.input : {};
+    const created = Date.parse(decision.createdAt);
+    const at = state.service.eventTime?.(input) ?? created;
+    const window = state.service.window(Number.isFinite(at) ? at : created);
+    const version = decision.version ?? 'none';
+    return this.segmentsOf(state, input, window.start).map((segment) => this.accumulator(state, version, segment, window));
   }
 
   /**
@@ -249,14 +256,10 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     if (state === undefined || this.closed) return;
     this.recentFeedback.push([feedback.id, feedback.createdAt]);
     const { service } = state;
-    const input = isObject(decision.input) ? decision.input : {};
-    const at = service.eventTime?.(input) ?? Date.parse(decision.createdAt);
-    const window = service.window(Number.isFinite(at) ? at : Date.parse(decision.createdAt));
-    const version = decision.version ?? 'none';
     const predicted = service.outputLabel(decision.output);
     const before = earlier.filter((f) => f.id !== feedback.id && f.createdAt <= feedback.createdAt);
-    for (const segment of this.segmentsOf(state, input, window.start)) {
-      const acc = this.accumulator(state, version, segment, window);
+    const now = this.now().getTime();
+    for (const acc of this.accumulatorsOf(state, decision)) {
       if (feedback.kind === 'label') {
         const actual = service.feedbackLabel(feedback.value);
         if (actual === null) continue;
@@ -272,7 +275,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         if (now.override && !then.override) acc.business.overrides++;
         if (now.complaint && !then.complaint) acc.business.complaints++;
       }
-      acc.lastEventAt = this.now().getTime();
+      acc.lastEventAt = now;
     }
   }
 

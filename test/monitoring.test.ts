@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServing, type RunningServer } from '../src/cli/serve-runtime.js';
 import { verifyWebhook } from '../src/monitoring/alerts/index.js';
 import { buildReferenceRecord, referenceFeaturesOf, type ReferenceRow } from '../src/monitoring/reference/index.js';
+import { textChart } from '../src/cli/commands/monitor-command.js';
+import { runCli } from './helpers/run-cli.js';
 import { keywordModelPath, testConfigYaml } from './helpers/test-ballast.js';
 
 const SECRET_NAME = 'BALLAST_TEST_WEBHOOK_SECRET';
@@ -198,9 +200,37 @@ describe('monitoring end to end', () => {
     const all = await call('GET', '/v1/services/loans/monitors/accuracy?segment=');
     const hour0 = all.json.history.find((h: { window: { start: string } }) => h.window.start === '2002-09-01T10:00:00.000Z');
     expect(hour0.value).toBe(1);
+    // `ballast monitor` reads the same store while the server runs: the table, and one monitor's history.
+    const table = await runCli(['monitor', '--config', configPath, '--data-dir', dir, '--service', 'loans']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^loans +feature_drift\/amount +v1 +- +WARNING /m);
+    expect(table.stdout).toMatch(/^loans +input_drift +v1 +- +ALERT /m);
+    expect(table.stdout).toMatch(/\d+ monitors: \d+ alert, \d+ warning, \d+ ok, \d+ unknown/);
+    const one = await runCli(['monitor', '--config', configPath, '--data-dir', dir, '--service', 'loans', '--monitor', 'feature_drift/amount']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/^ {2}state {2}[·wA?]+ /m);
+    expect(one.stdout).toMatch(/2002-09-02T10:00…2002-09-02T11:00 +v1 +WARNING +warning /);
+    const missing = await runCli(['monitor', '--config', configPath, '--data-dir', dir, '--service', 'loans', '--monitor', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('MONITOR_NOT_FOUND');
+
     // 60 labels, all right; the unlabelled decisions of the window do not count.
     expect(hour0.detail.samples).toBe(60);
     const hour1 = all.json.history.find((h: { window: { start: string } }) => h.window.start === '2002-09-02T10:00:00.000Z');
     expect(hour1.state === 'unknown' || hour1.observed === 'unknown').toBe(true);
+  });
+});
+
+describe('textChart', () => {
+  it('scales values to eight bar heights, leaves gaps for unknown values and marks states', () => {
+    const [bars, states] = textChart([
+      { value: 0, state: 'ok' },
+      { value: null, state: 'unknown' },
+      { value: 0.5, state: 'warning' },
+      { value: 1, state: 'alert' },
+    ]);
+    expect(bars).toBe('▁ ▅█');
+    expect(states).toBe('·?wA');
+    expect(textChart([{ value: 3, state: 'ok' }, { value: 3, state: 'ok' }])[0]).toBe('▄▄');
   });
 });

@@ -231,3 +231,22 @@ describe('MonitoringHub', () => {
     await hub.close();
   });
 });
+
+describe('MonitoringHub segments', () => {
+  it('tracks at most maxSegmentValues values per field and window; the rest share (other)', async () => {
+    const tmp = tempDir();
+    const store = await openStore({ kind: 'sqlite', path: tmp.dbPath });
+    const seen: HubWindowInput[] = [];
+    const hub = new MonitoringHub({ store, services: [service(seen)], loadReference: () => Promise.resolve(undefined), maxSegmentValues: 2 });
+    await hub.start();
+    for (const [i, country] of ['de', 'fr', 'it', 'es', 'de'].entries()) {
+      hub.observeDecision({ ...decisionAt(i, new Date().toISOString()), input: { country, sent_at: '2002-09-01T10:00:00.000Z' } });
+    }
+    await hub.evaluate('spam-filter', 'all');
+    await hub.close();
+    await store.close();
+    tmp.remove();
+    const counts = Object.fromEntries(seen.map((x) => [x.segment ?? '', x.counts.decisions]));
+    expect(counts).toEqual({ '': 5, 'country=de': 2, 'country=fr': 1, 'country=(other)': 2 });
+  });
+});

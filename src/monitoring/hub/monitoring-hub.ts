@@ -137,6 +137,8 @@ export interface EvaluationResult<E> {
 }
 
 const FEEDBACK_LOOKBACK_MS = 5 * 60_000;
+/** (segment field, window) pairs whose tracked values are remembered; older ones are forgotten. */
+const MAX_SEGMENT_WINDOWS = 256;
 
 interface ServiceState<E extends HubEvaluation> {
   readonly service: HubService<E>;
@@ -288,7 +290,11 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       let value = String(raw);
       const key = `${field}\u0000${windowStart}`;
       let seen = state.segmentValues.get(key);
-      if (seen === undefined) state.segmentValues.set(key, (seen = new Set()));
+      if (seen === undefined) {
+        state.segmentValues.set(key, (seen = new Set()));
+        // Memory must not grow with time: keep the values of the most recent windows only (insertion order).
+        if (state.segmentValues.size > MAX_SEGMENT_WINDOWS) state.segmentValues.delete(state.segmentValues.keys().next().value as string);
+      }
       if (!seen.has(value)) {
         if (seen.size >= max) value = '(other)';
         else seen.add(value);

@@ -10,32 +10,136 @@ export const SQUARE_SCALE = 2 * SUM_SCALE;
 const scratch = new Float64Array(1);
 const bits = new BigUint64Array(scratch.buffer);
 
-/** Exact running sum and sum of squares of finite doubles. */
+/** x · 2^1074 as an exact integer (x finite). */
+function scaledOf(x: number): bigint {
+  scratch[0] = x;
+  const b = bits[0] as bigint;
+  const exponent = (b >> 52n) & 0x7ffn;
+  let mantissa = b & 0xfffffffffffffn;
+  let shift = 0n;
+  if (exponent !== 0n) {
+    mantissa |= 0x10000000000000n;
+    shift = exponent - 1n;
+  }
+  const scaled = mantissa << shift;
+  return b >> 63n === 1n ? -scaled : scaled;
+}
+
+/**
+ * A running sum kept as an expansion: non-overlapping doubles whose exact sum is the total (Shewchuk's
+ * grow-expansion, as Python's math.fsum), in a typed array that grows when needed. Exact while no
+ * partial sum overflows, which the callers guarantee by the range of what they add.
+ */
+class Expansion {
+  private parts = new Float64Array(8);
+  length = 0;
+
+  add(value: number): void {
+    let parts = this.parts;
+    let x = value;
+    let i = 0;
+    const n = this.length;
+    for (let j = 0; j < n; j++) {
+      let y = parts[j] as number;
+      if (Math.abs(x) < Math.abs(y)) {
+        const t = x;
+        x = y;
+        y = t;
+      }
+      const hi = x + y;
+      const lo = y - (hi - x);
+      if (lo !== 0) parts[i++] = lo;
+      x = hi;
+    }
+    if (x !== 0) {
+      if (i === parts.length) {
+        const bigger = new Float64Array(parts.length * 2);
+        bigger.set(parts);
+        this.parts = parts = bigger;
+      }
+      parts[i++] = x;
+    }
+    this.length = i;
+  }
+
+  /** The parts, in increasing magnitude. */
+  values(): Float64Array {
+    return this.parts.subarray(0, this.length);
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+// Values in [2^-400, 2^400] take the fast path: their squares split exactly into two doubles (Dekker),
+// and no sum of fewer than 2^200 of them can overflow. Anything else goes straight to the integers.
+const FAST_MIN = 2 ** -400;
+const FAST_MAX = 2 ** 400;
+const SPLITTER = 134217729; // 2^27 + 1
+
+/**
+ * Exact running sum and sum of squares of finite doubles. Updates add to two float expansions (a
+ * few floating-point operations each); the exact integers are formed only when read, so reads cost
+ * more than updates. The values read never depend on the order of updates and merges; the state is
+ * in private fields because its arrangement does (what is observable, the sums, does not).
+ */
 export class ExactMoments {
-  /** Σx · 2^1074. */
-  sum = 0n;
-  /** Σx² · 2^2148, with each x² exact (never rounded, never overflowing). */
-  sumOfSquares = 0n;
+  #bigSum = 0n;
+  #bigSquares = 0n;
+  readonly #partials = new Expansion();
+  readonly #squarePartials = new Expansion();
 
   add(x: number): void {
-    scratch[0] = x;
-    const b = bits[0] as bigint;
-    const exponent = (b >> 52n) & 0x7ffn;
-    let mantissa = b & 0xfffffffffffffn;
-    let shift = 0n;
-    if (exponent !== 0n) {
-      mantissa |= 0x10000000000000n;
-      shift = exponent - 1n;
+    const a = Math.abs(x);
+    if (a >= FAST_MIN && a <= FAST_MAX) {
+      this.#partials.add(x);
+      // x² = p + e exactly (Dekker's two-product with Veltkamp's split).
+      const p = x * x;
+      const c = SPLITTER * x;
+      const hi = c - (c - x);
+      const lo = x - hi;
+      const e = hi * hi - p + hi * lo + lo * hi + lo * lo;
+      this.#squarePartials.add(p);
+      if (e !== 0) this.#squarePartials.add(e);
+    } else if (x !== 0) {
+      const scaled = scaledOf(x);
+      this.#bigSum += scaled;
+      // (m · 2^s)² scaled by 2^2148 is m² · 2^2s: with |scaled| = m · 2^s, that is scaled².
+      this.#bigSquares += scaled * scaled;
     }
-    const scaled = mantissa << shift;
-    if (b >> 63n === 1n) this.sum -= scaled;
-    else this.sum += scaled;
-    this.sumOfSquares += (mantissa * mantissa) << (shift + shift);
   }
 
   merge(other: ExactMoments): void {
-    this.sum += other.sum;
-    this.sumOfSquares += other.sumOfSquares;
+    this.#bigSum += other.#bigSum;
+    this.#bigSquares += other.#bigSquares;
+    // Copies: merging a sketch into itself must not read the parts it is writing.
+    for (const p of other.#partials.values().slice()) this.#partials.add(p);
+    for (const p of other.#squarePartials.values().slice()) this.#squarePartials.add(p);
+  }
+
+  /** Σx · 2^1074. */
+  get sum(): bigint {
+    let total = this.#bigSum;
+    for (const p of this.#partials.values()) total += scaledOf(p);
+    return total;
+  }
+
+  set sum(value: bigint) {
+    this.#bigSum = value;
+    this.#partials.clear();
+  }
+
+  /** Σx² · 2^2148, with each x² exact (never rounded, never overflowing). */
+  get sumOfSquares(): bigint {
+    let total = this.#bigSquares;
+    for (const p of this.#squarePartials.values()) total += scaledOf(p) << BigInt(SUM_SCALE);
+    return total;
+  }
+
+  set sumOfSquares(value: bigint) {
+    this.#bigSquares = value;
+    this.#squarePartials.clear();
   }
 }
 

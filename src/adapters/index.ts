@@ -50,3 +50,5 @@ function checkConfig(definition: AdapterDefinition, config: unknown): Issue[] {
   if (validate(config)) return [];
   return (validate.errors ?? []).map((error) => ({ pointer: error.instancePath, code: error.keyword, message: error.message ?? 'is invalid' }));
 }
+// RFC 6901 pointers, compiled once and applied per request (also used to read monitoring fields).
+export { formatJsonPointer, parseJsonPointer, resolveJsonPointer, type JsonPointer } from './json-pointer.js';

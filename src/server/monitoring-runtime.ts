@@ -1,6 +1,7 @@
 // Composes monitoring for compiled services: the monitoring config of each service (resolved once,
 // here), its reference profile, the pure monitors, the hub, and alert delivery. The HTTP server and
 // the CLI both use it, so a decision made anywhere is monitored the same way.
+import { formatJsonPointer, parseJsonPointer, resolveJsonPointer } from '../adapters/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { createAlertDispatcher, type AlertDispatcher } from '../monitoring/alerts/index.js';
 import { MonitoringHub, type HubService, type MonitorTransition } from '../monitoring/hub/index.js';
@@ -45,21 +46,16 @@ export function resolveServiceMonitoring(service: Service): ResolvedMonitoringCo
   }
 }
 
-/** The value at an RFC 6901 pointer, or undefined. */
-function at(value: unknown, pointer: string): unknown {
-  if (pointer === '') return value;
-  let current = value;
-  for (const raw of pointer.slice(1).split('/')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (!Object.hasOwn(current, token)) return undefined;
-    current = (current as Record<string, unknown>)[token];
-  }
-  return current;
+/** A reader of the value at an RFC 6901 pointer (parsed once), or undefined when absent. */
+function reader(pointer: string): (value: unknown) => unknown {
+  const parsed = parseJsonPointer(pointer);
+  return (value) => {
+    const found = resolveJsonPointer(value, parsed);
+    return found.found ? found.value : undefined;
+  };
 }
 
-function labelAt(value: unknown, pointer: string | undefined): string | null {
-  const v = pointer === undefined || typeof value !== 'object' ? value : at(value, pointer);
+function asLabel(v: unknown): string | null {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
 }
 
@@ -74,20 +70,20 @@ export function monitoringLabels(service: Service, config: ResolvedMonitoringCon
   if (pointer === undefined) {
     for (const [name, field] of service.contract.outputFields) {
       if (field.kind === 'categorical') {
-        pointer = `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        pointer = formatJsonPointer([name]);
         break;
       }
     }
   }
-  return {
-    outputLabel: (output: unknown) => labelAt(output, pointer),
-    feedbackLabel: (value: unknown) => labelAt(value, value !== null && typeof value === 'object' ? pointer : undefined),
-  };
+  const read = pointer === undefined ? undefined : reader(pointer);
+  const labelAt = (value: unknown) => asLabel(read === undefined || value === null || typeof value !== 'object' ? value : read(value));
+  return { outputLabel: labelAt, feedbackLabel: labelAt };
 }
 
 function hubService(service: Service, config: ResolvedMonitoringConfig): HubService<MonitorEvaluation> {
   const labels = monitoringLabels(service, config);
   const timestamp = config.timestamp;
+  const readTimestamp = reader(timestamp ?? '');
   return {
     name: service.name,
     window: (ms) => windowOf(ms, config.windowMs),
@@ -95,7 +91,7 @@ function hubService(service: Service, config: ResolvedMonitoringConfig): HubServ
       ? {}
       : {
           eventTime: (input) => {
-            const v = at(input, timestamp);
+            const v = readTimestamp(input);
             const ms = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : Number.NaN;
             return Number.isFinite(ms) ? ms : undefined;
           },

@@ -45,6 +45,8 @@ describe('monitoring repository (SQLite file)', () => {
     expect(await store.monitoring.listSketches({ service: 'spam-filter', since: '2025-01-31T13:00:00.000Z' })).toEqual([b]);
     expect(await store.monitoring.listSketches({ service: 'spam-filter', until: '2025-01-31T13:00:00.000Z' })).toEqual([a]);
     expect((await store.monitoring.latestCheckpoint())?.id).toBe('cp_2');
+    expect(await store.monitoring.listWindowStarts('spam-filter')).toEqual(['2025-01-31T12:00:00.000Z', '2025-01-31T13:00:00.000Z']);
+    expect(await store.monitoring.listWindowStarts('nope')).toEqual([]);
   });
 
   it('appends evaluations as history and upserts one status per monitor key', async () => {

@@ -29,6 +29,8 @@ export interface MonitoringRepository {
   /** The most recent checkpoint of any writer. */
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
   listSketches(query: SketchQuery): Promise<StoredSketch[]>;
+  /** The distinct window starts with sketches for a service, oldest first (without reading the sketches). */
+  listWindowStarts(service: string): Promise<string[]>;
   /** Appends evaluations to the history and sets the statuses they lead to, in one transaction. */
   recordEvaluations(evaluations: readonly StoredEvaluation[], statuses: readonly StoredMonitorStatus[]): Promise<void>;
   /** Newest first, at most `limit` (clamped to 1000). */
@@ -110,6 +112,12 @@ export function createMonitoringRepository(ctx: RepositoryContext): MonitoringRe
           events: Number(r.events),
           body: JSON.parse(r.body) as unknown,
         }));
+      }),
+
+    listWindowStarts: (service) =>
+      ctx.read(async (db) => {
+        const rows = await db.selectFrom('monitor_sketches').select('window_start').distinct().where('service', '=', service).orderBy('window_start').execute();
+        return rows.map((r) => r.window_start);
       }),
 
     async recordEvaluations(evaluations, statuses) {

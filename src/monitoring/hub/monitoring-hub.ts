@@ -438,9 +438,8 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   }
 
   /** The window starts with stored sketches for a service, oldest first. */
-  async windows(service: string): Promise<string[]> {
-    const rows = await this.options.store.monitoring.listSketches({ service });
-    return [...new Set(rows.map((r) => r.windowStart))].sort();
+  windows(service: string): Promise<string[]> {
+    return this.options.store.monitoring.listWindowStarts(service);
   }
 
   private async evaluateWindow(state: ServiceState<E>, start: string): Promise<EvaluationResult<E>[]> {

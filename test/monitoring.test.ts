@@ -1,6 +1,7 @@
 // Monitoring end to end over real HTTP on loopback: a reference profile, traffic that drifts, an
 // evaluation that finds it, a signed webhook that reports it, explanations that cite it, /metrics
 // that shows it, and all of it still there after a restart.
+import { spawnSync } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -181,6 +182,11 @@ describe('monitoring end to end', () => {
     const metrics = await call('GET', '/metrics');
     expect(metrics.json).toMatch(/ballast_monitor_state\{service="loans",monitor="feature_drift\/amount",version="v1",segment="",state="warning"\} 1/);
     expect(metrics.json).toMatch(/ballast_monitor_state\{service="loans",monitor="input_drift",version="v1",segment="",state="alert"\} 1/);
+    expect(metrics.json).toMatch(/ballast_monitor_state\{service="loans",monitor="input_drift",version="v1",segment="",state="ok"\} 0/);
+    // With monitor states in it, the exposition still passes promtool (.ci/run installs it).
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics.json as string, encoding: 'utf8' });
+    expect(check.error, 'promtool is not installed: apt-get install prometheus').toBeUndefined();
+    expect(check.status, check.stdout + check.stderr).toBe(0);
   });
 
   it('keeps states, history and the firing alert across a restart, and counts feedback labels once they are due', async () => {

@@ -250,3 +250,42 @@ describe('MonitoringHub segments', () => {
     expect(counts).toEqual({ '': 5, 'country=de': 2, 'country=fr': 1, 'country=(other)': 2 });
   });
 });
+
+describe('MonitoringHub transitions', () => {
+  it('hands a state change that failed to the alerts again at the next evaluation, and only the latest per monitor', async () => {
+    const tmp = tempDir();
+    const store = await openStore({ kind: 'sqlite', path: tmp.dbPath });
+    let level: HubEvaluation['observed'] = 'alert';
+    const svc = { ...service([], () => level), segments: [] };
+    const delivered: string[] = [];
+    let failing = true;
+    const hub = new MonitoringHub({
+      store,
+      services: [svc],
+      loadReference: () => Promise.resolve(undefined),
+      onTransition: (t) => {
+        if (failing) throw new Error('store busy');
+        delivered.push(`${t.from}->${t.to}`);
+      },
+    });
+    await hub.start();
+    hub.observeDecision({ ...decisionAt(1, new Date().toISOString()) });
+    const window = ['2002-09-02T10:00:00.000Z'];
+    await hub.evaluate('spam-filter', window); // unknown -> alert fails
+    failing = false;
+    await hub.evaluate('spam-filter', window); // retried: delivered; no new change
+    expect(delivered).toEqual(['unknown->alert']);
+    failing = true;
+    level = 'ok';
+    await hub.evaluate('spam-filter', window); // alert -> ok fails
+    level = 'alert';
+    failing = false;
+    await hub.evaluate('spam-filter', window); // retried alert -> ok first, then ok -> alert
+    expect(delivered).toEqual(['unknown->alert', 'alert->ok', 'ok->alert']);
+    await hub.evaluate('spam-filter', window);
+    expect(delivered).toHaveLength(3);
+    await hub.close();
+    await store.close();
+    tmp.remove();
+  });
+});

@@ -164,6 +164,8 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   private timers: NodeJS.Timeout[] = [];
   private readonly statusListeners = new Set<(status: HubStatus) => void>();
   private readonly inFlightSources = new Set<() => string | undefined>();
+  /** State changes the alerts could not take yet, the latest per monitor key. */
+  private readonly failedTransitions = new Map<string, MonitorTransition>();
   /** activeAlerts() cache by service, then version (null: any); dropped when a status of the service is set. */
   private readonly active = new Map<string, Map<string | null, HubStatus[]>>();
   private closed = false;
@@ -428,6 +430,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       await this.checkpointNow();
       const state = this.states.get(service);
       if (state === undefined) return [];
+      for (const transition of [...this.failedTransitions.values()]) if (transition.service === service) await this.deliverTransition(transition);
       // 'all' is read after the checkpoint, so windows counted only in memory until now are included.
       const starts = windowStarts === 'all' ? await this.windows(service) : (windowStarts ?? [...new Set([...state.touched, ...state.awaitingLabels])].sort());
       state.touched.clear();
@@ -538,14 +541,24 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     if (waiting) state.awaitingLabels.add(start);
     else state.awaitingLabels.delete(start);
     await this.options.store.monitoring.recordEvaluations(history, statusRows);
-    for (const transition of transitions) {
-      try {
-        await this.options.onTransition?.(transition);
-      } catch (error) {
-        this.options.onError?.(error, 'alert transition');
-      }
-    }
+    for (const transition of transitions) await this.deliverTransition(transition);
     return results;
+  }
+
+  /**
+   * Hands a state change to the alerts; one that fails (the store was busy) is kept and handed over
+   * again at the next evaluation, unless a newer change of the same monitor replaces it (the alerts
+   * act on the latest state: firing an already firing alert and resolving a resolved one do nothing).
+   */
+  private async deliverTransition(transition: MonitorTransition): Promise<void> {
+    const key = statusKey(transition.service, transition.monitor, transition.version, transition.segment ?? '');
+    this.failedTransitions.delete(key);
+    try {
+      await this.options.onTransition?.(transition);
+    } catch (error) {
+      this.failedTransitions.set(key, transition);
+      this.options.onError?.(error, 'alert transition');
+    }
   }
 
   /** Adds a pipeline's oldestInFlight() to the checkpoint watermark (every pipeline that feeds this hub must); returns a remover. */

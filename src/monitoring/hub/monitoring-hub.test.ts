@@ -284,7 +284,16 @@ describe('MonitoringHub transitions', () => {
     expect(delivered).toEqual(['unknown->alert', 'alert->ok', 'ok->alert']);
     await hub.evaluate('spam-filter', window);
     expect(delivered).toHaveLength(3);
+    // A change lost in a crash (no retry before the process died) is handed over at the next start.
+    failing = true;
+    level = 'ok';
+    await hub.evaluate('spam-filter', window);
     await hub.close();
+    failing = false;
+    const restarted = new MonitoringHub({ store, services: [svc], loadReference: () => Promise.resolve(undefined), onTransition: (t) => void delivered.push(`${t.from}->${t.to}`) });
+    await restarted.start();
+    expect(delivered.slice(3)).toEqual(['ok->ok']);
+    await restarted.close();
     await store.close();
     tmp.remove();
   });

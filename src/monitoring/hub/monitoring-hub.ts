@@ -180,7 +180,11 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     }
   }
 
-  /** Loads references and statuses, then replays what the last checkpoint does not cover. */
+  /**
+   * Loads references and statuses, replays what the last checkpoint does not cover, and hands every
+   * known state to the alerts once: a change they could not take before a crash is taken now (the
+   * alerts are idempotent: an alert already firing is not fired again, a resolved one not resolved).
+   */
   async start(): Promise<void> {
     this.started = true;
     for (const state of this.states.values()) state.reference = await this.options.loadReference(state.service.name);
@@ -190,6 +194,22 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       this.emitStatus(status);
     }
     await this.recover();
+    if (this.options.onTransition !== undefined) {
+      for (const status of this.statuses.values()) {
+        if (!this.states.has(status.service) || status.state === 'unknown') continue;
+        await this.deliverTransition({
+          service: status.service,
+          monitor: status.monitor,
+          version: status.version,
+          ...(status.segment === '' ? {} : { segment: status.segment }),
+          from: status.state,
+          to: status.state,
+          at: status.since,
+          message: status.message,
+          values: { value: status.value, window: status.window },
+        });
+      }
+    }
   }
 
   /** Starts the checkpoint and evaluation timers (unref'd: they never keep the process alive). */

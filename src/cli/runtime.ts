@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
 import { createService, type Service } from '../pipeline/index.js';
+import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
 import { openStore, type Store, type StoreConfig } from '../store/index.js';
 import { configErrorForService, type BallastConfig } from './config-file.js';
@@ -26,6 +27,8 @@ export interface RuntimeOptions {
   readonly redactionKey?: string;
   /** The config file's text, to point at lines when a service fails to compile. */
   readonly configText?: string;
+  /** Where monitoring's background work reports failures (checkpoints, evaluations, alert deliveries). */
+  readonly logger?: AlertLogger;
 }
 
 /** Opens the store and compiles every service of `config`: the composition root. */
@@ -53,7 +56,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   }
   const store = await openStore(storeConfig);
   const subjectKey = createRedactionKey(redactionKey);
-  const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name] });
+  const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name], ...(options.logger === undefined ? {} : { logger: options.logger }) });
   return {
     services,
     store,

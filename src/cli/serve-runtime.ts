@@ -28,7 +28,7 @@ export interface RunningServer {
 export async function startServing(options: ServeOptions): Promise<RunningServer> {
   const config = loadConfigFile(options.configPath);
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
-  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8') });
+  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), logger });
   const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub });
   try {
     await runtime.monitoring.start();

@@ -3,7 +3,7 @@
 // the CLI both use it, so a decision made anywhere is monitored the same way.
 import { formatJsonPointer, parseJsonPointer, resolveJsonPointer } from '../adapters/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
-import { createAlertDispatcher, type AlertDispatcher } from '../monitoring/alerts/index.js';
+import { createAlertDispatcher, type AlertDispatcher, type AlertLogger } from '../monitoring/alerts/index.js';
 import { MonitoringHub, type HubService, type MonitorTransition } from '../monitoring/hub/index.js';
 import { evaluateWindow, resolveMonitoringConfig, windowOf, type MonitorEvaluation, type ResolvedMonitoringConfig } from '../monitoring/monitors/index.js';
 import { DEFAULT_REFERENCE_NAME, loadReferenceProfile } from '../monitoring/reference/index.js';
@@ -16,7 +16,8 @@ export interface MonitoringRuntimeOptions {
   readonly store: Store;
   /** The value of a named secret (webhook signing keys), read by the CLI from the environment. */
   secret(name: string): string | undefined;
-  onError?(error: unknown, what: string): void;
+  /** Where background work (checkpoints, evaluations, deliveries) reports; pino fits. */
+  readonly logger?: AlertLogger;
   readonly now?: () => Date;
   readonly checkpointEveryMs?: number;
   /** Delivery retry timing (tests shorten it). */
@@ -116,7 +117,9 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
     secret: options.secret,
     ...(options.now === undefined ? {} : { now: () => options.now!().getTime() }),
     ...(options.alertBackoff === undefined ? {} : { backoff: options.alertBackoff }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
+  const logger = options.logger;
   const hub = new MonitoringHub<MonitorEvaluation>({
     store,
     services: [...options.services.values()].map((s) => hubService(s, configs.get(s.name)!)),
@@ -125,7 +128,7 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
       return record === undefined ? undefined : loadReferenceProfile(record);
     },
     onTransition: async (transition: MonitorTransition) => void (await dispatcher.onTransition(transition)),
-    ...(options.onError === undefined ? {} : { onError: options.onError }),
+    ...(logger === undefined ? {} : { onError: (error: unknown, what: string) => logger.error({ err: error }, `monitoring: ${what} failed`) }),
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.checkpointEveryMs === undefined ? {} : { checkpointEveryMs: options.checkpointEveryMs }),
     evaluateEveryMs: Math.min(...[...configs.values()].map((c) => c.evaluateEveryMs), 3_600_000),

@@ -49,6 +49,19 @@ describe('monitoring repository (SQLite file)', () => {
     expect(await store.monitoring.listWindowStarts('nope')).toEqual([]);
   });
 
+  it('compacts sketch rows into one, and refuses (changing nothing) when a row is already gone', async () => {
+    const a = sketch();
+    const b = sketch({ events: 5 });
+    const merged = sketch({ events: 8, body: { merged: true } });
+    await store.monitoring.checkpoint([a, b], { id: 'cp_1', writer: 'w1', createdAt: '2025-01-31T13:10:00.000Z', decisionsFrom: '2025-01-31T13:09:58.000Z', feedbackFrom: '2025-01-31T13:05:00.000Z', seen: [] });
+    expect(await store.monitoring.compactSketches([a.id, 'msk_gone'], merged)).toBe(false);
+    expect((await store.monitoring.listSketches({ service: 'spam-filter' })).map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
+    expect(await store.monitoring.compactSketches([a.id, b.id], merged)).toBe(true);
+    expect(await store.monitoring.listSketches({ service: 'spam-filter' })).toEqual([merged]);
+    expect(await store.monitoring.compactSketches([a.id, b.id], sketch())).toBe(false);
+    expect(await store.monitoring.listSketches({ service: 'spam-filter' })).toEqual([merged]);
+  });
+
   it('appends evaluations as history and upserts one status per monitor key', async () => {
     const evaluation = (monitor: string, evaluatedAt: string, state: string, value: number | null) => ({
       id: newId('mev'),

@@ -29,6 +29,11 @@ export interface MonitoringRepository {
   /** The most recent checkpoint of any writer. */
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
   listSketches(query: SketchQuery): Promise<StoredSketch[]>;
+  /**
+   * Replaces sketch rows by one row holding their merge, in one transaction; resolves false (and
+   * changes nothing) when any of them is already gone (another process compacted them first).
+   */
+  compactSketches(removeIds: readonly string[], merged: StoredSketch): Promise<boolean>;
   /** The distinct window starts with sketches for a service, oldest first (without reading the sketches). */
   listWindowStarts(service: string): Promise<string[]>;
   /** Appends evaluations to the history and sets the statuses they lead to, in one transaction. */
@@ -41,27 +46,32 @@ export interface MonitoringRepository {
 
 const json = (value: unknown) => JSON.stringify(value);
 
+/** Thrown inside a compaction's transaction to roll it back when its rows were compacted elsewhere. */
+class CompactionRaced extends Error {}
+
+function sketchRow(s: StoredSketch): MonitorSketchesTable {
+  checkInstant(s.windowStart, 'windowStart');
+  return {
+    id: s.id,
+    service: s.service,
+    version: s.version,
+    segment: s.segment,
+    window_start: s.windowStart,
+    window_end: s.windowEnd,
+    reference_id: s.referenceId,
+    writer: s.writer,
+    created_at: s.createdAt,
+    last_event_at: s.lastEventAt,
+    events: s.events,
+    body: json(s.body),
+  };
+}
+
 export function createMonitoringRepository(ctx: RepositoryContext): MonitoringRepository {
   return {
     async checkpoint(sketches, checkpoint) {
       checkInstant(checkpoint.createdAt, 'checkpoint.createdAt');
-      const rows: MonitorSketchesTable[] = sketches.map((s) => {
-        checkInstant(s.windowStart, 'windowStart');
-        return {
-          id: s.id,
-          service: s.service,
-          version: s.version,
-          segment: s.segment,
-          window_start: s.windowStart,
-          window_end: s.windowEnd,
-          reference_id: s.referenceId,
-          writer: s.writer,
-          created_at: s.createdAt,
-          last_event_at: s.lastEventAt,
-          events: s.events,
-          body: json(s.body),
-        };
-      });
+      const rows = sketches.map(sketchRow);
       await ctx.write(async (tx) => {
         // Bounded statements: SQLite allows 32,766 parameters per statement.
         for (let i = 0; i < rows.length; i += 500) await tx.insertInto('monitor_sketches').values(rows.slice(i, i + 500)).execute();
@@ -113,6 +123,26 @@ export function createMonitoringRepository(ctx: RepositoryContext): MonitoringRe
           body: JSON.parse(r.body) as unknown,
         }));
       }),
+
+    async compactSketches(removeIds, merged) {
+      const row = sketchRow(merged);
+      try {
+        await ctx.write(async (tx) => {
+          let deleted = 0;
+          for (let i = 0; i < removeIds.length; i += 500) {
+            const result = await tx.deleteFrom('monitor_sketches').where('id', 'in', removeIds.slice(i, i + 500)).executeTakeFirst();
+            deleted += Number(result.numDeletedRows);
+          }
+          if (deleted !== removeIds.length) throw new CompactionRaced();
+          await tx.insertInto('monitor_sketches').values(row).execute();
+        });
+        return true;
+      } catch (error) {
+        // ctx.write wraps what it does not know in a BallastError; the cause says it was ours.
+        if (error instanceof CompactionRaced || (error instanceof Error && error.cause instanceof CompactionRaced)) return false;
+        throw error;
+      }
+    },
 
     listWindowStarts: (service) =>
       ctx.read(async (db) => {

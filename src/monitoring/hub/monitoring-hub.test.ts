@@ -94,6 +94,13 @@ describe('MonitoringHub', () => {
     await a.checkpoint();
     await b.checkpoint();
     await a.evaluate('spam-filter', ['2002-09-01T10:00:00.000Z', '2002-09-02T10:00:00.000Z']);
+    // The evaluation compacted each key's deltas into one row; evaluating again reads the same window.
+    const rows = await store.monitoring.listSketches({ service: 'spam-filter' });
+    expect(rows).toHaveLength(6);
+    const before = seenA.map((x) => JSON.stringify(x.sketch.toJSON())).sort();
+    seenA.length = 0;
+    await a.evaluate('spam-filter', ['2002-09-01T10:00:00.000Z', '2002-09-02T10:00:00.000Z']);
+    expect(seenA.map((x) => JSON.stringify(x.sketch.toJSON())).sort()).toEqual(before);
     await a.close();
     await b.close();
 

@@ -470,15 +470,37 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     const reference = state.reference;
     const referenceId = reference?.id ?? '';
     const rows = await this.options.store.monitoring.listSketches({ service: service.name, since: start, until: nextInstant(start) });
-    const merged = new Map<string, { acc: WindowAccumulator; version: string; segment: string; end: string }>();
+    const merged = new Map<string, { acc: WindowAccumulator; version: string; segment: string; end: string; ids: string[] }>();
     for (const row of rows) {
       // Sketches over another reference's bins cannot merge with these; the monitors see the current bins only.
       if (row.referenceId !== referenceId) continue;
       const acc = WindowAccumulator.fromJSON(row.body, Date.parse(row.lastEventAt), reference?.vocabularies);
       const key = `${row.version}\u0000${row.segment}`;
       const entry = merged.get(key);
-      if (entry === undefined) merged.set(key, { acc, version: row.version, segment: row.segment, end: row.windowEnd });
-      else entry.acc.merge(acc);
+      if (entry === undefined) merged.set(key, { acc, version: row.version, segment: row.segment, end: row.windowEnd, ids: [row.id] });
+      else {
+        entry.acc.merge(acc);
+        entry.ids.push(row.id);
+      }
+    }
+    // Compaction: the deltas of each key become one row (exact: sketches merge exactly), so a window
+    // evaluated every minute reads one row plus the deltas since, not one row per checkpoint.
+    for (const { acc, version, segment, end, ids } of merged.values()) {
+      if (ids.length < 2) continue;
+      await this.options.store.monitoring.compactSketches(ids, {
+        id: newId('msk'),
+        service: service.name,
+        version,
+        segment,
+        windowStart: start,
+        windowEnd: end,
+        referenceId,
+        writer: this.writer,
+        createdAt: this.now().toISOString(),
+        lastEventAt: new Date(acc.lastEventAt).toISOString(),
+        events: acc.sketch.eventCount,
+        body: acc.toJSON(),
+      });
     }
     const now = this.now();
     const nowIso = now.toISOString();

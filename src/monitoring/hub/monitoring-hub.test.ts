@@ -305,3 +305,29 @@ describe('MonitoringHub transitions', () => {
     tmp.remove();
   });
 });
+
+describe('MonitoringHub late data', () => {
+  it('keeps the evaluation of an older window in the history without moving the state back', async () => {
+    const tmp = tempDir();
+    const store = await openStore({ kind: 'sqlite', path: tmp.dbPath });
+    const svc = { ...service([], (input) => (input.window.start < '2002-09-02' ? 'alert' : 'ok')), segments: [] };
+    const transitions: string[] = [];
+    const hub = new MonitoringHub({ store, services: [svc], loadReference: () => Promise.resolve(undefined), onTransition: (t) => void transitions.push(`${t.from}->${t.to}`) });
+    await hub.start();
+    const at = (sentAt: string) => ({ ...decisionAt(1, new Date().toISOString()), input: { sent_at: sentAt } });
+    hub.observeDecision(at('2002-09-02T10:00:00.000Z'));
+    await hub.evaluate('spam-filter', 'all');
+    hub.observeDecision(at('2002-09-01T10:00:00.000Z')); // late: an older window
+    await hub.evaluate('spam-filter');
+    expect(hub.listStatuses('spam-filter').map((s) => [s.state, s.window.start])).toEqual([['ok', '2002-09-02T10:00:00.000Z']]);
+    expect(transitions).toEqual(['unknown->ok']);
+    const history = await store.monitoring.listEvaluations({ service: 'spam-filter', monitor: 'volume', limit: 10 });
+    expect(history.map((e) => [e.windowStart, e.observed])).toEqual([
+      ['2002-09-01T10:00:00.000Z', 'alert'],
+      ['2002-09-02T10:00:00.000Z', 'ok'],
+    ]);
+    await hub.close();
+    await store.close();
+    tmp.remove();
+  });
+});

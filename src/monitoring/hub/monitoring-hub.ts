@@ -546,6 +546,9 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         });
         const key = statusKey(service.name, evaluation.monitor, version, segment);
         const before = this.statuses.get(key);
+        // Late data for a window older than the one the status stands on goes into the history only:
+        // the state follows time forward, never back.
+        if (before !== undefined && start < before.window.start) continue;
         const changed = before?.state !== evaluation.status.state;
         // A window that cannot be judged (too few samples, labels not due) leaves the state as it was,
         // and the status keeps saying why it is in it.

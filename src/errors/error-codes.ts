@@ -25,6 +25,12 @@ export const errorCatalogue = {
   CONTRACT_INVALID_INPUT: { title: "The input violates the service's input contract", retryable: false },
   CONTRACT_INVALID_OUTPUT: { title: "The model's output violates the service's output contract", retryable: false },
 
+  // Identity and access.
+  AUTH_REQUIRED: { title: 'The request has no API key', retryable: false },
+  AUTH_INVALID_KEY: { title: 'The API key is unknown, revoked or expired', retryable: false },
+  AUTH_FORBIDDEN: { title: "The API key's role does not allow this action", retryable: false },
+  AUTH_RATE_LIMITED: { title: 'Too many failed authentications from this source', retryable: true },
+
   // Resources.
   SERVICE_NOT_FOUND: { title: 'No such service', retryable: false },
   DECISION_NOT_FOUND: { title: 'No such decision', retryable: false },
@@ -32,6 +38,10 @@ export const errorCatalogue = {
   REFERENCE_WINDOW_EMPTY: { title: 'The time window holds no decisions to build a reference from', retryable: false },
   MONITOR_NOT_FOUND: { title: 'No such monitor', retryable: false },
   ALERT_NOT_FOUND: { title: 'No such alert', retryable: false },
+  KEY_NOT_FOUND: { title: 'No such API key', retryable: false },
+  PRINCIPAL_NOT_FOUND: { title: 'No such principal', retryable: false },
+  AUDIT_ENTRY_NOT_FOUND: { title: 'No such entry in the audit log', retryable: false },
+  AUDIT_NOT_CHECKPOINTED: { title: 'No signed checkpoint covers this entry yet', retryable: true },
 
   // The model and its upstream.
   UPSTREAM_TIMEOUT: { title: 'The model did not answer within its timeout', retryable: true },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decisionLeaf, feedbackLeaf } from './audit-leaf.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createKyselyBatchWriter } from './kysely-batch-writer.js';
 import { migrateToLatest } from './migrations/migrate.js';
@@ -70,25 +71,33 @@ describe.each(writers)('BatchWriter: $name', (kind) => {
     tmp.remove();
   });
 
-  const decisionWrite = (d = makeDecision()): StoreWrite => ({ table: 'decisions', row: encodeDecision(d) });
+  const decisionWrite = (d = makeDecision()): StoreWrite => {
+    const row = encodeDecision(d);
+    return { table: 'decisions', row, leaf: decisionLeaf(row) };
+  };
+  const leafRefs = async () => (await open.db.selectFrom('audit_leaves').select(['idx', 'ref_id']).orderBy('idx').execute()).map((r) => [Number(r.idx), r.ref_id]);
   const ids = async (table: 'decisions' | 'feedback') => (await open.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => r.id);
 
   it('commits decisions and feedback of one batch, readable on the reading connection as soon as it resolves', async () => {
     const decisions = Array.from({ length: 30 }, () => makeDecision({ input: { text: 'é'.repeat(2000) } }));
     const feedback = makeFeedback(decisions[0]!.id);
-    const rows: StoreWrite[] = [...decisions.map((d) => decisionWrite(d)), { table: 'feedback', row: encodeFeedback(feedback) }];
+    const feedbackRow = encodeFeedback(feedback);
+    const rows: StoreWrite[] = [...decisions.map((d) => decisionWrite(d)), { table: 'feedback', row: feedbackRow, leaf: feedbackLeaf(feedbackRow) }];
     await expect(open.writer.write(rows)).resolves.toBeUndefined();
     expect(await ids('decisions')).toEqual(decisions.map((d) => d.id).sort());
     expect(await ids('feedback')).toEqual([feedback.id]);
     const stored = await open.db.selectFrom('decisions').selectAll().where('id', '=', decisions[7]!.id).executeTakeFirstOrThrow();
     expect(decodeDecision(stored)).toStrictEqual(decisions[7]);
+    // One leaf per row, numbered from 0 in the batch's order.
+    expect(await leafRefs()).toEqual(rows.map((r, i) => [i, r.row.id]));
   });
 
   it(`on a bad row, ${kind.refusesRows ? 'refuses that row alone and commits the rest' : 'rejects the batch and writes nothing'}`, async () => {
     const existing = decisionWrite();
     await open.writer.write([existing]);
     const good = [decisionWrite(), decisionWrite(), decisionWrite()];
-    const duplicate: StoreWrite = { table: 'decisions', row: { ...encodeDecision(makeDecision()), id: existing.row.id } };
+    const duplicateRow = { ...encodeDecision(makeDecision()), id: existing.row.id };
+    const duplicate: StoreWrite = { table: 'decisions', row: duplicateRow, leaf: decisionLeaf(duplicateRow) };
     const rows = [good[0]!, duplicate, good[1]!, good[2]!];
     const written = open.writer.write(rows);
     if (kind.refusesRows) {
@@ -96,9 +105,12 @@ describe.each(writers)('BatchWriter: $name', (kind) => {
       expect([...(refused ?? new Map()).keys()]).toEqual([1]);
       expect(refused?.get(1)).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
       expect(await ids('decisions')).toEqual([existing, ...good].map((w) => w.row.id).sort());
+      // The refused row takes no index: the log stays dense.
+      expect(await leafRefs()).toEqual([existing, ...good].map((w, i) => [i, w.row.id]));
     } else {
       await expect(written).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
       expect(await ids('decisions')).toEqual([existing.row.id]);
+      expect(await leafRefs()).toEqual([[0, existing.row.id]]);
     }
     // The writer goes on as before.
     await expect(open.writer.write([decisionWrite()])).resolves.toBeUndefined();

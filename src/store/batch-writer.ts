@@ -1,12 +1,24 @@
 // How group commit reaches the database: one call, one transaction. A dialect brings the writer
 // that suits it (SQLite's runs on its own thread); kysely-batch-writer.ts is the portable one.
+import type { LeafWrite } from './audit-leaf.js';
 import type { RefusedItems } from './group-commit.js';
-import type { DecisionsTable, FeedbackTable } from './schema.js';
+import type { AuditEventsTable, DecisionsTable, FeedbackTable } from './schema.js';
 
-/** One row waiting for group commit, tagged with its table. */
+/** An audit event with its leaf, written in the same transaction as the change it records. */
+export interface AuditWrite {
+  readonly row: AuditEventsTable;
+  readonly leaf: LeafWrite;
+}
+
+/**
+ * One item waiting for group commit, tagged with its table: the row, its Merkle leaf and, for a
+ * privileged change, its audit event. The writer refuses or commits an item whole; it gives each
+ * leaf the next index of the log inside the transaction.
+ */
 export type StoreWrite =
-  | { readonly table: 'decisions'; readonly row: DecisionsTable }
-  | { readonly table: 'feedback'; readonly row: FeedbackTable };
+  | { readonly table: 'decisions'; readonly row: DecisionsTable; readonly leaf: LeafWrite }
+  | { readonly table: 'feedback'; readonly row: FeedbackTable; readonly leaf: LeafWrite; readonly audit?: AuditWrite }
+  | { readonly table: 'audit_events'; readonly row: AuditEventsTable; readonly leaf: LeafWrite };
 
 /** Writes batches of encoded rows, each batch in one durable transaction. */
 export interface BatchWriter {

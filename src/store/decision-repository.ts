@@ -1,5 +1,6 @@
 // The decision log over Kysely: appends through group commit, reads with portable SQL only.
 import { BallastError } from '../errors/index.js';
+import { decisionLeaf } from './audit-leaf.js';
 import { outcomes, type Outcome } from './records.js';
 import { pageSize, type RepositoryContext } from './repository-context.js';
 import { decodeDecision, encodeDecision } from './row-codec.js';
@@ -10,7 +11,8 @@ export function createDecisionRepository(ctx: RepositoryContext): DecisionReposi
   return {
     append(decision) {
       try {
-        return ctx.commit.append({ table: 'decisions', row: encodeDecision(decision) });
+        const row = encodeDecision(decision);
+        return ctx.commit.append({ table: 'decisions', row, leaf: decisionLeaf(row) });
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,5 +1,7 @@
 // Feedback over Kysely: appends through the shared group commit, reads joined to decisions.
 import { BallastError } from '../errors/index.js';
+import { feedbackLeaf } from './audit-leaf.js';
+import { auditWrite } from './audit-repository.js';
 import { pageSize, type RepositoryContext } from './repository-context.js';
 import { decodeFeedback, encodeFeedback } from './row-codec.js';
 import type { FeedbackRepository, PageOptions } from './store.js';
@@ -7,9 +9,10 @@ import type { FeedbackRepository, PageOptions } from './store.js';
 /** Creates the feedback repository of a store. */
 export function createFeedbackRepository(ctx: RepositoryContext): FeedbackRepository {
   return {
-    append(feedback) {
+    append(feedback, audit) {
       try {
-        return ctx.commit.append({ table: 'feedback', row: encodeFeedback(feedback) });
+        const row = encodeFeedback(feedback);
+        return ctx.commit.append({ table: 'feedback', row, leaf: feedbackLeaf(row), ...(audit === undefined ? {} : { audit: auditWrite(audit) }) });
       } catch (error) {
         return Promise.reject(error);
       }

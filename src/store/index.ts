@@ -37,3 +37,16 @@ export {
   type StoredDecision,
   type StoredFeedback,
 } from './records.js';
+export type { IdentityRepository, KeyChange } from './identity-repository.js';
+export type { AuditRepository, AuditListOptions, LoggedRowCounts } from './audit-repository.js';
+export { leafKinds, leafHashHex, type LeafKind } from './audit-leaf.js';
+export {
+  principalKinds,
+  type PrincipalKind,
+  type StoredPrincipal,
+  type StoredApiKey,
+  type Actor,
+  type StoredAuditEvent,
+  type StoredLeaf,
+  type StoredAuditCheckpoint,
+} from './governance-records.js';

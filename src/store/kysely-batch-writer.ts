@@ -1,6 +1,6 @@
 // The portable BatchWriter: multi-row INSERTs in a Kysely transaction on the store's connection.
 // It cannot refuse a single row, so a bad row fails the batch and group commit retries row by row.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import type { Database } from './schema.js';
 
@@ -17,8 +17,16 @@ export function createKyselyBatchWriter(db: Kysely<Database>, maxBindParameters:
 async function insertAll(trx: Transaction<Database>, items: readonly StoreWrite[], maxParams: number): Promise<void> {
   const decisions = items.flatMap((i) => (i.table === 'decisions' ? [i.row] : []));
   const feedback = items.flatMap((i) => (i.table === 'feedback' ? [i.row] : []));
+  const audit = items.flatMap((i) => (i.table === 'audit_events' ? [i.row] : i.table === 'feedback' && i.audit !== undefined ? [i.audit.row] : []));
   for (const rows of chunks(decisions, maxParams)) await trx.insertInto('decisions').values(rows).execute();
   for (const rows of chunks(feedback, maxParams)) await trx.insertInto('feedback').values(rows).execute();
+  for (const rows of chunks(audit, maxParams)) await trx.insertInto('audit_events').values(rows).execute();
+  // Leaves in item order, numbered after the last one; the dialect's writer must hold the table's
+  // write lock for the transaction (PostgreSQL: lock audit_leaves first) so indices stay dense.
+  const { next } = await trx.selectFrom('audit_leaves').select(sql<number | string>`coalesce(max(idx) + 1, 0)`.as('next')).executeTakeFirstOrThrow();
+  let idx = Number(next);
+  const leaves = items.flatMap((i) => [i.leaf, ...(i.table === 'feedback' && i.audit !== undefined ? [i.audit.leaf] : [])]).map((leaf) => ({ ...leaf, idx: idx++ }));
+  for (const rows of chunks(leaves, maxParams)) await trx.insertInto('audit_leaves').values(rows).execute();
 }
 
 function chunks<R extends object>(rows: readonly R[], maxParams: number): R[][] {

@@ -1,6 +1,8 @@
 // The Store over any Kysely dialect: the dialect folders open the database and pass in only what
 // differs (how rows reach the database, how their errors read).
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { createAuditRepository } from './audit-repository.js';
+import { createIdentityRepository } from './identity-repository.js';
 import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
@@ -23,6 +25,11 @@ export interface KyselyStoreOptions {
   readonly maxBatchSize?: number;
   /** Rows queued or in flight before appends answer SERVER_BUSY (default 10,000). */
   readonly maxPending?: number;
+  /**
+   * Opens ctx.write's transactions with BEGIN IMMEDIATE (SQLite): the write lock is taken up front,
+   * so a transaction that reads before it writes waits for another writer instead of failing.
+   */
+  readonly immediateWrites?: boolean;
 }
 
 /** Builds a Store on an open, migrated Kysely instance, which serves reads; `close()` closes the writer and destroys it. */
@@ -50,7 +57,18 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     async write(work) {
       if (closing !== undefined) throw new BallastError('SERVER_DRAINING', { detail: 'the store is closed' });
       try {
-        return await db.transaction().execute(work);
+        if (options.immediateWrites !== true) return await db.transaction().execute(work);
+        return await db.connection().execute(async (conn) => {
+          await sql`begin immediate`.execute(conn);
+          try {
+            const result = await work(conn);
+            await sql`commit`.execute(conn);
+            return result;
+          } catch (error) {
+            await sql`rollback`.execute(conn).catch(() => undefined);
+            throw error;
+          }
+        });
       } catch (error) {
         throw error instanceof BallastError ? error : options.classifyError(error);
       }
@@ -63,6 +81,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     alerts: createAlertRepository(ctx),
     monitoring: createMonitoringRepository(ctx),
     references: createReferenceRepository(ctx),
+    identity: createIdentityRepository(ctx),
+    audit: createAuditRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

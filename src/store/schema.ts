@@ -144,6 +144,70 @@ export interface ReferenceProfilesTable {
   readonly accuracy: string | null;
 }
 
+/** The `principals` table (migration 0006): people and workloads that hold API keys. */
+export interface PrincipalsTable {
+  readonly name: string;
+  readonly kind: string;
+  readonly email: string | null;
+  readonly created_at: string;
+}
+
+/** The `api_keys` table: only the SHA-256 of a key's secret is kept; `id` is its public prefix. */
+export interface ApiKeysTable {
+  readonly id: string;
+  readonly principal: string;
+  readonly role: string;
+  /** null: granted on every service. */
+  readonly service: string | null;
+  readonly secret_hash: string;
+  readonly created_at: string;
+  readonly expires_at: string | null;
+  readonly revoked_at: string | null;
+  readonly rotated_to: string | null;
+}
+
+/** The `audit_events` table (append-only); bodies are redacted JSON text, digests SHA-256 hex. */
+export interface AuditEventsTable {
+  readonly id: string;
+  readonly at: string;
+  readonly actor_principal: string;
+  readonly actor_key: string | null;
+  readonly actor_role: string | null;
+  readonly action: string;
+  readonly resource_kind: string;
+  readonly resource_id: string;
+  readonly service: string | null;
+  readonly before_digest: string | null;
+  readonly after_digest: string | null;
+  readonly before_body: string | null;
+  readonly after_body: string | null;
+  readonly request_id: string | null;
+  readonly detail: string | null;
+}
+
+/** The `audit_leaves` table: the Merkle log's leaves, `idx` dense from 0 in commit order. */
+export interface AuditLeavesTable {
+  /** A number in SQLite, a string in PostgreSQL (bigint). */
+  readonly idx: number | string;
+  readonly kind: string;
+  readonly ref_id: string;
+  /** The leaf's canonical JSON (see audit-leaf.ts). */
+  readonly data: string;
+  /** SHA-256(0x00 ‖ data), hex. */
+  readonly hash: string;
+}
+
+/** The `audit_checkpoints` table: signed tree heads (C2SP checkpoint notes), append-only. */
+export interface AuditCheckpointsTable {
+  readonly id: string;
+  readonly created_at: string;
+  readonly tree_size: number | string;
+  readonly root_hash: string;
+  readonly note: string;
+  /** JSON of the Merkle frontier at tree_size, so the next checkpoint reads only newer leaves. */
+  readonly frontier: string;
+}
+
 /** Every table the store's queries use. */
 export interface Database {
   decisions: DecisionsTable;
@@ -156,4 +220,9 @@ export interface Database {
   monitor_checkpoints: MonitorCheckpointsTable;
   monitor_evaluations: MonitorEvaluationsTable;
   monitor_status: MonitorStatusTable;
+  principals: PrincipalsTable;
+  api_keys: ApiKeysTable;
+  audit_events: AuditEventsTable;
+  audit_leaves: AuditLeavesTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }

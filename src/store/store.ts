@@ -1,5 +1,8 @@
 // The one interface the rest of Ballast uses to reach the database, whatever the dialect.
 import type { AlertRepository } from './alert-repository.js';
+import type { AuditRepository } from './audit-repository.js';
+import type { StoredAuditEvent } from './governance-records.js';
+import type { IdentityRepository } from './identity-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -37,8 +40,11 @@ export interface DecisionRepository {
 
 /** Labels and outcomes learnt after a decision, append-only. */
 export interface FeedbackRepository {
-  /** Resolves once the feedback is durable; the decision need not exist (yet). */
-  append(feedback: StoredFeedback): Promise<void>;
+  /**
+   * Resolves once the feedback is durable, with `audit` (who sent it) in the same transaction when
+   * given; the decision need not exist (yet).
+   */
+  append(feedback: StoredFeedback, audit?: StoredAuditEvent): Promise<void>;
   /** Every feedback row for one decision, oldest first. */
   listForDecision(decisionId: string): Promise<StoredFeedback[]>;
   /** Feedback whose decision is known, filtered on the decision's service and the feedback's time. */
@@ -55,6 +61,10 @@ export interface Store {
   readonly references: ReferenceRepository;
   /** Monitoring: sketch checkpoints, evaluation history, monitor statuses. */
   readonly monitoring: MonitoringRepository;
+  /** Principals and their API keys. */
+  readonly identity: IdentityRepository;
+  /** Audit events, the Merkle log's leaves and its signed checkpoints. */
+  readonly audit: AuditRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

@@ -7,6 +7,7 @@ import * as feedback from './0002-feedback.js';
 import * as alerts from './0003-alerts.js';
 import * as references from './0004-references.js';
 import * as monitoring from './0005-monitoring.js';
+import * as governance from './0006-governance.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
 const migrations: Readonly<Record<string, Migration>> = {
@@ -15,6 +16,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0003-alerts': alerts,
   '0004-references': references,
   '0005-monitoring': monitoring,
+  '0006-governance': governance,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };

@@ -3,7 +3,8 @@
 // and globals: no imports at run time (types are fine), no module-level values, no helpers.
 import type SqliteDatabase from 'better-sqlite3';
 import type { StoreWrite } from '../batch-writer.js';
-import type { DecisionsTable, FeedbackTable } from '../schema.js';
+import type { LeafWrite } from '../audit-leaf.js';
+import type { AuditEventsTable, DecisionsTable, FeedbackTable } from '../schema.js';
 
 /** A row a committed batch left out: its index in the batch and the driver's error. */
 export type RefusedRow = readonly [index: number, error: unknown];
@@ -40,17 +41,33 @@ export function createSqliteBatchInsert(sqlite: SqliteDatabase.Database, rowErro
     'insert into feedback (id, decision_id, kind, value, source, note, supersedes, created_at) ' +
       'values (@id, @decision_id, @kind, @value, @source, @note, @supersedes, @created_at)',
   );
+  const insertAudit = sqlite.prepare<AuditEventsTable>(
+    'insert into audit_events (id, at, actor_principal, actor_key, actor_role, action, resource_kind, resource_id, service, before_digest, after_digest, before_body, after_body, request_id, detail) ' +
+      'values (@id, @at, @actor_principal, @actor_key, @actor_role, @action, @resource_kind, @resource_id, @service, @before_digest, @after_digest, @before_body, @after_body, @request_id, @detail)',
+  );
+  const insertLeaf = sqlite.prepare<LeafWrite & { idx: number }>('insert into audit_leaves (idx, kind, ref_id, data, hash) values (@idx, @kind, @ref_id, @data, @hash)');
+  const nextLeaf = sqlite.prepare('select coalesce(max(idx) + 1, 0) as next from audit_leaves').pluck();
   const insertAll = sqlite.transaction((rows: readonly StoreWrite[]) => {
     const refused: RefusedRow[] = [];
+    // Under the write lock (IMMEDIATE): no other writer can take an index between this and commit.
+    let next = Number(nextLeaf.get());
     for (const [index, write] of rows.entries()) {
       try {
         if (write.table === 'decisions') insertDecision.run(write.row);
-        else insertFeedback.run(write.row);
+        else if (write.table === 'feedback') insertFeedback.run(write.row);
+        else insertAudit.run(write.row);
       } catch (error) {
         const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : '';
         // Some errors make SQLite roll the transaction back itself: then nothing of the batch stands.
         if (!rowErrorCodes.test(code) || !sqlite.inTransaction) throw error;
         refused.push([index, error]);
+        continue;
+      }
+      // What depends on an accepted row cannot fail for that row's sake: an error here fails the batch.
+      insertLeaf.run({ ...write.leaf, idx: next++ });
+      if (write.table === 'feedback' && write.audit !== undefined) {
+        insertAudit.run(write.audit.row);
+        insertLeaf.run({ ...write.audit.leaf, idx: next++ });
       }
     }
     return refused;

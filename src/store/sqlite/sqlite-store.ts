@@ -45,6 +45,7 @@ export async function openSqliteStore(config: SqliteStoreConfig): Promise<Store>
     classifyError: classifySqliteError,
     maxBatchSize: config.maxBatchSize,
     maxPending: config.maxPending,
+    immediateWrites: true,
   });
 }
 

@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * Identity and audit: principals, their API keys (only hashes), the append-only audit events, the
+ * leaves of the Merkle log (audit events, decisions and feedback, in commit order) and its signed
+ * checkpoints. Audit events, leaves and checkpoints are never updated or deleted.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('principals')
+    .addColumn('name', 'text', (col) => col.primaryKey())
+    .addColumn('kind', 'text', (col) => col.notNull())
+    .addColumn('email', 'text')
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema
+    .createTable('api_keys')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('principal', 'text', (col) => col.notNull())
+    .addColumn('role', 'text', (col) => col.notNull())
+    .addColumn('service', 'text')
+    .addColumn('secret_hash', 'text', (col) => col.notNull())
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('expires_at', 'text')
+    .addColumn('revoked_at', 'text')
+    .addColumn('rotated_to', 'text')
+    .execute();
+  await db.schema.createIndex('api_keys_principal').on('api_keys').column('principal').execute();
+  await db.schema
+    .createTable('audit_events')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('at', 'text', (col) => col.notNull())
+    .addColumn('actor_principal', 'text', (col) => col.notNull())
+    .addColumn('actor_key', 'text')
+    .addColumn('actor_role', 'text')
+    .addColumn('action', 'text', (col) => col.notNull())
+    .addColumn('resource_kind', 'text', (col) => col.notNull())
+    .addColumn('resource_id', 'text', (col) => col.notNull())
+    .addColumn('service', 'text')
+    .addColumn('before_digest', 'text')
+    .addColumn('after_digest', 'text')
+    .addColumn('before_body', 'text')
+    .addColumn('after_body', 'text')
+    .addColumn('request_id', 'text')
+    .addColumn('detail', 'text')
+    .execute();
+  await db.schema.createIndex('audit_events_at').on('audit_events').columns(['at', 'id']).execute();
+  await db.schema.createIndex('audit_events_resource').on('audit_events').columns(['resource_kind', 'resource_id']).execute();
+  await db.schema
+    .createTable('audit_leaves')
+    .addColumn('idx', 'bigint', (col) => col.primaryKey())
+    .addColumn('kind', 'text', (col) => col.notNull())
+    .addColumn('ref_id', 'text', (col) => col.notNull())
+    .addColumn('data', 'text', (col) => col.notNull())
+    .addColumn('hash', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema.createIndex('audit_leaves_ref').on('audit_leaves').columns(['ref_id']).execute();
+  await db.schema
+    .createTable('audit_checkpoints')
+    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('tree_size', 'bigint', (col) => col.notNull())
+    .addColumn('root_hash', 'text', (col) => col.notNull())
+    .addColumn('note', 'text', (col) => col.notNull())
+    .addColumn('frontier', 'text', (col) => col.notNull())
+    .execute();
+  await db.schema.createIndex('audit_checkpoints_size').on('audit_checkpoints').columns(['tree_size']).execute();
+}

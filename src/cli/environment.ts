@@ -8,6 +8,7 @@ export interface EnvironmentSettings {
   readonly dataDir?: string;
   readonly redactionKey?: string;
   readonly logLevel?: string;
+  readonly apiKey?: string;
 }
 
 export const environmentVariables = {
@@ -17,6 +18,7 @@ export const environmentVariables = {
   dataDir: 'BALLAST_DATA_DIR',
   redactionKey: 'BALLAST_REDACTION_KEY',
   logLevel: 'BALLAST_LOG_LEVEL',
+  apiKey: 'BALLAST_API_KEY',
 } as const satisfies Record<keyof EnvironmentSettings, string>;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): EnvironmentSettings {

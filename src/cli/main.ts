@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
+import { registerKeysCommand } from './commands/keys-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
 import { monitorCommand } from './commands/monitor-command.js';
 import { validateCommand } from './commands/validate-command.js';
@@ -48,8 +49,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--host <host>', `address to listen on [env ${environmentVariables.host}]`).default(env.host ?? '127.0.0.1'))
     .addOption(dataDirOption())
     .addOption(new Option('--log-level <level>', `pino log level [env ${environmentVariables.logLevel}]`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(env.logLevel ?? 'info'))
-    .action(async (opts: { config: string; port: number; host: string; dataDir?: string; logLevel: string }) => {
-      const running = await startServing({ configPath: opts.config, host: opts.host, port: opts.port, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, logLevel: opts.logLevel });
+    .option('--insecure-no-auth', 'serve without API keys (every caller is an admin); only on a loopback address')
+    .action(async (opts: { config: string; port: number; host: string; dataDir?: string; logLevel: string; insecureNoAuth?: boolean }) => {
+      const insecureNoAuth = opts.insecureNoAuth === true;
+      const running = await startServing({ configPath: opts.config, host: opts.host, port: opts.port, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, logLevel: opts.logLevel, insecureNoAuth });
+      if (insecureNoAuth) process.stderr.write(`WARNING: serving WITHOUT authentication (--insecure-no-auth): anyone who can reach ${running.url} acts as an admin\n`);
+      if (running.firstAdminKey !== undefined) {
+        out(`created the first admin key ${running.firstAdminKey.id} (principal admin); it is shown only now:`);
+        out(`  ${running.firstAdminKey.token}`);
+        out('  use it as Authorization: Bearer <key>, and create narrower keys with `ballast keys create`');
+      }
       out(`ballast ${ballastVersion} serving ${[...running.runtime.services.keys()].join(', ')} on ${running.url}`);
       const signal = await untilSignal();
       running.logger.info({ signal }, 'draining');
@@ -94,6 +103,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   registerReferenceCommand(program, { env, out, dataDir, dataDirOption });
+  registerKeysCommand(program, { env, out, dataDir, dataDirOption });
 
   program
     .command('demo')

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
@@ -34,9 +35,7 @@ export interface RuntimeOptions {
 /** Opens the store and compiles every service of `config`: the composition root. */
 export async function startRuntime(config: BallastConfig, options: RuntimeOptions): Promise<Runtime> {
   const redactionKey = options.redactionKey ?? loadOrCreateKey(options.dataDir);
-  const storeConfig: StoreConfig = config.store
-    ? { ...config.store, path: config.store.path === ':memory:' ? ':memory:' : path.resolve(config.baseDir, config.store.path) }
-    : { kind: 'sqlite', path: path.join(options.dataDir, 'ballast.db') };
+  const storeConfig = storeConfigOf(config, options.dataDir);
   const secrets = readSecrets(secretNames(config.services));
   const services = new Map<string, Service>();
   try {
@@ -70,6 +69,23 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       await Promise.allSettled([...services.values()].map((s) => s.close()));
     },
   };
+}
+
+/** Where the store is: the config's `store:` block, else `<dataDir>/ballast.db`. */
+export function storeConfigOf(config: Pick<BallastConfig, 'store' | 'baseDir'> | undefined, dataDir: string): StoreConfig {
+  return config?.store
+    ? { ...config.store, path: config.store.path === ':memory:' ? ':memory:' : path.resolve(config.baseDir, config.store.path) }
+    : { kind: 'sqlite', path: path.join(dataDir, 'ballast.db') };
+}
+
+/** The name of the person running the CLI, for audit events of commands that act on the data directory. */
+export function localUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): fall back to the uid.
+    return `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
 }
 
 /** Names of secrets that adapter blocks refer to through keys ending in `Secret`. */

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { BallastError } from '../errors/index.js';
-import { createServer, type BallastServer } from '../server/index.js';
+import { createAuthenticator, createFailedAuthLimiter, createKeyManager, localActor } from '../governance/index.js';
+import { createServer, type BallastServer, type ServerAuth } from '../server/index.js';
+import type { Store } from '../store/index.js';
 import { loadConfigFile } from './config-file.js';
-import { startRuntime, type Runtime } from './runtime.js';
+import { localUser, startRuntime, type Runtime } from './runtime.js';
 import { ballastVersion } from './version.js';
 
 export interface ServeOptions {
@@ -13,6 +15,8 @@ export interface ServeOptions {
   readonly dataDir: string;
   readonly redactionKey?: string;
   readonly logLevel: string;
+  /** Serve without API keys: every caller acts as an admin. Refused unless `host` is a loopback address. */
+  readonly insecureNoAuth?: boolean;
 }
 
 export interface RunningServer {
@@ -20,17 +24,25 @@ export interface RunningServer {
   readonly runtime: Runtime;
   readonly server: BallastServer;
   readonly logger: Logger;
+  /** The admin key made on the first start on an empty data directory (shown once), if this start made it. */
+  readonly firstAdminKey?: { readonly id: string; readonly token: string };
   /** Drains the server, flushes and closes the store and adapters. Idempotent. */
   stop(): Promise<void>;
 }
 
 /** Loads the config, compiles it, opens the store and listens. */
 export async function startServing(options: ServeOptions): Promise<RunningServer> {
+  if (options.insecureNoAuth === true && !isLoopback(options.host)) {
+    throw new BallastError('CONFIG_INVALID', { detail: `--insecure-no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${options.host}` });
+  }
   const config = loadConfigFile(options.configPath);
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
   const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), logger });
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub });
+  const auth: ServerAuth = options.insecureNoAuth === true ? { mode: 'off' } : { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() };
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth });
+  let firstAdminKey: { id: string; token: string } | undefined;
   try {
+    if (auth.mode === 'keys') firstAdminKey = await ensureAdminKey(runtime.store);
     await runtime.monitoring.start();
     await server.app.listen({ host: options.host, port: options.port });
   } catch (error) {
@@ -51,6 +63,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     runtime,
     server,
     logger,
+    ...(firstAdminKey === undefined ? {} : { firstAdminKey }),
     stop() {
       stopped ??= (async () => {
         await server.drain();
@@ -59,6 +72,22 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
       return stopped;
     },
   };
+}
+
+/** Whether a listen address is on this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * On a data directory with no key yet, makes the first admin key (principal `admin`, a person) and
+ * returns it to be shown once; otherwise nothing. Audited as done by the local user.
+ */
+export async function ensureAdminKey(store: Store): Promise<{ id: string; token: string } | undefined> {
+  if ((await store.identity.countKeys()) > 0) return undefined;
+  const keys = createKeyManager({ store });
+  const { key, token } = await keys.create({ principal: 'admin', role: 'admin', kind: 'person' }, { actor: localActor(localUser()) });
+  return { id: key.id, token };
 }
 
 /** Resolves when SIGTERM or SIGINT arrives (once), so the caller can drain and exit 0. */

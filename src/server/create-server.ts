@@ -4,7 +4,11 @@ import { BallastError } from '../errors/index.js';
 import type { MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
 import { createDecisionPipeline, type DecisionPipeline, type Service } from '../pipeline/index.js';
+import { createKeyManager, type KeyManager } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
+import { installAuth, type ServerAuth } from './auth.js';
+import { registerAuditRoutes } from './routes/audit-routes.js';
+import { registerKeyRoutes } from './routes/key-routes.js';
 import { problemContentType, problemOf, toBallastError } from './problem.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
 import { registerMonitorRoutes } from './routes/monitor-routes.js';
@@ -25,12 +29,16 @@ export interface ServerOptions {
   readonly metrics?: DecisionMetrics;
   /** Monitoring: sketches fed from every durable decision and feedback, monitor and alert routes, alerts in explanations. */
   readonly monitoring?: MonitoringHub;
+  /** API keys and roles, or `{ mode: 'off' }` (every caller is an anonymous admin: loopback only, the CLI checks). */
+  readonly auth: ServerAuth;
 }
 
 export interface BallastServer {
   readonly app: FastifyInstance;
   readonly pipeline: DecisionPipeline;
   readonly metrics: DecisionMetrics;
+  /** API key management, with audit events; revocations here apply to this server at once. */
+  readonly keys: KeyManager;
   /** Stops accepting, finishes what is in flight, flushes the decision log. Idempotent. */
   drain(): Promise<void>;
 }
@@ -114,9 +122,18 @@ export function createServer(options: ServerOptions): BallastServer {
     throw new BallastError('ROUTE_NOT_FOUND', { detail: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  registerDecisionRoutes(app, { pipeline, store: options.store, onFeedback: hub && ((feedback, decision, all) => hub.observeFeedback(feedback, decision, all)) });
-  if (hub !== undefined) registerMonitorRoutes(app, { services: options.services, store: options.store, hub });
-  registerServiceRoutes(app, { services: options.services });
+  const access = installAuth(app, { auth: options.auth, store: options.store, metrics });
+  const keys = createKeyManager({
+    store: options.store,
+    services: () => options.services.keys(),
+    ...(options.auth.mode === 'keys' ? { onChange: options.auth.authenticator.invalidate } : {}),
+  });
+
+  registerDecisionRoutes(app, { pipeline, store: options.store, access, onFeedback: hub && ((feedback, decision, all) => hub.observeFeedback(feedback, decision, all)) });
+  if (hub !== undefined) registerMonitorRoutes(app, { services: options.services, store: options.store, hub, access });
+  registerServiceRoutes(app, { services: options.services, access });
+  registerKeyRoutes(app, { keys, store: options.store });
+  registerAuditRoutes(app, { store: options.store });
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 
@@ -124,6 +141,7 @@ export function createServer(options: ServerOptions): BallastServer {
     app,
     pipeline,
     metrics,
+    keys,
     drain() {
       drained ??= (async () => {
         draining = true;

@@ -2,3 +2,5 @@ export { createServer, type BallastServer, type ServerOptions } from './create-s
 export { httpStatusOf } from './http-status.js';
 export { problemOf, toBallastError, type Problem } from './problem.js';
 export { buildOpenApiDocument } from './openapi.js';
+export { anonymousPrincipal, type ServerAuth } from './auth.js';
+export { routePermissions, ruleOf, type RouteRule } from './route-permissions.js';

@@ -1,11 +1,125 @@
 import { errorCodes } from '../errors/index.js';
 import { decisionOutcomes, stageNames, type Service } from '../pipeline/index.js';
 import { DEFAULT_REFERENCE_NAME, referenceNamePattern } from '../monitoring/reference/index.js';
-import { feedbackKinds } from '../store/index.js';
+import { rolePermissions, roles } from '../governance/index.js';
+import { feedbackKinds, principalKinds } from '../store/index.js';
+import { ruleOf } from './route-permissions.js';
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
 const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+const keyView = { $ref: '#/components/schemas/ApiKey' };
+
+/** Identity and audit routes (governance). */
+const governancePaths = {
+  '/v1/whoami': { get: { operationId: 'whoami', summary: 'The principal, key, role and scope this request acts as', responses: { 200: json({ type: 'object' }, 'The caller') } } },
+  '/v1/principals': { get: { operationId: 'listPrincipals', summary: 'People and workloads that hold keys', responses: { 200: json({ type: 'object' }, 'Principals') } } },
+  '/v1/keys': {
+    get: { operationId: 'listKeys', summary: 'API keys (never their secrets)', parameters: [{ name: 'principal', in: 'query', schema: { type: 'string' } }], responses: { 200: json({ type: 'object', properties: { keys: { type: 'array', items: keyView } } }, 'Keys') } },
+    post: {
+      operationId: 'createKey',
+      summary: 'Create a key; its secret (`token`) is in this answer only',
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/KeyRequest' } } } },
+      responses: { 201: json({ allOf: [keyView, { type: 'object', properties: { token: { type: 'string' } } }] }, 'Created'), 400: problemResponse('Malformed request'), 404: problemResponse('No such service') },
+    },
+  },
+  '/v1/keys/{id}': { get: { operationId: 'getKey', summary: 'One key', parameters: idParam, responses: { 200: json(keyView, 'The key'), 404: problemResponse('No such key') } } },
+  '/v1/keys/{id}/revoke': { post: { operationId: 'revokeKey', summary: 'Revoke a key at once', parameters: idParam, responses: { 200: json(keyView, 'Revoked'), 404: problemResponse('No such key') } } },
+  '/v1/keys/{id}/rotate': {
+    post: {
+      operationId: 'rotateKey',
+      summary: 'A new key with the same principal, role and scope; the old one stays valid for `grace` (default 24h)',
+      parameters: idParam,
+      requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { grace: { type: 'string', examples: ['24h', '30m'] } } } } } },
+      responses: { 201: json({ type: 'object' }, 'The new key with its token, and the previous key'), 400: problemResponse('The key is revoked or expired'), 404: problemResponse('No such key') },
+    },
+  },
+  '/v1/audit/events': {
+    get: {
+      operationId: 'listAuditEvents',
+      summary: 'Audit events, oldest first: who (principal, key, role) did what to which resource, with digests before and after',
+      parameters: ['since', 'until', 'action', 'resource', 'principal', 'service', 'after', 'limit'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+      responses: { 200: json({ type: 'object' }, 'A page of events; `next` is the cursor for `after`'), 400: problemResponse('Bad query') },
+    },
+  },
+  '/v1/audit/checkpoints': {
+    get: { operationId: 'listAuditCheckpoints', summary: 'Signed checkpoints of the Merkle log (C2SP checkpoint notes), and the verifier key', responses: { 200: json({ type: 'object' }, 'Checkpoints') } },
+    post: { operationId: 'createAuditCheckpoint', summary: 'Sign a checkpoint of the log as it is now', responses: { 201: json({ type: 'object' }, 'The checkpoint') } },
+  },
+  '/v1/audit/proofs/inclusion/{id}': {
+    get: {
+      operationId: 'auditInclusionProof',
+      summary: 'An RFC 9162 inclusion proof that a decision, feedback or audit event is in the log unchanged, against the latest signed checkpoint',
+      parameters: idParam,
+      responses: { 200: json({ type: 'object' }, 'Leaf, index, proof, signed checkpoint'), 404: problemResponse('Not in the log'), 409: problemResponse('No checkpoint covers it yet') },
+    },
+  },
+  '/v1/audit/proofs/consistency': {
+    get: {
+      operationId: 'auditConsistencyProof',
+      summary: 'An RFC 9162 consistency proof between two tree sizes',
+      parameters: ['from', 'to'].map((name) => ({ name, in: 'query', required: true, schema: { type: 'integer' } })),
+      responses: { 200: json({ type: 'object' }, 'The proof'), 400: problemResponse('Bad sizes') },
+    },
+  },
+};
+
+const governanceSchemas = {
+  ApiKey: {
+    type: 'object',
+    properties: {
+      id: { type: 'string', examples: ['bk_4k2m9x0qzt'] },
+      principal: { type: 'string' },
+      role: { enum: roles },
+      service: { type: ['string', 'null'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      expiresAt: { type: ['string', 'null'], format: 'date-time' },
+      revokedAt: { type: ['string', 'null'], format: 'date-time' },
+      rotatedTo: { type: ['string', 'null'] },
+      status: { enum: ['active', 'expired', 'revoked', 'rotated'] },
+    },
+  },
+  KeyRequest: {
+    type: 'object',
+    required: ['principal', 'role'],
+    additionalProperties: false,
+    properties: {
+      principal: { type: 'string' },
+      role: { enum: roles },
+      service: { type: ['string', 'null'], description: 'Only on this service (default: every service)' },
+      expires: { type: 'string', examples: ['90d'] },
+      kind: { enum: principalKinds, default: 'workload' },
+      email: { type: 'string' },
+    },
+  },
+};
+
+/**
+ * Adds to every operation what it needs (from route-permissions.ts): `security`, the permission
+ * as `x-ballast-permission`, and the 401/403/429 answers.
+ */
+function withPermissions(paths: Record<string, Record<string, Record<string, unknown>>>) {
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const rule = ruleOf(method.toUpperCase(), path.replace(/\{([^}]+)\}/g, ':$1'));
+      if (rule === undefined || rule.access === 'public') {
+        operation.security = [];
+        continue;
+      }
+      operation.security = [{ apiKey: [] }, { bearer: [] }];
+      operation['x-ballast-permission'] = rule.access === 'permission' ? { permission: rule.permission, scope: rule.scope, roles: roles.filter((r) => rolePermissions[r].includes(rule.permission)) } : 'authenticated';
+      operation.responses = {
+        ...(operation.responses as object),
+        401: problemResponse('AUTH_REQUIRED or AUTH_INVALID_KEY: no key, or an unknown, revoked or expired one'),
+        ...(rule.access === 'permission' ? { 403: problemResponse("AUTH_FORBIDDEN: the key's role does not allow this here") } : {}),
+        429: problemResponse('AUTH_RATE_LIMITED: too many failed authentications from this address; see Retry-After'),
+      };
+    }
+  }
+  return paths;
+}
 
 /** The OpenAPI 3.1 document of the API, with each service's contract as a component schema. */
 export function buildOpenApiDocument(options: { version: string; services: ReadonlyMap<string, Service> }) {
@@ -22,7 +136,9 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
       version: options.version,
       description: 'Decisions through contracts, policy and a model, recorded durably and explained. Errors are RFC 9457 problem documents with a stable `code` (see docs/errors.md).',
     },
-    paths: {
+    security: [{ apiKey: [] }, { bearer: [] }],
+    paths: withPermissions({
+      ...governancePaths,
       '/v1/services/{service}/decisions': {
         post: {
           operationId: 'decide',
@@ -155,10 +271,15 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
       '/readyz': { get: { operationId: 'ready', summary: 'Readiness: the decision log is writable and the server is not draining', responses: { 200: json({ type: 'object' }, 'Ready'), 503: json({ type: 'object' }, 'Not ready') } } },
       '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/v1/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
-    },
+    }),
     components: {
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A Ballast API key (bk_…)' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer bk_…' },
+      },
       schemas: {
         ...serviceSchemas,
+        ...governanceSchemas,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code', 'retryable'],

@@ -1,5 +1,7 @@
 // Reference profiles over Kysely: append-only, one transaction per profile (ctx.write), newest wins.
 import { BallastError } from '../errors/index.js';
+import { appendAuditInTransaction } from './audit-repository.js';
+import type { StoredAuditEvent } from './governance-records.js';
 import type { RepositoryContext } from './repository-context.js';
 import { checkInstant } from './row-codec.js';
 import type { ReferenceProfilesTable } from './schema.js';
@@ -29,8 +31,8 @@ export interface StoredReference extends StoredReferenceSummary {
 }
 
 export interface ReferenceRepository {
-  /** Appends a profile, durable when it resolves; a profile with an existing (service, name) supersedes it. */
-  put(reference: StoredReference): Promise<void>;
+  /** Appends a profile (with `audit`, who built it, in the same transaction), durable when it resolves; a profile with an existing (service, name) supersedes it. */
+  put(reference: StoredReference, audit?: StoredAuditEvent): Promise<void>;
   /** The newest profile of (service, name). */
   get(service: string, name: string): Promise<StoredReference | undefined>;
   /** Every stored profile of a service (superseded ones too), by name, newest first; no statistics. */
@@ -71,10 +73,11 @@ function decodeSummary(row: Pick<ReferenceProfilesTable, (typeof summaryColumns)
 /** Creates the reference-profile repository of a store. */
 export function createReferenceRepository(ctx: RepositoryContext): ReferenceRepository {
   return {
-    async put(reference) {
+    async put(reference, audit) {
       const row = encode(reference);
       await ctx.write(async (tx) => {
         await tx.insertInto('reference_profiles').values(row).execute();
+        if (audit !== undefined) await appendAuditInTransaction(tx, [audit]);
       });
     },
 

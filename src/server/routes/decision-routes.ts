@@ -2,11 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
 import type { DecisionPipeline } from '../../pipeline/index.js';
 import { newId, type Store, type StoredDecision, type StoredFeedback } from '../../store/index.js';
+import { auditEvent } from '../../governance/index.js';
+import type { Access } from '../auth.js';
 import { readDecisionRequest, readFeedbackRequest } from '../envelopes.js';
+import { actorOf } from './key-routes.js';
 
 interface Deps {
   readonly pipeline: DecisionPipeline;
   readonly store: Store;
+  readonly access: Access;
   /** Called with each durable feedback row, its decision and all the decision's feedback (monitoring). */
   readonly onFeedback?: (feedback: StoredFeedback, decision: StoredDecision, all: readonly StoredFeedback[]) => void;
 }
@@ -15,7 +19,7 @@ type ServiceParams = { Params: { service: string } };
 type DecisionParams = { Params: { id: string } };
 
 /** Decisions and their feedback: the request path and what joins to it afterwards. */
-export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, onFeedback }: Deps): void {
+export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, access, onFeedback }: Deps): void {
   app.post<ServiceParams>('/v1/services/:service/decisions', async (request) => {
     const decision = await pipeline.decide(readDecisionRequest(request.params.service, request.body));
     return decision;
@@ -24,7 +28,15 @@ export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, 
   app.get<DecisionParams>('/v1/decisions/:id', async (request) => {
     const decision = await store.decisions.get(request.params.id);
     if (decision === undefined) throw new BallastError('DECISION_NOT_FOUND', { detail: `no decision with id '${request.params.id}'` });
+    await access.require(request, 'decisions:read', decision.service);
     const feedback = await store.feedback.listForDecision(decision.id);
+    if (!access.allows(request, 'decisions:read-raw', decision.service)) {
+      // Roles below auditor see what was decided and why, not what was sent.
+      const { input: _input, context: _context, ...rest } = decision;
+      return { ...rest, feedback, withheld: ['input', 'context'] };
+    }
+    // Reading raw inputs is data access: it is audited like a change.
+    await store.audit.append(auditEvent({ actor: actorOf(request), action: 'decision.read_raw', resource: { kind: 'decision', id: decision.id }, service: decision.service, requestId: request.id }));
     return { ...decision, feedback };
   });
 
@@ -32,6 +44,7 @@ export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, 
     const body = readFeedbackRequest(request.body);
     const decision = await store.decisions.get(request.params.id);
     if (decision === undefined) throw new BallastError('DECISION_NOT_FOUND', { detail: `no decision with id '${request.params.id}'` });
+    await access.require(request, 'feedback:create', decision.service);
     if (body.supersedes !== undefined) {
       const earlier = await store.feedback.listForDecision(decision.id);
       if (!earlier.some((f) => f.id === body.supersedes)) {
@@ -51,7 +64,9 @@ export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, 
       supersedes: body.supersedes ?? null,
       createdAt: new Date().toISOString(),
     };
-    await store.feedback.append(feedback);
+    // Who sent it, in the same transaction; the body leaves the value and note out (the digest covers them).
+    const { value: _value, note: _note, ...shown } = feedback;
+    await store.feedback.append(feedback, auditEvent({ actor: actorOf(request), action: 'feedback.received', resource: { kind: 'feedback', id: feedback.id }, service: decision.service, after: feedback, redact: () => shown, requestId: request.id, at: feedback.createdAt }));
     if (onFeedback !== undefined) {
       try {
         onFeedback(feedback, decision, await store.feedback.listForDecision(decision.id));

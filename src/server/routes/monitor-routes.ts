@@ -3,11 +3,13 @@ import { BallastError } from '../../errors/index.js';
 import type { HubStatus, MonitoringHub } from '../../monitoring/hub/index.js';
 import type { Service } from '../../pipeline/index.js';
 import type { Store, StoredEvaluation } from '../../store/index.js';
+import type { Access } from '../auth.js';
 
 interface Deps {
   readonly services: ReadonlyMap<string, Service>;
   readonly store: Store;
   readonly hub: MonitoringHub;
+  readonly access: Access;
 }
 
 type ServiceParams = { Params: { service: string } };
@@ -40,7 +42,7 @@ function limitOf(raw: string | undefined, fallback: number): number {
 }
 
 /** Monitors (current states, history, evaluation on demand) and alerts with their delivery log. */
-export function registerMonitorRoutes(app: FastifyInstance, { services, store, hub }: Deps): void {
+export function registerMonitorRoutes(app: FastifyInstance, { services, store, hub, access }: Deps): void {
   const serviceNamed = (name: string) => {
     const service = services.get(name);
     if (service === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${name}'` });
@@ -89,8 +91,11 @@ export function registerMonitorRoutes(app: FastifyInstance, { services, store, h
   });
 
   app.get<AlertQuery>('/v1/alerts', async (request) => {
-    const { service, state } = request.query;
+    const { state } = request.query;
+    // A key granted on one service sees that service's alerts only.
+    const service = request.query.service ?? request.principal?.service ?? undefined;
     if (service !== undefined) serviceNamed(service);
+    await access.require(request, 'alerts:read', service);
     if (state !== undefined && state !== 'firing' && state !== 'resolved') {
       throw new BallastError('REQUEST_INVALID', { detail: 'state is firing or resolved', issues: [{ pointer: '/state', code: 'enum', message: `got '${state}'` }] });
     }
@@ -102,6 +107,7 @@ export function registerMonitorRoutes(app: FastifyInstance, { services, store, h
   app.get<{ Params: { id: string } }>('/v1/alerts/:id', async (request) => {
     const alert = await store.alerts.get(request.params.id);
     if (alert === undefined) throw new BallastError('ALERT_NOT_FOUND', { detail: `no alert with id '${request.params.id}'` });
+    await access.require(request, 'alerts:read', alert.service);
     return { ...alert, deliveries: await store.alerts.listDeliveries(alert.id) };
   });
 }

@@ -10,7 +10,9 @@ import {
   type DecisionWindowOptions,
 } from '../../monitoring/reference/index.js';
 import type { Service } from '../../pipeline/index.js';
+import { auditEvent } from '../../governance/index.js';
 import { newId, type Store } from '../../store/index.js';
+import { actorOf } from './key-routes.js';
 import { monitoringLabels } from '../monitoring-runtime.js';
 
 /** How a service's predicted and true labels are read from outputs and feedback values. */
@@ -92,7 +94,8 @@ export function registerReferenceRoutes(app: FastifyInstance, { services, store,
         if (rows === 0) throw new BallastError('REFERENCE_WINDOW_EMPTY', { detail: `${service.name} has no decisions from ${since} until ${until}` });
       },
     });
-    await store.references.put(record);
+    const { sketch: _sketch, vocabularies: _vocabularies, calibration: _calibration, ...summary } = record;
+    await store.references.put(record, auditEvent({ actor: actorOf(request), action: 'reference.built', resource: { kind: 'reference', id: record.id }, service: service.name, after: record, redact: () => summary, requestId: request.id }));
     if (name === DEFAULT_REFERENCE_NAME) await hub?.reloadReference(service.name);
     void reply.status(201).header('location', `/v1/services/${service.name}/references/${name}`);
     return { ...record, skipped: [...notSketched, ...skipped] };

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
 import type { Service } from '../../pipeline/index.js';
+import type { Access } from '../auth.js';
 
 interface Deps {
   readonly services: ReadonlyMap<string, Service>;
+  readonly access: Access;
 }
 
 /** A service as the API shows it: what it accepts and how it decides, never secrets. */
@@ -25,8 +27,8 @@ function describe(service: Service, detailed: boolean) {
   };
 }
 
-export function registerServiceRoutes(app: FastifyInstance, { services }: Deps): void {
-  app.get('/v1/services', async () => ({ services: [...services.values()].map((s) => describe(s, false)) }));
+export function registerServiceRoutes(app: FastifyInstance, { services, access }: Deps): void {
+  app.get('/v1/services', async (request) => ({ services: [...services.values()].filter((s) => access.allows(request, 'services:read', s.name)).map((s) => describe(s, false)) }));
 
   app.get<{ Params: { service: string } }>('/v1/services/:service', async (request) => {
     const service = services.get(request.params.service);

@@ -1,0 +1,8 @@
+// Governance's public API: identity, access, audit. The rest of Ballast imports from here.
+export { roles, permissions, rolePermissions, globalPermissions, isRole, roleAllows, type Role, type Permission } from './roles.js';
+export { generateApiKey, hashToken, keyIdOf, tokenMatches, type NewApiKeySecret } from './api-keys.js';
+export { auditEvent, digestOf, localActor, type AuditEventInput } from './audit-events.js';
+export { createKeyManager, keyView, defaultRotationGraceMs, type KeyManager, type KeyManagerOptions, type ApiKeyView, type CreateKeyOptions, type ActionContext } from './key-manager.js';
+export { createAuthenticator, can, type Authenticator, type AuthenticatorOptions, type Principal } from './authenticator.js';
+export { createFailedAuthLimiter, type FailedAuthLimiter, type FailedAuthLimiterOptions } from './failed-auth-limiter.js';
+export { parseDuration } from '../monitoring/monitors/index.js';

@@ -1,0 +1,63 @@
+// The one table of what each route needs. Every route the server registers must be here (the
+// server refuses to start otherwise), the OpenAPI document shows it, and a test walks every route
+// with every role. Which roles hold a permission is governance's table (governance/roles.ts).
+import type { Permission } from '../governance/index.js';
+
+/**
+ * - `public`: no key (probes, the API description).
+ * - `authenticated`: any valid key.
+ * - a permission with a scope: `service` (the `:service` path parameter names the service),
+ *   `resource` (the handler checks the service of what it loaded, e.g. a decision), or `any`
+ *   (the key must hold the permission on some service; listings show only what it may see).
+ */
+export type RouteRule =
+  | { readonly access: 'public' }
+  | { readonly access: 'authenticated' }
+  | { readonly access: 'permission'; readonly permission: Permission; readonly scope: 'service' | 'resource' | 'any' };
+
+const open = { access: 'public' } as const;
+const need = (permission: Permission, scope: 'service' | 'resource' | 'any'): RouteRule => ({ access: 'permission', permission, scope });
+
+/** `METHOD /path` (Fastify's pattern) → what the route needs. */
+export const routePermissions: Readonly<Record<string, RouteRule>> = {
+  'GET /healthz': open,
+  'GET /readyz': open,
+  'GET /v1/openapi.json': open,
+  'GET /metrics': need('metrics:read', 'any'),
+
+  'GET /v1/whoami': { access: 'authenticated' },
+
+  'GET /v1/services': need('services:read', 'any'),
+  'GET /v1/services/:service': need('services:read', 'service'),
+  'POST /v1/services/:service/decisions': need('decisions:create', 'service'),
+  'GET /v1/decisions/:id': need('decisions:read', 'resource'),
+  'POST /v1/decisions/:id/feedback': need('feedback:create', 'resource'),
+
+  'GET /v1/services/:service/monitors': need('monitors:read', 'service'),
+  'GET /v1/services/:service/monitors/:monitor': need('monitors:read', 'service'),
+  'POST /v1/services/:service/monitors/evaluate': need('monitors:evaluate', 'service'),
+  'GET /v1/alerts': need('alerts:read', 'any'),
+  'GET /v1/alerts/:id': need('alerts:read', 'resource'),
+
+  'POST /v1/services/:service/references': need('references:write', 'service'),
+  'GET /v1/services/:service/references': need('references:read', 'service'),
+  'GET /v1/services/:service/references/:name': need('references:read', 'service'),
+
+  'GET /v1/principals': need('keys:manage', 'any'),
+  'GET /v1/keys': need('keys:manage', 'any'),
+  'POST /v1/keys': need('keys:manage', 'any'),
+  'GET /v1/keys/:id': need('keys:manage', 'any'),
+  'POST /v1/keys/:id/revoke': need('keys:manage', 'any'),
+  'POST /v1/keys/:id/rotate': need('keys:manage', 'any'),
+
+  'GET /v1/audit/events': need('audit:read', 'any'),
+  'GET /v1/audit/checkpoints': need('audit:read', 'any'),
+  'POST /v1/audit/checkpoints': need('audit:read', 'any'),
+  'GET /v1/audit/proofs/inclusion/:id': need('audit:read', 'any'),
+  'GET /v1/audit/proofs/consistency': need('audit:read', 'any'),
+};
+
+/** The rule of a route, by method and Fastify URL pattern; HEAD follows GET. */
+export function ruleOf(method: string, url: string): RouteRule | undefined {
+  return routePermissions[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+}

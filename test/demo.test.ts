@@ -39,6 +39,13 @@ describe('ballast demo', () => {
     expect(webhook[2]).toBe(webhook[1]);
     expect(webhook[3]).toContain('output_drift');
 
+    // Auth is on: the first start made an admin key, the run used a key per job, and the summary shows
+    // a reviewer's and a viewer's key; the viewer asking for a decision was refused and audited.
+    expect(r.stdout).toMatch(/made the admin key bk_\w+ \(principal admin\), shown once: bk_\w+_[\w-]{43}/);
+    expect(r.stdout).toMatch(/reviewer key \(bk_\w+\): bk_\w+_[\w-]{43}/);
+    const viewerKey = /^ {2}viewer key +\(bk_[0-9a-z]{10}\): (bk_[0-9a-z]{10}_[\w-]{43})$/m.exec(r.stdout)![1]!;
+    expect(r.stdout).toMatch(/the viewer asking for a decision: 403 AUTH_FORBIDDEN/);
+
     // The decisions and labels are durable in the demo's log, and the sender address never reached it.
     const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'ballast.db') });
     const decisions = await store.decisions.list({ limit: 1000 });
@@ -51,6 +58,13 @@ describe('ballast demo', () => {
     const observed = new Map(history.map((e) => [e.windowStart.slice(0, 10), e.observed]));
     expect(observed.get('2002-09-02')).toBe('alert');
     expect((await store.alerts.listActive('spam-filter')).map((a) => a.monitor)).toContain('output_drift');
+    // Every label has its audit event with the labeler's key; the viewer's denial is there too.
+    const received = await store.audit.list({ action: 'feedback.received', limit: 1000 });
+    expect(received).toHaveLength(labelled);
+    expect(new Set(received.map((e) => `${e.actor.principal}/${e.actor.role}`))).toEqual(new Set(['demo-mailbox/labeler']));
+    const denied = await store.audit.list({ action: 'access.denied', limit: 10 });
+    expect(denied.map((e) => e.actor.principal)).toEqual(['demo-viewer']);
+    expect(viewerKey.startsWith(denied[0]!.actor.keyId!)).toBe(true);
     await store.close();
 
     // The config it served is a real file a user can serve again.

@@ -33,11 +33,12 @@ export interface MonitoringReport {
   readonly alerts: ReadonlyArray<{ readonly id: string; readonly monitor: string; readonly severity: string; readonly state: string; readonly firedAt: string; readonly summary: string }>;
 }
 
-/** Evaluates every window now, then reads monitors, their history and the alerts of `service` through the API at `url`. */
-export async function fetchMonitoringReport(url: string, service: string): Promise<MonitoringReport> {
+/** Evaluates every window now, then reads monitors, their history and the alerts of `service` through the API at `url`, with an operator's key. */
+export async function fetchMonitoringReport(url: string, service: string, apiKey: string): Promise<MonitoringReport> {
   const pool = new Pool(url, { connections: 2 });
   const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const response = await pool.request({ path, method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const response = await pool.request({ path, method, headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = (await response.body.json()) as T;
     if (response.statusCode !== 200) throw new Error(`${method} ${path} answered ${response.statusCode}: ${JSON.stringify(json)}`);
     return json;

@@ -34,6 +34,8 @@ export interface ReplayOptions {
   readonly labelShare: number;
   /** Labels arrive this many decisions after their decision, as real ground truth arrives late. */
   readonly labelDelay?: number;
+  /** API keys: a decider's for the decisions, a labeler's for the feedback. */
+  readonly keys: { readonly decider: string; readonly labeler: string };
   onProgress?(done: number, total: number): void;
 }
 
@@ -54,14 +56,14 @@ export async function replayTraffic(options: ReplayOptions): Promise<ReplayResul
   let next = 0;
   const started = performance.now();
 
-  const post = async (path: string, body: unknown) => {
-    const response = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = async (path: string, body: unknown, key: string) => {
+    const response = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
     return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> };
   };
   const sendLabels = async (keep: number) => {
     while (pendingLabels.length > keep) {
       const { id, truth } = pendingLabels.shift()!;
-      const answer = await post(`/v1/decisions/${id}/feedback`, { kind: 'label', value: { label: truth }, source: 'demo-mailbox' });
+      const answer = await post(`/v1/decisions/${id}/feedback`, { kind: 'label', value: { label: truth }, source: 'demo-mailbox' }, options.keys.labeler);
       if (answer.status !== 201) throw new Error(`feedback for ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
       feedbackSent++;
     }
@@ -75,7 +77,7 @@ export async function replayTraffic(options: ReplayOptions): Promise<ReplayResul
       const answer = await post('/v1/services/spam-filter/decisions', {
         input: { subject: message.subject, body: message.body, from: message.from, sent_at: sentAt },
         subjectKey: message.from,
-      });
+      }, options.keys.decider);
       const clientMs = performance.now() - t0;
       if (answer.status !== 200) {
         refused.push({ messageId: message.id, status: answer.status, code: String(answer.body.code) });

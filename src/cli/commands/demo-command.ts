@@ -4,6 +4,8 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { fetchMonitoringReport, formatMonitoringReport, formatSummary, loadOrTrainSpamModel, replayTraffic, summarize, writeDemoConfig, writeSpamReferenceFile } from '../../demo/index.js';
 import { verifyWebhook } from '../../monitoring/alerts/index.js';
+import { localActor, type ApiKeyView, type KeyManager } from '../../governance/index.js';
+import { localUser } from '../runtime.js';
 import { startServing, untilSignal } from '../serve-runtime.js';
 import { referenceBuildCommand } from './reference-command.js';
 
@@ -38,6 +40,24 @@ async function startReceiver(secret: string): Promise<DemoReceiver> {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return { url: `http://127.0.0.1:${port}/alerts`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const demoRoles = { decider: 'demo-replay', labeler: 'demo-mailbox', operator: 'demo-monitoring', reviewer: 'demo-reviewer', viewer: 'demo-viewer' } as const;
+type DemoRole = keyof typeof demoRoles;
+
+/** One key per job of the demo, each audited as made by the local user. */
+async function createDemoKeys(keys: KeyManager) {
+  const tokens = {} as Record<DemoRole, string>;
+  const ids = {} as Record<DemoRole, string>;
+  const list: ApiKeyView[] = [];
+  for (const [role, principal] of Object.entries(demoRoles) as Array<[DemoRole, string]>) {
+    const person = role === 'reviewer' || role === 'viewer';
+    const { key, token } = await keys.create({ principal, role, kind: person ? 'person' : 'workload', expiresInMs: 7 * 24 * 3600_000 }, { actor: localActor(localUser()) });
+    tokens[role] = token;
+    ids[role] = key.id;
+    list.push(key);
+  }
+  return { tokens, ids, list };
 }
 
 export interface DemoCommandOptions {
@@ -76,8 +96,12 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   );
 
   const running = await startServing({ configPath, host: options.host, port: options.port, dataDir: options.dataDir, redactionKey: options.redactionKey, logLevel: 'warn' });
-  out(`Serving spam-filter on ${running.url} (config: ${configPath})`);
+  out(`Serving spam-filter on ${running.url} (config: ${configPath}), with API keys required`);
   try {
+    // The demo acts as a team would: a key per job, each with the narrowest role that does it.
+    const demoKeys = await createDemoKeys(running.server.keys);
+    if (running.firstAdminKey !== undefined) out(`  first start on ${options.dataDir}: made the admin key ${running.firstAdminKey.id} (principal admin), shown once: ${running.firstAdminKey.token}`);
+    out(`  keys for this run: ${demoKeys.list.map((k) => `${k.principal} (${k.role})`).join(', ')}`);
     const messages = options.limit === undefined ? model.served : model.served.slice(0, options.limit);
     const bar = options.progress && process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'Replaying {bar} {value}/{total} messages | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(messages.length, 0);
@@ -86,6 +110,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
       messages,
       concurrency: options.concurrency,
       labelShare: options.labelShare,
+      keys: { decider: demoKeys.tokens.decider, labeler: demoKeys.tokens.labeler },
       onProgress: (done) => bar?.update(done),
     });
     bar?.stop();
@@ -96,19 +121,27 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
 
     // Labels are judged once due (labelDelay 2 s in the demo's config); then evaluate every week and deliver the alerts.
     await new Promise((resolve) => setTimeout(resolve, 2100));
-    const report = await fetchMonitoringReport(running.url, 'spam-filter');
+    const report = await fetchMonitoringReport(running.url, 'spam-filter', demoKeys.tokens.operator);
     await running.runtime.monitoring.dispatcher.deliverDue();
     out('');
     for (const line of formatMonitoringReport(report)) out(line);
     const firing = receiver.received.filter((r) => r.type === 'alert.firing');
     out(`  Webhook receiver (${receiver.url}): ${receiver.received.length} deliveries, ${receiver.received.filter((r) => r.valid).length} with a valid signature; firing: ${[...new Set(firing.map((r) => r.monitor))].join(', ') || 'none'}`);
+    out('');
+    out('Access (every request carries an API key; roles decide what it may do):');
+    out(`  reviewer key (${demoKeys.ids.reviewer}): ${demoKeys.tokens.reviewer}`);
+    out(`  viewer key   (${demoKeys.ids.viewer}): ${demoKeys.tokens.viewer}`);
+    const denied = await fetch(`${running.url}/v1/services/spam-filter/decisions`, { method: 'POST', headers: { authorization: `Bearer ${demoKeys.tokens.viewer}`, 'content-type': 'application/json' }, body: '{"input":{"subject":"hi","body":"hello","from":"a@b.c"}}' });
+    const deniedBody = (await denied.json()) as { code?: string };
+    out(`  the viewer asking for a decision: ${denied.status} ${deniedBody.code ?? ''} (audited as access.denied)`);
     if (options.exit) return;
     const example = result.decisions[0];
+    const viewer = `-H 'authorization: Bearer ${demoKeys.tokens.viewer}'`;
     out('');
     out(`Still serving on ${running.url}. Try:`);
-    if (example) out(`  curl ${running.url}/v1/decisions/${example.id}`);
-    out(`  curl -H 'content-type: application/json' -d '{"input":{"subject":"WIN $1000 NOW","body":"click here to claim your prize","from":"x@example.com"}}' ${running.url}/v1/services/spam-filter/decisions`);
-    out(`  curl ${running.url}/v1/services/spam-filter/monitors`);
+    if (example) out(`  curl ${viewer} ${running.url}/v1/decisions/${example.id}`);
+    out(`  curl -H 'authorization: Bearer ${demoKeys.tokens.decider}' -H 'content-type: application/json' -d '{"input":{"subject":"WIN $1000 NOW","body":"click here to claim your prize","from":"x@example.com"}}' ${running.url}/v1/services/spam-filter/decisions`);
+    out(`  curl ${viewer} ${running.url}/v1/services/spam-filter/monitors`);
     out(`  ballast monitor --config ${configPath} --data-dir ${options.dataDir} --service spam-filter --monitor input_drift`);
     out('Press Ctrl-C to stop.');
     await untilSignal();

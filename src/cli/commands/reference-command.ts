@@ -4,6 +4,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { BallastError } from '../../errors/index.js';
+import { auditEvent, localActor } from '../../governance/index.js';
 import {
   DEFAULT_REFERENCE_NAME,
   ReferenceFileReader,
@@ -23,7 +24,7 @@ import {
 import { newId, type StoredReferenceSummary } from '../../store/index.js';
 import { loadConfigFile } from '../config-file.js';
 import { environmentVariables, type EnvironmentSettings } from '../environment.js';
-import { startRuntime, type Runtime } from '../runtime.js';
+import { localUser, startRuntime, type Runtime } from '../runtime.js';
 
 const namePattern = new RegExp(referenceNamePattern);
 
@@ -183,7 +184,8 @@ export async function referenceBuildCommand(options: ReferenceBuildOptions, out:
       });
       progress.stop(true);
       if (record.rows !== firstPassRows) throw new BallastError('REQUEST_INVALID', { detail: `${file} changed while it was read (${firstPassRows} rows, then ${record.rows}); nothing was stored` });
-      await runtime.store.references.put(record);
+      const { sketch: _sketch, vocabularies: _vocabularies, calibration: _calibration, ...shown } = record;
+      await runtime.store.references.put(record, auditEvent({ actor: localActor(localUser()), action: 'reference.built', resource: { kind: 'reference', id: record.id }, service: record.service, after: record, redact: () => shown, detail: `from ${path.basename(file)}` }));
       for (const line of summarize(record, skippedFields(reader.columns, options, features, notSketched, skipped))) out(line);
       return record;
     },

@@ -49,7 +49,7 @@ describe('API keys and roles', () => {
     const document = buildOpenApiDocument({ version: 't', services: t.runtime.services });
     const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`));
     expect(documented.sort()).toEqual(Object.keys(routePermissions).sort());
-    const decide = document.paths['/v1/services/{service}/decisions'].post as unknown as Record<string, unknown>;
+    const decide = document.paths['/v1/services/{service}/decisions']!.post as unknown as Record<string, unknown>;
     expect(decide['x-ballast-permission']).toEqual({ permission: 'decisions:create', scope: 'service', roles: ['decider', 'admin'] });
   });
 

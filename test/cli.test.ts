@@ -103,7 +103,12 @@ describe('ballast CLI', () => {
     const health = await request(`${url}/healthz`);
     expect(health.statusCode).toBe(200);
     await health.body.dump();
-    const inFlight = request(`${url}/v1/services/loans/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: { text: 'slow300', amount: 500 } }) });
+    // The first start on an empty data directory made an admin key and printed it once.
+    const adminKey = /created the first admin key bk_\w+ \(principal admin\); it is shown only now:\n {2}(bk_[0-9a-z]{10}_[\w-]{43})\n/.exec(server.output())![1]!;
+    const anonymous = await request(`${url}/v1/services`);
+    expect(anonymous.statusCode).toBe(401);
+    expect(((await anonymous.body.json()) as { code: string }).code).toBe('AUTH_REQUIRED');
+    const inFlight = request(`${url}/v1/services/loans/decisions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` }, body: JSON.stringify({ input: { text: 'slow300', amount: 500 } }) });
     await new Promise((r) => setTimeout(r, 100));
     server.child.kill('SIGTERM');
     const answer = await inFlight;
@@ -115,6 +120,53 @@ describe('ballast CLI', () => {
     await expect(request(`${url}/healthz`)).rejects.toThrow();
     const store = await openStore({ kind: 'sqlite', path: path.join(data, 'ballast.db') });
     expect((await store.decisions.get(decision.id))?.outcome).toBe('auto');
+    const [created] = await store.audit.list({ action: 'key.created', limit: 10 });
+    expect(created).toMatchObject({ actor: { principal: expect.stringMatching(/^local:/), role: 'admin' }, resource: { kind: 'api_key', id: adminKey.slice(0, 13) } });
+    await store.close();
+
+    // A second start on the same data directory makes no new key.
+    const again = await startCli(['serve', '--config', good, '--port', '0', '--data-dir', data, '--log-level', 'warn'], /on (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(again.output()).not.toContain('first admin key');
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('--insecure-no-auth serves without keys on loopback only, with a warning at every start', async () => {
+    const refused = await runCli(['serve', '--config', good, '--port', '0', '--host', '0.0.0.0', '--insecure-no-auth', '--data-dir', path.join(dir, 'open')]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('--insecure-no-auth is only allowed on a loopback address');
+    const server = await startCli(['serve', '--config', good, '--port', '0', '--insecure-no-auth', '--data-dir', path.join(dir, 'open'), '--log-level', 'warn'], /on (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(server.output()).toContain('WARNING: serving WITHOUT authentication');
+    const listed = await request(`${server.match[1]!}/v1/services`);
+    expect(listed.statusCode).toBe(200);
+    await listed.body.dump();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('keys create prints the secret once; list never shows it; revoke and rotate are audited; init makes the first admin key', async () => {
+    const data = path.join(dir, 'keys-data');
+    const init = await runCli(['init', '--data-dir', data]);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toMatch(/admin key \(shown once; store it now\): bk_[0-9a-z]{10}_[\w-]{43}/);
+    expect((await runCli(['init', '--data-dir', data])).stdout).toContain('already has keys');
+    const created = await runCli(['keys', 'create', '--principal', 'fraud-svc', '--role', 'decider', '--service', 'loans', '--expires', '90d', '--data-dir', data]);
+    expect(created.code).toBe(0);
+    const token = /key \(shown once; store it now\): (bk_[0-9a-z]{10}_[\w-]{43})/.exec(created.stdout)![1]!;
+    const id = token.slice(0, 13);
+    const listed = await runCli(['keys', 'list', '--data-dir', data]);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).toMatch(/fraud-svc +decider +loans +active/);
+    expect(listed.stdout).not.toContain(token.slice(14));
+    const rotated = await runCli(['keys', 'rotate', id, '--grace', '1h', '--data-dir', data]);
+    expect(rotated.stdout).toMatch(new RegExp(`rotated ${id} → bk_\\w+; ${id} stays valid until `));
+    expect((await runCli(['keys', 'revoke', id, '--data-dir', data])).code).toBe(0);
+    const bad = await runCli(['keys', 'create', '--principal', 'x', '--role', 'emperor', '--data-dir', data]);
+    expect(bad.code).toBe(2);
+    expect((await runCli(['keys', 'revoke', 'bk_nosuchkey0', '--data-dir', data])).stderr).toContain('[KEY_NOT_FOUND]');
+    const store = await openStore({ kind: 'sqlite', path: path.join(data, 'ballast.db') });
+    const actions = (await store.audit.list({ limit: 100 })).map((e) => e.action);
+    expect(actions).toEqual(['principal.created', 'key.created', 'principal.created', 'key.created', 'key.rotated', 'key.created', 'key.revoked']);
     await store.close();
   });
 

@@ -21,9 +21,9 @@ describe('docs/errors.md', () => {
     }
   });
 
-  it('answers retryable codes with 503 or 504 only, and client mistakes with 4xx', () => {
+  it('answers retryable codes with 429 or 502–504 only, and client mistakes with 4xx', () => {
     for (const code of errorCodes) {
-      if (errorCatalogue[code].retryable) expect([502, 503, 504]).toContain(httpStatusOf[code]);
+      if (errorCatalogue[code].retryable) expect([429, 502, 503, 504]).toContain(httpStatusOf[code]);
       if (code.startsWith('REQUEST_') || code.startsWith('CONTRACT_INVALID_INPUT')) expect(httpStatusOf[code]).toBeLessThan(500);
     }
   });

@@ -48,15 +48,19 @@ function monitoringYaml(url: string): string {
 `;
 }
 
+let adminToken: string | undefined;
+
 async function start(): Promise<RunningServer> {
-  return startServing({ configPath, host: '127.0.0.1', port: 0, dataDir: dir, redactionKey: 'test-key', logLevel: 'silent' });
+  const started = await startServing({ configPath, host: '127.0.0.1', port: 0, dataDir: dir, redactionKey: 'test-key', logLevel: 'silent' });
+  adminToken ??= started.firstAdminKey?.token; // made on the first start only
+  return started;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test answers are read field by field
 async function call(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await request(running!.url + url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${adminToken ?? ''}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.body.text();

@@ -63,6 +63,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const pool = new Pool(base.origin);
   let closing: Promise<void> | undefined;
 
+  // An upstream may echo the request's headers in its error body; their values (API keys) never
+  // reach an error message. Values shorter than 8 characters are not credentials worth the name.
+  const credentials = Object.values(options.headers ?? {})
+    .flatMap((value) => [value, value.replace(/^(Bearer|Basic|Token)\s+/i, '')])
+    .filter((value) => value.length >= 8)
+    .sort((a, b) => b.length - a.length);
+  const withoutCredentials = (text: string) => credentials.reduce((t, secret) => t.split(secret).join('***'), text);
   const fail = (failure: UpstreamFailure, signal?: AbortSignal): BallastError => classifyUpstreamError(failure, { upstream, signal });
 
   async function send(request: UpstreamRequest): Promise<UpstreamReply> {
@@ -115,7 +122,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   async function sendJson(request: UpstreamRequest): Promise<unknown> {
     const reply = await send(request);
     if (reply.status < 200 || reply.status >= 300) {
-      throw fail({ type: 'status', status: reply.status, body: reply.text, retryAfter: reply.retryAfter }, request.signal);
+      throw fail({ type: 'status', status: reply.status, body: withoutCredentials(reply.text), retryAfter: reply.retryAfter }, request.signal);
     }
     try {
       return JSON.parse(reply.text) as unknown;

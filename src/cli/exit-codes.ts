@@ -9,4 +9,6 @@ export const exitCodes = {
   invalidConfig: 3,
   /** `decide`: the input was refused (malformed, or violating the contract). */
   invalidInput: 4,
+  /** `audit verify`: the log or the proof does not verify (tampered, or not this log's). */
+  auditFailed: 5,
 } as const;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerAuditCommand } from './commands/audit-command.js';
 import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
@@ -37,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .version(ballastVersion)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .addHelpText('after', `\nEnvironment: ${Object.values(environmentVariables).join(', ')} (flags win). Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid config, 4 invalid input.`);
+    .addHelpText('after', `\nEnvironment: ${Object.values(environmentVariables).join(', ')} (flags win). Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid config, 4 invalid input, 5 audit log does not verify.`);
 
   const dataDirOption = () => new Option('--data-dir <dir>', `where the decision log and keys live [env ${environmentVariables.dataDir}] (default ./.ballast)`);
 
@@ -104,6 +105,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   registerReferenceCommand(program, { env, out, dataDir, dataDirOption });
   registerKeysCommand(program, { env, out, dataDir, dataDirOption });
+  registerAuditCommand(program, { env, out, dataDir, dataDirOption, setExitCode: (code) => (exitCode = code) });
 
   program
     .command('demo')

@@ -4,11 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
+import { createAuditLedger, type AuditLedger } from '../governance/index.js';
 import { createService, type Service } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
 import { openStore, type Store, type StoreConfig } from '../store/index.js';
 import { configErrorForService, type BallastConfig } from './config-file.js';
+import { loadOrCreateAuditSigner } from './audit-signer.js';
 import { readSecrets } from './environment.js';
 
 /** Everything a running Ballast holds: compiled services and the store. */
@@ -18,6 +20,8 @@ export interface Runtime {
   readonly redactionKey: string;
   /** Monitoring over the store; not started (the server starts it; `decide` leaves recovery to the next start). */
   readonly monitoring: MonitoringRuntime;
+  /** The Merkle log over the store, signing with the data directory's key. */
+  readonly ledger: AuditLedger;
   hashSubject(key: string): string;
   close(): Promise<void>;
 }
@@ -54,6 +58,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     throw error;
   }
   const store = await openStore(storeConfig);
+  const ledger = openAuditLedger(store, options.dataDir);
   const subjectKey = createRedactionKey(redactionKey);
   const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name], ...(options.logger === undefined ? {} : { logger: options.logger }) });
   return {
@@ -61,6 +66,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     store,
     redactionKey,
     monitoring,
+    ledger,
     // The same keyed hash as pii fields, so a subject key and an equal pii value join.
     hashSubject: (key) => hashValue(key, subjectKey),
     async close() {
@@ -69,6 +75,12 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       await Promise.allSettled([...services.values()].map((s) => s.close()));
     },
   };
+}
+
+/** The audit ledger over a store, with the data directory's signing key (made on first use). */
+export function openAuditLedger(store: Store, dataDir: string): AuditLedger {
+  const signer = loadOrCreateAuditSigner(dataDir);
+  return createAuditLedger({ store, signerKey: signer.signerKey, verifierKey: signer.verifierKey, origin: signer.origin });
 }
 
 /** Where the store is: the config's `store:` block, else `<dataDir>/ballast.db`. */
@@ -104,7 +116,7 @@ function loadOrCreateKey(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const key = randomBytes(32).toString('hex');
     writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
     return key;

@@ -30,6 +30,9 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** How often a running server signs a checkpoint of the audit log (when leaves came since the last). */
+export const auditCheckpointEveryMs = 60_000;
+
 /** Loads the config, compiles it, opens the store and listens. */
 export async function startServing(options: ServeOptions): Promise<RunningServer> {
   if (options.insecureNoAuth === true && !isLoopback(options.host)) {
@@ -39,12 +42,14 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
   const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), logger });
   const auth: ServerAuth = options.insecureNoAuth === true ? { mode: 'off' } : { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() };
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger });
   let firstAdminKey: { id: string; token: string } | undefined;
+  let stopCheckpoints = () => {};
   try {
     if (auth.mode === 'keys') firstAdminKey = await ensureAdminKey(runtime.store);
     await runtime.monitoring.start();
     await server.app.listen({ host: options.host, port: options.port });
+    stopCheckpoints = runtime.ledger.schedule(auditCheckpointEveryMs, (error) => logger.error({ err: error }, 'audit checkpoint failed'));
   } catch (error) {
     await runtime.close();
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
@@ -67,6 +72,9 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     stop() {
       stopped ??= (async () => {
         await server.drain();
+        stopCheckpoints();
+        // A last signed checkpoint, so everything acknowledged before the stop is under a signature.
+        await runtime.ledger.checkpoint().catch((error: unknown) => logger.error({ err: error }, 'audit checkpoint failed'));
         await runtime.close();
       })();
       return stopped;

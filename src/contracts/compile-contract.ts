@@ -5,7 +5,7 @@ import { checkQuality, type QualityFlag } from './check-quality.js';
 import { contractConfigSchema, contractDefaults, type ContractConfig, type FieldAnnotation, type JsonSchema } from './contract-config.js';
 import { checkFieldAnnotations } from './field-annotations.js';
 import { appendPointer } from './json-pointer.js';
-import { createRedactionKey, redactionsOf, redactRecord } from './redact.js';
+import { createRedactionKey, maskedValue, piiStringsOf, redactionsOf, redactRecord } from './redact.js';
 import { createAjv, createSchemaValidator, schemaProblems, wrapValidateFunction, type SchemaValidator } from './schema-validator.js';
 
 export interface CompileContractOptions {
@@ -31,6 +31,15 @@ export interface Contract {
   redactInput(input: Readonly<Record<string, unknown>>): Record<string, unknown>;
   /** A copy of the output with pii fields redacted (outputs that are not objects are returned as they are). */
   redactOutput(output: unknown): unknown;
+  /** Context annotations by key (`contract.context.fields`). */
+  readonly contextFields: ReadonlyMap<string, FieldAnnotation>;
+  /** A copy of the request context with pii keys redacted. */
+  redactContext(context: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /**
+   * `text` (e.g. an upstream's error message, which may echo the request) with every pii value of
+   * this input and context replaced by `***`.
+   */
+  scrubPii(text: string, input: Readonly<Record<string, unknown>>, context?: Readonly<Record<string, unknown>> | null): string;
 }
 
 let configValidator: SchemaValidator<ContractConfig> | undefined;
@@ -60,6 +69,8 @@ function buildContract(config: ContractConfig, validateIn: ValidateFunction, val
   const outputFields = normalizeFields(config.output.fields);
   const inputRedactions = redactionsOf(inputFields);
   const outputRedactions = redactionsOf(outputFields);
+  const contextFields = normalizeFields(config.context?.fields);
+  const contextRedactions = redactionsOf(contextFields);
   const key = createRedactionKey(redactionKey);
   const input = wrapValidateFunction<Record<string, unknown>>(config.input.schema, validateIn, { subject: 'the input', hideValue: isPiiPointer(inputFields) });
   const output = wrapValidateFunction<unknown>(config.output.schema, validateOut, { subject: 'the output', hideValue: isPiiPointer(outputFields) });
@@ -74,6 +85,15 @@ function buildContract(config: ContractConfig, validateIn: ValidateFunction, val
     checkQuality: (value: Readonly<Record<string, unknown>>) => checkQuality(value, inputFields),
     redactInput: (value: Readonly<Record<string, unknown>>) => redactRecord(value, inputRedactions, key),
     redactOutput: (value: unknown) => (isRecord(value) && outputRedactions.size > 0 ? redactRecord(value, outputRedactions, key) : value),
+    contextFields,
+    redactContext: (value: Readonly<Record<string, unknown>>) => redactRecord(value, contextRedactions, key),
+    scrubPii(text: string, value: Readonly<Record<string, unknown>>, context?: Readonly<Record<string, unknown>> | null) {
+      const secrets = [...piiStringsOf(value, inputRedactions), ...(context ? piiStringsOf(context, contextRedactions) : [])];
+      let scrubbed = text;
+      // Longest first, so a value that contains another is replaced whole.
+      for (const secret of secrets.sort((a, b) => b.length - a.length)) scrubbed = scrubbed.split(secret).join(maskedValue);
+      return scrubbed;
+    },
   });
 }
 

@@ -48,6 +48,8 @@ export interface ContractConfig {
   /** The input schema must describe an object (`type: object`). */
   readonly input: ContractSideConfig;
   readonly output: ContractSideConfig;
+  /** The request `context` is free-form (no schema); its annotations mark pii keys to redact like input fields. */
+  readonly context?: { readonly fields?: Readonly<Record<string, FieldAnnotation>> };
 }
 
 /** The defaults of the contract block, in one place. */
@@ -94,5 +96,10 @@ export const contractConfigSchema = {
     version: { type: 'integer', minimum: 1, default: contractDefaults.version },
     input: sideSchema,
     output: sideSchema,
+    context: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { fields: { type: 'object', additionalProperties: fieldAnnotationSchema } },
+    },
   },
 } as const;

@@ -37,3 +37,27 @@ export function redactRecord(record: Readonly<Record<string, unknown>>, redactio
   }
   return copy;
 }
+
+/** Shorter strings are not scrubbed from free text: they would erase ordinary words and digits. */
+const minScrubLength = 3;
+
+/**
+ * The text forms a pii field's value may take inside an upstream's message: each string or number
+ * under the field, as written and JSON-escaped.
+ */
+export function piiStringsOf(record: Readonly<Record<string, unknown>>, redactions: ReadonlyMap<string, RedactMode>): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown, depth: number) => {
+    if (depth > 32) return;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
+      const text = String(value);
+      if (text.length < minScrubLength) return;
+      found.add(text);
+      const escaped = JSON.stringify(text).slice(1, -1);
+      if (escaped !== text) found.add(escaped);
+    } else if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
+    else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) visit(item, depth + 1);
+  };
+  for (const name of redactions.keys()) if (Object.hasOwn(record, name)) visit(record[name], 0);
+  return [...found];
+}

@@ -6,3 +6,5 @@ export { createKeyManager, keyView, defaultRotationGraceMs, type KeyManager, typ
 export { createAuthenticator, can, type Authenticator, type AuthenticatorOptions, type Principal } from './authenticator.js';
 export { createFailedAuthLimiter, type FailedAuthLimiter, type FailedAuthLimiterOptions } from './failed-auth-limiter.js';
 export { parseDuration } from '../monitoring/monitors/index.js';
+export { createAuditLedger, verifyInclusionDocument, type AuditLedger, type AuditLedgerOptions, type AuditProblem, type AuditVerification, type InclusionProofDocument } from './audit-ledger.js';
+export { generateNoteKey, verifierKeyOf } from './audit-log/checkpoint-note.js';

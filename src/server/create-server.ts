@@ -4,7 +4,7 @@ import { BallastError } from '../errors/index.js';
 import type { MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
 import { createDecisionPipeline, type DecisionPipeline, type Service } from '../pipeline/index.js';
-import { createKeyManager, type KeyManager } from '../governance/index.js';
+import { createKeyManager, type AuditLedger, type KeyManager } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
 import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
@@ -31,6 +31,8 @@ export interface ServerOptions {
   readonly monitoring?: MonitoringHub;
   /** API keys and roles, or `{ mode: 'off' }` (every caller is an anonymous admin: loopback only, the CLI checks). */
   readonly auth: ServerAuth;
+  /** The Merkle log over the store: checkpoints and proofs for the audit routes. */
+  readonly ledger: AuditLedger;
 }
 
 export interface BallastServer {
@@ -133,7 +135,7 @@ export function createServer(options: ServerOptions): BallastServer {
   if (hub !== undefined) registerMonitorRoutes(app, { services: options.services, store: options.store, hub, access });
   registerServiceRoutes(app, { services: options.services, access });
   registerKeyRoutes(app, { keys, store: options.store });
-  registerAuditRoutes(app, { store: options.store });
+  registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 

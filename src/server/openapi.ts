@@ -51,9 +51,9 @@ const governancePaths = {
   '/v1/audit/proofs/inclusion/{id}': {
     get: {
       operationId: 'auditInclusionProof',
-      summary: 'An RFC 9162 inclusion proof that a decision, feedback or audit event is in the log unchanged, against the latest signed checkpoint',
+      summary: 'An RFC 9162 inclusion proof that a decision, feedback or audit event is in the log unchanged, against the latest signed checkpoint (made on demand when none covers it yet)',
       parameters: idParam,
-      responses: { 200: json({ type: 'object' }, 'Leaf, index, proof, signed checkpoint'), 404: problemResponse('Not in the log'), 409: problemResponse('No checkpoint covers it yet') },
+      responses: { 200: json({ type: 'object' }, 'Leaf, index, proof, signed checkpoint'), 404: problemResponse('AUDIT_ENTRY_NOT_FOUND: not in the log') },
     },
   },
   '/v1/audit/proofs/consistency': {

@@ -17,7 +17,7 @@ interface Context {
   readonly dataDirOption: () => Option;
 }
 
-interface Target {
+export interface Target {
   readonly dataDir?: string;
   readonly config?: string;
   readonly server?: string;
@@ -33,7 +33,7 @@ export async function openDataStore(ctx: Context, target: Target): Promise<{ sto
 }
 
 /** A small client of the key routes, for --server. */
-async function callApi(target: Target, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function callApi(target: Target, method: string, path: string, body?: unknown): Promise<unknown> {
   if (target.apiKey === undefined) throw new BallastError('AUTH_REQUIRED', { detail: `--server needs an admin's key: --api-key or ${environmentVariables.apiKey}` });
   const response = await fetch(new URL(path, target.server), {
     method,

@@ -70,7 +70,7 @@ export const recordStage: Stage<RecordEnv> = {
       confidence: ctx.result?.confidence ?? null,
       subjectHash: ctx.request.subjectKey === undefined ? null : env.hashSubject(ctx.request.subjectKey),
       input: contract.redactInput(ctx.input),
-      context: ctx.request.context ?? null,
+      context: ctx.request.context == null ? null : contract.redactContext(ctx.request.context),
       output: ctx.output === null || ctx.output === undefined ? null : contract.redactOutput(ctx.output),
       explanation: redactExplanation(ctx),
       timings: { ...ctx.timings },

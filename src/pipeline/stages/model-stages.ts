@@ -26,7 +26,8 @@ export const invokeStage: Stage<unknown> = {
       ctx.output = ctx.result.output;
     } catch (error) {
       const failure = classifyError(error);
-      ctx.modelError = { code: failure.code, message: failure.detail };
+      // An upstream may echo the request in its error: no pii value leaves in the message.
+      ctx.modelError = { code: failure.code, message: ctx.service.contract.scrubPii(failure.detail, ctx.input, ctx.request.context) };
       ctx.output = null;
     }
   },

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
-import type { Store } from '../../store/index.js';
+import type { AuditLedger } from '../../governance/index.js';
+import type { Store, StoredAuditCheckpoint } from '../../store/index.js';
 
 interface Deps {
   readonly store: Store;
+  readonly ledger: AuditLedger;
 }
 
 type EventQuery = { Querystring: { since?: string; until?: string; action?: string; resource?: string; principal?: string; service?: string; after?: string; limit?: string } };
@@ -15,8 +17,18 @@ function limitOf(raw: string | undefined): number {
   return n;
 }
 
-/** The audit log for auditors: events (who did what), oldest first, in pages. */
-export function registerAuditRoutes(app: FastifyInstance, { store }: Deps): void {
+function sizeOf(raw: string | undefined, name: string): number {
+  const n = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
+    throw new BallastError('REQUEST_INVALID', { detail: `${name} must be a tree size (a whole number)`, issues: [{ pointer: `/${name}`, code: 'type', message: raw === undefined ? 'is required' : `got '${raw}'` }] });
+  }
+  return n;
+}
+
+const checkpointView = (c: StoredAuditCheckpoint) => ({ id: c.id, createdAt: c.createdAt, treeSize: c.treeSize, rootHash: c.rootHash, note: c.note });
+
+/** The audit log for auditors: events (who did what), oldest first, in pages; checkpoints and proofs of the Merkle log. */
+export function registerAuditRoutes(app: FastifyInstance, { store, ledger }: Deps): void {
   app.get<EventQuery>('/v1/audit/events', async (request) => {
     const q = request.query;
     const events = await store.audit.list({
@@ -30,5 +42,26 @@ export function registerAuditRoutes(app: FastifyInstance, { store }: Deps): void
       ...(q.after === undefined ? {} : { after: q.after }),
     });
     return { events, next: events.length === 0 ? null : events[events.length - 1]!.id };
+  });
+
+  app.get('/v1/audit/checkpoints', async () => {
+    const checkpoints = await store.audit.listCheckpoints();
+    return { verifierKey: ledger.verifierKey, leaves: await store.audit.leafCount(), checkpoints: checkpoints.map(checkpointView) };
+  });
+
+  app.post('/v1/audit/checkpoints', async (_request, reply) => {
+    const checkpoint = await ledger.checkpoint();
+    return reply.code(201).send({ verifierKey: ledger.verifierKey, ...checkpointView(checkpoint) });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/audit/proofs/inclusion/:id', async (request) => ledger.proveInclusion(request.params.id));
+
+  app.get<{ Querystring: { from?: string; to?: string } }>('/v1/audit/proofs/consistency', async (request) => {
+    const from = sizeOf(request.query.from, 'from');
+    const to = sizeOf(request.query.to, 'to');
+    const proof = await ledger.proveConsistency(from, to);
+    const checkpoints = await store.audit.listCheckpoints();
+    const at = (size: number) => checkpoints.find((c) => c.treeSize === size);
+    return { ...proof, fromCheckpoint: at(from)?.note ?? null, toCheckpoint: at(to)?.note ?? null, verifierKey: ledger.verifierKey };
   });
 }

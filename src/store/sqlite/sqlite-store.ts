@@ -1,5 +1,5 @@
 // SQLite through better-sqlite3: the only place that knows SQLite's pragmas and error codes.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -49,9 +49,19 @@ export async function openSqliteStore(config: SqliteStoreConfig): Promise<Store>
   });
 }
 
+/**
+ * The database holds inputs and context: only its owner may read it. SQLite gives the WAL and the
+ * shared-memory file the mode of the database file, so making that 0600 first covers all three.
+ */
+function restrictFiles(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) if (existsSync(file)) chmodSync(file, 0o600);
+}
+
 function openDatabase(path: string): SqliteDatabase.Database {
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') restrictFiles(path);
     const sqlite = new SqliteDatabase(path);
     try {
       configureSqliteConnection(sqlite);

@@ -170,6 +170,41 @@ describe('ballast CLI', () => {
     await store.close();
   });
 
+  it('audit: checkpoint, prove an entry, check the proof offline, verify the log; tampering exits 5', async () => {
+    const data = path.join(dir, 'audit-data');
+    expect((await runCli(['init', '--data-dir', data])).code).toBe(0);
+    expect((await runCli(['keys', 'create', '--principal', 'ci', '--role', 'viewer', '--data-dir', data])).code).toBe(0);
+    const events = await runCli(['audit', 'events', '--data-dir', data, '--json']);
+    const lines = events.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; action: string });
+    expect(lines.map((e) => e.action)).toEqual(['principal.created', 'key.created', 'principal.created', 'key.created']);
+    const checkpoint = await runCli(['audit', 'checkpoint', '--data-dir', data]);
+    expect(checkpoint.stdout).toMatch(/^checkpoint of 4 entries, root [0-9a-f]{64}\nballast\.audit\/[0-9a-f]{12}\n4\n[\w+/]{43}=\n\n— ballast\.audit\//);
+    const proved = await runCli(['audit', 'prove', lines[3]!.id, '--data-dir', data]);
+    expect(proved.code).toBe(0);
+    const proofFile = path.join(dir, 'proof.json');
+    writeFileSync(proofFile, proved.stdout);
+    // Checked with nothing but the proof and the verifier key file: no store, no server.
+    const offline = await runCli(['audit', 'verify', '--proof', proofFile, '--verifier-key', path.join(data, 'audit-verifier.key')], { cwd: os.tmpdir() });
+    expect(offline.stdout).toMatch(/^ok: audit aud_\w+ is leaf 3 of the log of 4 entries signed by ballast\.audit\//);
+    expect(offline.code).toBe(0);
+    const forged = proved.stdout.replace('key.created', 'key.revoked');
+    expect(forged).not.toBe(proved.stdout);
+    writeFileSync(proofFile, forged);
+    const refused = await runCli(['audit', 'verify', '--proof', proofFile]);
+    expect(refused.stdout).toContain('FAILED: the leaf data does not hash to the leaf hash');
+    expect(refused.code).toBe(5);
+    const verified = await runCli(['audit', 'verify', '--data-dir', data]);
+    expect(verified.stdout).toContain('4 entries, 1 signed checkpoint, 0 entries after the last checkpoint\nok:');
+    expect(verified.code).toBe(0);
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(path.join(data, 'ballast.db'));
+    db.prepare("UPDATE audit_events SET actor_role = 'viewer' WHERE action = 'key.created'").run();
+    db.close();
+    const tampered = await runCli(['audit', 'verify', '--data-dir', data]);
+    expect(tampered.stdout).toMatch(/FAILED: 2 problems\n {2}edited: leaf 1: the audit aud_\w+ was changed after it was logged/);
+    expect(tampered.code).toBe(5);
+  });
+
   it('a port that is taken is a clear error with exit 1, not a stack trace', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

@@ -45,6 +45,10 @@ describe('ballast demo', () => {
     expect(r.stdout).toMatch(/reviewer key \(bk_\w+\): bk_\w+_[\w-]{43}/);
     const viewerKey = /^ {2}viewer key +\(bk_[0-9a-z]{10}\): (bk_[0-9a-z]{10}_[\w-]{43})$/m.exec(r.stdout)![1]!;
     expect(r.stdout).toMatch(/the viewer asking for a decision: 403 AUTH_FORBIDDEN/);
+    // Every decision, label and audit event is in the signed Merkle log, and it verifies.
+    const audited = /Audit log: (\d+) entries .* under a signed checkpoint, root [0-9a-f]{16}…; verified: ok/.exec(r.stdout);
+    expect(audited, r.stdout).not.toBeNull();
+    expect(Number(audited![1])).toBeGreaterThan(400 + labelled);
 
     // The decisions and labels are durable in the demo's log, and the sender address never reached it.
     const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'ballast.db') });

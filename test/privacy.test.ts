@@ -73,7 +73,7 @@ it('keeps pii markers and secrets out of the database, its WAL, the log and ever
   process.env[secretName] = secret;
   const server = await startCli(['serve', '--config', config, '--port', '0', '--data-dir', data, '--log-level', 'debug'], /serving support on (http:\/\/127\.0\.0\.1:\d+)/);
   const base = server.match[1]!;
-  const admin = /it is shown only now:\n {2}(bk_\S+)\n/.exec(server.output())![1]!;
+  const admin = /^ {2}(bk_[0-9a-z]{10}_[\w-]{43})$/m.exec(server.output())![1]!;
   const answers: string[] = [];
   const call = async (method: 'GET' | 'POST', url: string, body?: unknown) => {
     const r = await request(base + url, { method, headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });

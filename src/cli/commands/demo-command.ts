@@ -134,6 +134,11 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const denied = await fetch(`${running.url}/v1/services/spam-filter/decisions`, { method: 'POST', headers: { authorization: `Bearer ${demoKeys.tokens.viewer}`, 'content-type': 'application/json' }, body: '{"input":{"subject":"hi","body":"hello","from":"a@b.c"}}' });
     const deniedBody = (await denied.json()) as { code?: string };
     out(`  the viewer asking for a decision: ${denied.status} ${deniedBody.code ?? ''} (audited as access.denied)`);
+    // Every decision, label and audit event is a leaf of the Merkle log; sign it and check it all.
+    const checkpoint = await running.runtime.ledger.checkpoint();
+    const verification = await running.runtime.ledger.verify();
+    out(`Audit log: ${checkpoint.treeSize} entries (decisions, labels, audit events) under a signed checkpoint, root ${checkpoint.rootHash.slice(0, 16)}…; verified: ${verification.ok ? 'ok' : `${verification.problems.length} problems`}`);
+    out(`  ballast audit verify --data-dir ${options.dataDir}   # or: ballast audit prove <dec_…> --data-dir ${options.dataDir}`);
     if (options.exit) return;
     const example = result.decisions[0];
     const viewer = `-H 'authorization: Bearer ${demoKeys.tokens.viewer}'`;

@@ -13,14 +13,14 @@ function summary(latencies, seconds, errors) {
   return { requests: latencies.length, perSecond: latencies.length / seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), errors };
 }
 
-async function once(pool, path, body) {
-  const answer = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+async function once(pool, path, body, headers) {
+  const answer = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   await answer.body.dump();
   return answer.statusCode;
 }
 
-/** Closed loop: `connections` callers each send the next request as soon as the last answered. */
-export async function closedLoop({ url, path, body, connections, seconds, warmupSeconds = 1 }) {
+/** Closed loop (`headers` go with every request, e.g. the API key): `connections` callers each send the next request as soon as the last answered. */
+export async function closedLoop({ url, path, body, connections, seconds, warmupSeconds = 1, headers = {} }) {
   const pool = new Pool(url, { connections });
   const run = async (duration, record) => {
     const latencies = [];
@@ -30,7 +30,7 @@ export async function closedLoop({ url, path, body, connections, seconds, warmup
       Array.from({ length: connections }, async () => {
         while (performance.now() < end) {
           const t0 = performance.now();
-          const status = await once(pool, path, body);
+          const status = await once(pool, path, body, headers);
           if (status !== 200) errors++;
           if (record) latencies.push(performance.now() - t0);
         }
@@ -45,9 +45,9 @@ export async function closedLoop({ url, path, body, connections, seconds, warmup
 }
 
 /** Open loop at a fixed rate: latency counts from when each request was due (no coordinated omission). */
-export async function openLoop({ url, path, body, rate, seconds, warmupSeconds = 1 }) {
+export async function openLoop({ url, path, body, rate, seconds, warmupSeconds = 1, headers = {} }) {
   const pool = new Pool(url, { connections: 64 });
-  await closedLoop({ url, path, body, connections: 4, seconds: warmupSeconds, warmupSeconds: 0 });
+  await closedLoop({ url, path, body, connections: 4, seconds: warmupSeconds, warmupSeconds: 0, headers });
   const latencies = [];
   let errors = 0;
   const total = Math.round(rate * seconds);
@@ -60,7 +60,7 @@ export async function openLoop({ url, path, body, rate, seconds, warmupSeconds =
     // Late sends count from when they were due (no coordinated omission); early ones from when sent.
     const from = Math.min(due, performance.now());
     inflight.push(
-      once(pool, path, body).then((status) => {
+      once(pool, path, body, headers).then((status) => {
         if (status !== 200) errors++;
         latencies.push(performance.now() - from);
       }),

@@ -27,10 +27,16 @@ function start(cpu, command, argv, ready = /listening (\d+)|on http:\/\/127\.0\.
     child.stdout.on('data', (d) => {
       out += d;
       const m = ready.exec(out);
-      if (m) resolve({ child, port: Number(m[1] ?? m[2]), stop: () => new Promise((r) => { child.once('close', r); child.kill('SIGTERM'); }) });
+      if (m) resolve({ child, port: Number(m[1] ?? m[2]), headers: keyHeaders(out), stop: () => new Promise((r) => { child.once('close', r); child.kill('SIGTERM'); }) });
     });
     child.on('close', (code) => reject(new Error(`${command} ${argv.join(' ')} exited ${code}: ${out}`)));
   });
+}
+
+/** `ballast serve` prints the admin key it made on a fresh data directory; the load sends it. */
+function keyHeaders(out) {
+  const key = /^ {2}(bk_[0-9a-z]{10}_[\w-]{43})$/m.exec(out)?.[1];
+  return key === undefined ? {} : { authorization: `Bearer ${key}` };
 }
 
 function runToEnd(cpu, command, argv) {
@@ -107,23 +113,31 @@ async function main() {
     {
       const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port), '--port', '0', '--data-dir', path.join(dataDir, `http-${run}`), '--log-level', 'warn']);
       const url = `http://127.0.0.1:${ballast.port}`;
-      record('ballast-http', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds }));
-      record('ballast-http', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds }));
+      record('ballast-http', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
+      record('ballast-http', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));
+      await ballast.stop();
+    }
+    {
+      // The same without API keys: the difference is what authentication costs per request.
+      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port), '--port', '0', '--data-dir', path.join(dataDir, `http-no-auth-${run}`), '--log-level', 'warn', '--insecure-no-auth']);
+      const url = `http://127.0.0.1:${ballast.port}`;
+      record('ballast-http-no-auth', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds }));
+      record('ballast-http-no-auth', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds }));
       await ballast.stop();
     }
     {
       const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port, { durable: false }), '--port', '0', '--data-dir', path.join(dataDir, `http-memory-${run}`), '--log-level', 'warn']);
       const url = `http://127.0.0.1:${ballast.port}`;
-      record('ballast-http-memory-log', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds }));
-      record('ballast-http-memory-log', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds }));
+      record('ballast-http-memory-log', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
+      record('ballast-http-memory-log', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));
       await ballast.stop();
     }
     await upstream.stop();
     {
       const ballast = await start(0, node, [ballastBin, 'serve', '--config', demoConfigPath, '--port', '0', '--data-dir', path.join(dataDir, `module-${run}`), '--log-level', 'warn']);
       const url = `http://127.0.0.1:${ballast.port}`;
-      record('ballast-module', 'throughput', await closedLoop({ url, path: '/v1/services/spam-filter/decisions', body: spamBody, connections, seconds }));
-      record('ballast-module', 'latency', await openLoop({ url, path: '/v1/services/spam-filter/decisions', body: spamBody, rate, seconds }));
+      record('ballast-module', 'throughput', await closedLoop({ url, path: '/v1/services/spam-filter/decisions', body: spamBody, connections, seconds, headers: ballast.headers }));
+      record('ballast-module', 'latency', await openLoop({ url, path: '/v1/services/spam-filter/decisions', body: spamBody, rate, seconds, headers: ballast.headers }));
       await ballast.stop();
     }
     // In-process, the same number in flight as the HTTP runs, then enough that a batch can be
@@ -157,6 +171,7 @@ async function main() {
     ...Object.entries(table).map(([n, r]) => `| ${n} | ${r.perSecond.toFixed(0)} | ${r.throughputRuns.join(', ')} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} |`),
     '',
     `ballast-http / proxy throughput: ${(h.perSecond / p.perSecond).toFixed(2)}`,
+    `ballast-http with keys / without (--insecure-no-auth): ${(h.perSecond / table['ballast-http-no-auth'].perSecond).toFixed(3)}; p50 ${(h.p50 - table['ballast-http-no-auth'].p50).toFixed(3)} ms apart`,
     `added p50 vs direct: ballast-http ${(h.p50 - d.p50).toFixed(3)} ms, proxy ${(p.p50 - d.p50).toFixed(3)} ms; ballast-http vs proxy ${(h.p50 - p.p50).toFixed(3)} ms`,
     `ballast-module over HTTP: ${m.perSecond.toFixed(0)}/s; pipeline in-process: ${table['pipeline-module'].perSecond.toFixed(0)}/s (${connections} in flight), ${table['pipeline-module-256'].perSecond.toFixed(0)}/s (256 in flight)`,
     '',

@@ -12,6 +12,8 @@ import { generateNoteKey, verifyInclusionDocument, type AuditProblem, type Inclu
 import { formatCheckpoint, parseCheckpoint, signNote, openNote } from '../src/governance/audit-log/checkpoint-note.js';
 import { verifyConsistency } from '../src/governance/audit-log/merkle-verify.js';
 import { openStore } from '../src/store/index.js';
+import { decisionLeafData } from '../src/store/audit-leaf.js';
+import type { DecisionsTable } from '../src/store/schema.js';
 import { startTestBallast, type TestBallast } from './helpers/test-ballast.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
@@ -109,10 +111,8 @@ describe('the audit log', () => {
     // Editing the row AND rewriting its leaf to match: the signed root no longer matches.
     const rewritten = await verifyAfter((db) => {
       db.prepare(flip).run(decisions[3]);
-      const { outcome } = db.prepare('SELECT outcome FROM decisions WHERE id = ?').get(decisions[3]) as { outcome: string };
-      const leaf = db.prepare('SELECT idx, data FROM audit_leaves WHERE ref_id = ?').get(decisions[3]) as { idx: number; data: string };
-      const data = JSON.stringify({ ...JSON.parse(leaf.data), outcome });
-      db.prepare('UPDATE audit_leaves SET data = ?, hash = ? WHERE idx = ?').run(data, leafHash(data), leaf.idx);
+      const row = db.prepare('SELECT * FROM decisions WHERE id = ?').get(decisions[3]) as DecisionsTable;
+      db.prepare('UPDATE audit_leaves SET hash = ? WHERE ref_id = ?').run(leafHash(decisionLeafData(row)), decisions[3]);
     });
     expect(kinds(rewritten)).toEqual(['checkpoint_root']);
   });
@@ -158,11 +158,11 @@ describe('the audit log', () => {
       const row = db.prepare('SELECT * FROM decisions WHERE id = ?').get(decisions[0]) as Record<string, unknown>;
       const columns = Object.keys(row);
       db.prepare(`INSERT INTO decisions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...columns.map((c) => (c === 'id' ? 'dec_forged' : row[c])));
-      const leaf = db.prepare('SELECT idx, data FROM audit_leaves WHERE ref_id = ?').get(decisions[0]) as { idx: number; data: string };
-      const data = JSON.stringify({ ...JSON.parse(leaf.data), id: 'dec_forged' });
+      const leaf = db.prepare('SELECT idx FROM audit_leaves WHERE ref_id = ?').get(decisions[0]) as { idx: number };
+      const data = decisionLeafData({ ...(row as unknown as DecisionsTable), id: 'dec_forged' });
       db.prepare('UPDATE audit_leaves SET idx = -(idx + 1) WHERE idx > ?').run(leaf.idx);
       db.prepare('UPDATE audit_leaves SET idx = -idx WHERE idx < 0').run();
-      db.prepare("INSERT INTO audit_leaves (idx, kind, ref_id, data, hash) VALUES (?, 'decision', 'dec_forged', ?, ?)").run(leaf.idx + 1, data, leafHash(data));
+      db.prepare("INSERT INTO audit_leaves (idx, kind, ref_id, hash) VALUES (?, 'decision', 'dec_forged', ?)").run(leaf.idx + 1, leafHash(data));
     });
     expect(kinds(slipped)).toEqual(['checkpoint_root']);
   });

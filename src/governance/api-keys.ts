@@ -1,7 +1,7 @@
 // API key tokens: `bk_<id>_<secret>`. The id (10 characters) is public and finds the key; the secret
 // (32 random bytes) is shown once. Only SHA-256 of the whole token is stored: the secret has 256
 // bits of entropy, so a slow password hash would add cost and no protection.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const idAlphabet = '0123456789abcdefghjkmnpqrstvwxyz';
 const tokenPattern = /^bk_([0-9a-hjkmnp-tv-z]{10})_([A-Za-z0-9_-]{43})$/;
@@ -35,6 +35,6 @@ export function keyIdOf(token: string): string | undefined {
 /** Whether `token` hashes to `secretHash`, compared in constant time. */
 export function tokenMatches(token: string, secretHash: string): boolean {
   const expected = Buffer.from(secretHash, 'hex');
-  const actual = createHash('sha256').update(token, 'utf8').digest();
+  const actual = hash('sha256', token, 'buffer');
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

@@ -1,30 +1,30 @@
 // The leaves of the Merkle log: what each appended row commits to, as canonical JSON, and its
 // RFC 6962 leaf hash. Written with the row in the same transaction; `ballast audit verify`
 // recomputes them from the rows with these same functions, so an edited row no longer matches.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditEventsTable, DecisionsTable, FeedbackTable } from './schema.js';
 
 export const leafKinds = ['decision', 'feedback', 'audit'] as const;
 export type LeafKind = (typeof leafKinds)[number];
 
-/** A leaf waiting for its index, which the writer assigns inside the transaction. */
+/** A leaf waiting for its index, which the writer assigns inside the transaction. Only its hash is stored: its data is the row's, recomputed. */
 export interface LeafWrite {
   readonly kind: LeafKind;
   readonly ref_id: string;
-  readonly data: string;
   readonly hash: string;
 }
 
-const leafPrefix = Buffer.from([0]);
+// crypto.hash (one call, no Hash object) is about twice as fast as createHash for these sizes,
+// and this runs once per decision on the request path.
 
-/** SHA-256(0x00 ‖ data), hex: RFC 6962's leaf hash of the leaf's canonical JSON. */
+/** SHA-256(0x00 ‖ data), hex: RFC 6962's leaf hash of the leaf's canonical JSON (U+0000 is the byte 0x00 in UTF-8). */
 export function leafHashHex(data: string): string {
-  return createHash('sha256').update(leafPrefix).update(data, 'utf8').digest('hex');
+  return hash('sha256', `\u0000${data}`, 'hex');
 }
 
 /** SHA-256 hex of a text column (JSON text as stored, byte for byte), or null for SQL NULL. */
 export function textDigest(text: string | null): string | null {
-  return text === null ? null : createHash('sha256').update(text, 'utf8').digest('hex');
+  return text === null ? null : hash('sha256', text, 'hex');
 }
 
 // Values are only strings, numbers and nulls, and keys are written in sorted order, so
@@ -90,7 +90,7 @@ export function auditLeafData(row: AuditEventsTable): string {
 }
 
 function leafOf(kind: LeafKind, id: string, data: string): LeafWrite {
-  return { kind, ref_id: id, data, hash: leafHashHex(data) };
+  return { kind, ref_id: id, hash: leafHashHex(data) };
 }
 
 export const decisionLeaf = (row: DecisionsTable): LeafWrite => leafOf('decision', row.id, decisionLeafData(row));

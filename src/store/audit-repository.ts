@@ -94,7 +94,7 @@ export function auditWrite(event: StoredAuditEvent): AuditWrite {
   return { row, leaf: auditLeaf(row) };
 }
 
-const decodeLeaf = (row: AuditLeavesTable): StoredLeaf => ({ index: Number(row.idx), kind: row.kind, refId: row.ref_id, data: row.data, hash: row.hash });
+const decodeLeaf = (row: AuditLeavesTable): StoredLeaf => ({ index: Number(row.idx), kind: row.kind, refId: row.ref_id, hash: row.hash });
 
 const decodeCheckpoint = (row: AuditCheckpointsTable): StoredAuditCheckpoint => ({
   id: row.id,

@@ -60,8 +60,7 @@ export interface StoredLeaf {
   readonly index: number;
   readonly kind: string;
   readonly refId: string;
-  readonly data: string;
-  /** Hex. */
+  /** SHA-256(0x00 ‖ canonical JSON of the row), hex; the JSON itself is the row's, recomputed when needed. */
   readonly hash: string;
 }
 

@@ -187,13 +187,10 @@ export interface AuditEventsTable {
 
 /** The `audit_leaves` table: the Merkle log's leaves, `idx` dense from 0 in commit order. */
 export interface AuditLeavesTable {
-  /** A number in SQLite, a string in PostgreSQL (bigint). */
   readonly idx: number | string;
   readonly kind: string;
   readonly ref_id: string;
-  /** The leaf's canonical JSON (see audit-leaf.ts). */
-  readonly data: string;
-  /** SHA-256(0x00 ‖ data), hex. */
+  /** SHA-256(0x00 ‖ the leaf's canonical JSON, see audit-leaf.ts), hex; the JSON is recomputed from the row. */
   readonly hash: string;
 }
 

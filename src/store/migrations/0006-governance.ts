@@ -48,10 +48,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('audit_events_resource').on('audit_events').columns(['resource_kind', 'resource_id']).execute();
   await db.schema
     .createTable('audit_leaves')
-    .addColumn('idx', 'bigint', (col) => col.primaryKey())
+    // `integer primary key` is SQLite's rowid: one B-tree, appended in order (a PostgreSQL store
+    // would want bigint here). The leaf's data is not stored: it is recomputed from its row.
+    .addColumn('idx', 'integer', (col) => col.primaryKey())
     .addColumn('kind', 'text', (col) => col.notNull())
     .addColumn('ref_id', 'text', (col) => col.notNull())
-    .addColumn('data', 'text', (col) => col.notNull())
     .addColumn('hash', 'text', (col) => col.notNull())
     .execute();
   await db.schema.createIndex('audit_leaves_ref').on('audit_leaves').columns(['ref_id']).execute();

@@ -45,7 +45,7 @@ export function createSqliteBatchInsert(sqlite: SqliteDatabase.Database, rowErro
     'insert into audit_events (id, at, actor_principal, actor_key, actor_role, action, resource_kind, resource_id, service, before_digest, after_digest, before_body, after_body, request_id, detail) ' +
       'values (@id, @at, @actor_principal, @actor_key, @actor_role, @action, @resource_kind, @resource_id, @service, @before_digest, @after_digest, @before_body, @after_body, @request_id, @detail)',
   );
-  const insertLeaf = sqlite.prepare<LeafWrite & { idx: number }>('insert into audit_leaves (idx, kind, ref_id, data, hash) values (@idx, @kind, @ref_id, @data, @hash)');
+  const insertLeaf = sqlite.prepare<LeafWrite & { idx: number }>('insert into audit_leaves (idx, kind, ref_id, hash) values (@idx, @kind, @ref_id, @hash)');
   const nextLeaf = sqlite.prepare('select coalesce(max(idx) + 1, 0) as next from audit_leaves').pluck();
   const insertAll = sqlite.transaction((rows: readonly StoreWrite[]) => {
     const refused: RefusedRow[] = [];

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerAuditCommand } from './commands/audit-command.js';
+import { registerRetentionCommand } from './commands/retention-command.js';
 import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
@@ -105,6 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   registerReferenceCommand(program, { env, out, dataDir, dataDirOption });
   registerKeysCommand(program, { env, out, dataDir, dataDirOption });
+  registerRetentionCommand(program, { env, out, dataDir, dataDirOption });
   registerAuditCommand(program, { env, out, dataDir, dataDirOption, setExitCode: (code) => (exitCode = code) });
 
   program

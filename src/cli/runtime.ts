@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
-import { createAuditLedger, type AuditLedger } from '../governance/index.js';
+import { createAuditLedger, createRetention, type AuditLedger, type Retention, type RetentionConfig } from '../governance/index.js';
 import { createService, type Service } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
@@ -22,6 +22,8 @@ export interface Runtime {
   readonly monitoring: MonitoringRuntime;
   /** The Merkle log over the store, signing with the data directory's key. */
   readonly ledger: AuditLedger;
+  /** Purges, erasure and legal holds, with each service's `retention:` term. */
+  readonly retention: Retention;
   hashSubject(key: string): string;
   close(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     redactionKey,
     monitoring,
     ledger,
+    retention: createRetention({ store, policies: new Map(Object.entries(config.services).map(([name, s]) => [name, s.retention as RetentionConfig | undefined])), hashSubject: (key) => hashValue(key, subjectKey) }),
     // The same keyed hash as pii fields, so a subject key and an equal pii value join.
     hashSubject: (key) => hashValue(key, subjectKey),
     async close() {

@@ -33,6 +33,9 @@ export interface RunningServer {
 /** How often a running server signs a checkpoint of the audit log (when leaves came since the last). */
 export const auditCheckpointEveryMs = 60_000;
 
+/** How often a running server purges raw inputs past their services' `retention.inputs` term (and once a second after it starts). */
+export const retentionPurgeEveryMs = 3_600_000;
+
 /** Loads the config, compiles it, opens the store and listens. */
 export async function startServing(options: ServeOptions): Promise<RunningServer> {
   if (options.insecureNoAuth === true && !isLoopback(options.host)) {
@@ -42,14 +45,16 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
   const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), logger });
   const auth: ServerAuth = options.insecureNoAuth === true ? { mode: 'off' } : { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() };
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention });
   let firstAdminKey: { id: string; token: string } | undefined;
   let stopCheckpoints = () => {};
+  let stopPurges = () => {};
   try {
     if (auth.mode === 'keys') firstAdminKey = await ensureAdminKey(runtime.store);
     await runtime.monitoring.start();
     await server.app.listen({ host: options.host, port: options.port });
     stopCheckpoints = runtime.ledger.schedule(auditCheckpointEveryMs, (error) => logger.error({ err: error }, 'audit checkpoint failed'));
+    stopPurges = runtime.retention.schedule(retentionPurgeEveryMs, { actor: { principal: 'system:retention', keyId: null, role: null } }, (error) => logger.error({ err: error }, 'retention purge failed'));
   } catch (error) {
     await runtime.close();
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
@@ -73,6 +78,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
       stopped ??= (async () => {
         await server.drain();
         stopCheckpoints();
+        stopPurges();
         // A last signed checkpoint, so everything acknowledged before the stop is under a signature.
         await runtime.ledger.checkpoint().catch((error: unknown) => logger.error({ err: error }, 'audit checkpoint failed'));
         await runtime.close();

@@ -41,6 +41,7 @@ export const errorCatalogue = {
   KEY_NOT_FOUND: { title: 'No such API key', retryable: false },
   PRINCIPAL_NOT_FOUND: { title: 'No such principal', retryable: false },
   AUDIT_ENTRY_NOT_FOUND: { title: 'No such entry in the audit log', retryable: false },
+  HOLD_NOT_FOUND: { title: 'No such active legal hold', retryable: false },
 
   // The model and its upstream.
   UPSTREAM_TIMEOUT: { title: 'The model did not answer within its timeout', retryable: true },

@@ -8,3 +8,4 @@ export { createFailedAuthLimiter, type FailedAuthLimiter, type FailedAuthLimiter
 export { parseDuration } from '../monitoring/monitors/index.js';
 export { createAuditLedger, verifyInclusionDocument, type AuditLedger, type AuditLedgerOptions, type AuditProblem, type AuditVerification, type InclusionProofDocument } from './audit-ledger.js';
 export { generateNoteKey, verifierKeyOf } from './audit-log/checkpoint-note.js';
+export { createRetention, retentionConfigSchema, type Retention, type RetentionConfig, type RetentionOptions, type PurgeReport } from './retention.js';

@@ -17,6 +17,8 @@ export const permissions = [
   'metrics:read',
   'audit:read',
   'keys:manage',
+  /** Purges, legal holds, erasure of a data subject. */
+  'retention:manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -41,7 +43,7 @@ export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
 };
 
 /** Permissions that are never scoped to one service: a key granted on one service never holds them. */
-export const globalPermissions: ReadonlySet<Permission> = new Set(['keys:manage', 'audit:read', 'metrics:read']);
+export const globalPermissions: ReadonlySet<Permission> = new Set(['keys:manage', 'audit:read', 'metrics:read', 'retention:manage']);
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (roles as readonly string[]).includes(value);

@@ -20,6 +20,8 @@ export interface ServiceConfig {
   readonly live: string;
   /** The `monitoring:` block; validated and resolved by the monitoring module, opaque to the pipeline. */
   readonly monitoring?: unknown;
+  /** The `retention:` block; governance's, opaque to the pipeline. */
+  readonly retention?: unknown;
 }
 
 export const serviceNamePattern = '^[a-z][a-z0-9-]{0,62}$';

@@ -4,10 +4,11 @@ import { BallastError } from '../errors/index.js';
 import type { MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
 import { createDecisionPipeline, type DecisionPipeline, type Service } from '../pipeline/index.js';
-import { createKeyManager, type AuditLedger, type KeyManager } from '../governance/index.js';
+import { createKeyManager, type AuditLedger, type KeyManager, type Retention } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
 import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
+import { registerRetentionRoutes } from './routes/retention-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { problemContentType, problemOf, toBallastError } from './problem.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
@@ -33,6 +34,8 @@ export interface ServerOptions {
   readonly auth: ServerAuth;
   /** The Merkle log over the store: checkpoints and proofs for the audit routes. */
   readonly ledger: AuditLedger;
+  /** Purges, legal holds and erasure for the retention routes. */
+  readonly retention: Retention;
 }
 
 export interface BallastServer {
@@ -136,6 +139,7 @@ export function createServer(options: ServerOptions): BallastServer {
   registerServiceRoutes(app, { services: options.services, access });
   registerKeyRoutes(app, { keys, store: options.store });
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
+  registerRetentionRoutes(app, { retention: options.retention });
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 

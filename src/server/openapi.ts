@@ -66,7 +66,49 @@ const governancePaths = {
   },
 };
 
+const holdView = { $ref: '#/components/schemas/LegalHold' };
+
+/** Retention routes (governance). */
+const retentionPaths = {
+  '/v1/retention/purge': {
+    post: { operationId: 'purgeRetention', summary: "Purge now: remove the raw input and context of every decision older than its service's `retention.inputs` term and not under a legal hold; digests stay, so the audit log verifies", responses: { 200: json({ type: 'object' }, 'Decisions purged per service') } },
+  },
+  '/v1/retention/holds': {
+    get: { operationId: 'listLegalHolds', summary: 'Legal holds (`?active=true`: only those not released)', parameters: [{ name: 'active', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }], responses: { 200: json({ type: 'object', properties: { holds: { type: 'array', items: holdView } } }, 'Holds') } },
+    post: {
+      operationId: 'placeLegalHold',
+      summary: 'Hold a service or one decision: no purge or erasure touches it until released',
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['reason'], properties: { service: { type: 'string' }, decisionId: { type: 'string' }, reason: { type: 'string' } } } } } },
+      responses: { 201: json(holdView, 'The hold'), 400: problemResponse('Neither or both of service and decisionId, or no reason'), 404: problemResponse('No such service or decision') },
+    },
+  },
+  '/v1/retention/holds/{id}/release': {
+    post: { operationId: 'releaseLegalHold', summary: 'Release a hold', parameters: idParam, responses: { 200: json(holdView, 'Released'), 404: problemResponse('HOLD_NOT_FOUND') } },
+  },
+  '/v1/subjects/erase': {
+    post: {
+      operationId: 'eraseSubject',
+      summary: "Erase one data subject (GDPR Art. 17): the raw input and context of every decision with this subject key, except those under a legal hold; audited as subject.erased with the key's keyed hash",
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['subjectKey'], properties: { subjectKey: { type: 'string' } } } } } },
+      responses: { 200: json({ type: 'object', properties: { subjectHash: { type: 'string' }, erased: { type: 'integer' } } }, 'How many decisions were erased'), 400: problemResponse('No subject key') },
+    },
+  },
+};
+
 const governanceSchemas = {
+  LegalHold: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      service: { type: ['string', 'null'] },
+      decisionId: { type: ['string', 'null'] },
+      reason: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
+      createdBy: { type: 'string' },
+      releasedAt: { type: ['string', 'null'], format: 'date-time' },
+      releasedBy: { type: ['string', 'null'] },
+    },
+  },
   ApiKey: {
     type: 'object',
     properties: {
@@ -139,6 +181,7 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
     security: [{ apiKey: [] }, { bearer: [] }],
     paths: withPermissions({
       ...governancePaths,
+      ...retentionPaths,
       '/v1/services/{service}/decisions': {
         post: {
           operationId: 'decide',

@@ -55,6 +55,12 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'POST /v1/audit/checkpoints': need('audit:read', 'any'),
   'GET /v1/audit/proofs/inclusion/:id': need('audit:read', 'any'),
   'GET /v1/audit/proofs/consistency': need('audit:read', 'any'),
+
+  'POST /v1/retention/purge': need('retention:manage', 'any'),
+  'GET /v1/retention/holds': need('retention:manage', 'any'),
+  'POST /v1/retention/holds': need('retention:manage', 'any'),
+  'POST /v1/retention/holds/:id/release': need('retention:manage', 'any'),
+  'POST /v1/subjects/erase': need('retention:manage', 'any'),
 };
 
 /** The rule of a route, by method and Fastify URL pattern; HEAD follows GET. */

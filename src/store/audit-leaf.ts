@@ -37,11 +37,12 @@ export function textDigest(text: string | null): string | null {
 export function decisionLeafData(row: DecisionsTable): string {
   return JSON.stringify({
     confidence: row.confidence,
-    context: textDigest(row.context),
+    // A purged row keeps the digests of what was removed, so its leaf is unchanged.
+    context: row.context === null && row.context_digest != null ? row.context_digest : textDigest(row.context),
     created_at: row.created_at,
     explanation: textDigest(row.explanation),
     id: row.id,
-    input: textDigest(row.input),
+    input: row.input === null && row.input_digest != null ? row.input_digest : textDigest(row.input),
     outcome: row.outcome,
     output: textDigest(row.output),
     service: row.service,

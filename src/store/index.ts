@@ -38,6 +38,7 @@ export {
   type StoredFeedback,
 } from './records.js';
 export type { IdentityRepository, KeyChange } from './identity-repository.js';
+export type { RetentionRepository, StoredHold, PurgeSelection } from './retention-repository.js';
 export type { AuditRepository, AuditListOptions, LoggedRowCounts } from './audit-repository.js';
 export { leafKinds, leafHashHex, type LeafKind } from './audit-leaf.js';
 export {

@@ -3,6 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import { createAuditRepository } from './audit-repository.js';
 import { createIdentityRepository } from './identity-repository.js';
+import { createRetentionRepository } from './retention-repository.js';
 import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
@@ -30,6 +31,8 @@ export interface KyselyStoreOptions {
    * so a transaction that reads before it writes waits for another writer instead of failing.
    */
   readonly immediateWrites?: boolean;
+  /** Wipes what deletes and purges freed from the files (SQLite: a WAL checkpoint that truncates it). */
+  readonly scrubFreedSpace?: () => Promise<void> | void;
 }
 
 /** Builds a Store on an open, migrated Kysely instance, which serves reads; `close()` closes the writer and destroys it. */
@@ -83,6 +86,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     references: createReferenceRepository(ctx),
     identity: createIdentityRepository(ctx),
     audit: createAuditRepository(ctx),
+    retention: createRetentionRepository(ctx, () => ctx.read(async () => options.scrubFreedSpace?.())),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

@@ -17,6 +17,22 @@ export interface DecisionsTable {
   readonly output: string | null;
   readonly explanation: string | null;
   readonly timings: string;
+  /** Set by a retention purge, which removes `input` and `context` and keeps their SHA-256 here. */
+  readonly input_digest?: string | null;
+  readonly context_digest?: string | null;
+  readonly purged_at?: string | null;
+}
+
+/** The `legal_holds` table: a hold on a service (`service`) or one decision (`decision_id`) stops purges until released. */
+export interface LegalHoldsTable {
+  readonly id: string;
+  readonly service: string | null;
+  readonly decision_id: string | null;
+  readonly reason: string;
+  readonly created_at: string;
+  readonly created_by: string;
+  readonly released_at: string | null;
+  readonly released_by: string | null;
 }
 
 /** The `feedback` table (append-only); `decision_id` is deliberately not a foreign key. */
@@ -208,6 +224,7 @@ export interface AuditCheckpointsTable {
 /** Every table the store's queries use. */
 export interface Database {
   decisions: DecisionsTable;
+  legal_holds: LegalHoldsTable;
   feedback: FeedbackTable;
   reference_profiles: ReferenceProfilesTable;
   alerts: AlertsTable;

@@ -3,6 +3,7 @@ import type { AlertRepository } from './alert-repository.js';
 import type { AuditRepository } from './audit-repository.js';
 import type { StoredAuditEvent } from './governance-records.js';
 import type { IdentityRepository } from './identity-repository.js';
+import type { RetentionRepository } from './retention-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -65,6 +66,8 @@ export interface Store {
   readonly identity: IdentityRepository;
   /** Audit events, the Merkle log's leaves and its signed checkpoints. */
   readonly audit: AuditRepository;
+  /** Legal holds and purges of raw inputs. */
+  readonly retention: RetentionRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

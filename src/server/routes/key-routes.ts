@@ -16,7 +16,7 @@ export function actorOf(request: FastifyRequest): Actor {
   return p === null ? { principal: 'anonymous', keyId: null, role: null } : { principal: p.principal, keyId: p.keyId, role: p.role };
 }
 
-function objectBody(body: unknown, what: string): Record<string, unknown> {
+export function objectBody(body: unknown, what: string): Record<string, unknown> {
   if (body === undefined) throw new BallastError('REQUEST_UNSUPPORTED_MEDIA_TYPE', { detail: `${what} needs a JSON body with Content-Type: application/json` });
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BallastError('REQUEST_INVALID', { detail: `${what} must be a JSON object`, issues: [{ pointer: '', code: 'type', message: 'must be an object' }] });
   return body as Record<string, unknown>;

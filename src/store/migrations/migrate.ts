@@ -8,6 +8,7 @@ import * as alerts from './0003-alerts.js';
 import * as references from './0004-references.js';
 import * as monitoring from './0005-monitoring.js';
 import * as governance from './0006-governance.js';
+import * as retention from './0007-retention.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
 const migrations: Readonly<Record<string, Migration>> = {
@@ -17,6 +18,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0004-references': references,
   '0005-monitoring': monitoring,
   '0006-governance': governance,
+  '0007-retention': retention,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };

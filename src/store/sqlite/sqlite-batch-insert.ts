@@ -25,6 +25,8 @@ export function configureSqliteConnection(sqlite: SqliteDatabase.Database): void
   // Off, and no FOREIGN KEY declared either: feedback may arrive for a decision that another
   // replica has not written yet, and an acknowledged label must never be refused for that.
   sqlite.pragma('foreign_keys = OFF');
+  // A purge or an erasure must not leave the removed values in freed space of the file.
+  sqlite.pragma('secure_delete = ON');
 }
 
 /**

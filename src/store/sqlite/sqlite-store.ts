@@ -46,6 +46,8 @@ export async function openSqliteStore(config: SqliteStoreConfig): Promise<Store>
     maxBatchSize: config.maxBatchSize,
     maxPending: config.maxPending,
     immediateWrites: true,
+    // secure_delete zeroes freed content in the pages; truncating the WAL drops the old page images.
+    scrubFreedSpace: () => void (sqlite.memory ? undefined : sqlite.pragma('wal_checkpoint(TRUNCATE)')),
   });
 }
 

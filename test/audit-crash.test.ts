@@ -123,7 +123,7 @@ it('keeps the audit event of every acknowledged action across repeated SIGKILLs 
     expect(acked.denials.filter((rid) => !events.some((e) => e.action === 'access.denied' && e.requestId === rid))).toEqual([]);
     for (const id of acked.decisions) expect(await store.audit.leafOf(id), id).toBeDefined();
     // Every row has its leaf, the indices are dense, and every checkpoint made before a kill holds.
-    const verification = await openAuditLedger(store, data).verify();
+    const verification = await (await openAuditLedger(store, data)).verify();
     expect(verification.problems).toEqual([]);
   } finally {
     await store.close();

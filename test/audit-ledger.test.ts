@@ -12,7 +12,7 @@ import { generateNoteKey, verifyInclusionDocument, type AuditProblem, type Inclu
 import { formatCheckpoint, parseCheckpoint, signNote, openNote } from '../src/governance/audit-log/checkpoint-note.js';
 import { verifyConsistency } from '../src/governance/audit-log/merkle-verify.js';
 import { openStore } from '../src/store/index.js';
-import { decisionLeafData } from '../src/store/audit-leaf.js';
+import { decisionLeafData, textDigest } from '../src/store/audit-leaf.js';
 import type { DecisionsTable } from '../src/store/schema.js';
 import { startTestBallast, type TestBallast } from './helpers/test-ballast.js';
 
@@ -75,7 +75,7 @@ describe('the audit log', () => {
     }
     const store = await openStore({ kind: 'sqlite', path: file });
     try {
-      return await openAuditLedger(store, dir).verify();
+      return await (await openAuditLedger(store, dir)).verify();
     } finally {
       await store.close();
     }
@@ -198,6 +198,27 @@ describe('the audit log', () => {
     expect(kinds(edited)).toEqual(['checkpoint_signature']);
   });
 
+  it('detects raw input removed without a purge, a malformed leaf hash, and truncation above the 1000th checkpoint', async () => {
+    const unpurged = await verifyAfter((db) => {
+      const row = db.prepare('SELECT input, context FROM decisions WHERE id = ?').get(decisions[5]) as { input: string; context: string | null };
+      db.prepare('UPDATE decisions SET input = NULL, input_digest = ? WHERE id = ?').run(textDigest(row.input), decisions[5]);
+    });
+    expect(unpurged.problems.map((p) => p.message)).toEqual([expect.stringContaining(`the raw input of decision ${decisions[5]} was removed, but no retention.purged or subject.erased event lists it`)]);
+    const garbled = await verifyAfter((db) => db.prepare("UPDATE audit_leaves SET hash = 'nope' WHERE idx = 2").run());
+    expect(kinds(garbled)).toEqual(['checkpoint_root', 'edited']);
+    const many = await verifyAfter((db) => {
+      const first = db.prepare('SELECT * FROM audit_checkpoints ORDER BY tree_size LIMIT 1').get() as Record<string, unknown>;
+      const insert = db.prepare('INSERT INTO audit_checkpoints (id, created_at, tree_size, root_hash, note, frontier) VALUES (@id, @created_at, @tree_size, @root_hash, @note, @frontier)');
+      for (let i = 0; i < 1001; i++) insert.run({ ...first, id: `ckp_copy${String(i).padStart(6, '0')}` });
+      const last = db.prepare('SELECT ref_id FROM audit_leaves ORDER BY idx DESC LIMIT 3').all() as { ref_id: string }[];
+      for (const l of last) {
+        db.prepare('DELETE FROM audit_leaves WHERE ref_id = ?').run(l.ref_id);
+        db.prepare('DELETE FROM decisions WHERE id = ?').run(l.ref_id);
+      }
+    });
+    expect(kinds(many)).toEqual(['checkpoint_beyond_log']);
+  });
+
   describe('proofs through the API', () => {
     let live: TestBallast;
     beforeAll(async () => {
@@ -218,22 +239,43 @@ describe('the audit log', () => {
       const proof = await get(`/v1/audit/proofs/inclusion/${id}`);
       expect(proof.status).toBe(200);
       const doc = proof.body as InclusionProofDocument;
+      const key = live.runtime.ledger.verifierKey;
       expect(doc.leaf.refId).toBe(id);
       expect(doc.treeSize).toBe(9);
-      expect(verifyInclusionDocument(doc)).toEqual({ ok: true });
+      expect(verifyInclusionDocument(doc, key)).toEqual({ ok: true });
       expect((await get('/v1/audit/checkpoints')).body.checkpoints).toHaveLength(1);
       // The leaf's data is the decision's canonical digest record.
       expect(JSON.parse(doc.leaf.data)).toMatchObject({ id, type: 'decision', service: 'loans' });
       // Any change to the document fails, with a reason.
       const changed = { ...doc, leaf: { ...doc.leaf, data: doc.leaf.data.replace('"loans"', '"other"') } };
-      expect(verifyInclusionDocument(changed).ok).toBe(false);
+      expect(verifyInclusionDocument(changed, key).ok).toBe(false);
       const wrongIndex = { ...doc, leaf: { ...doc.leaf, index: doc.leaf.index + 1 } };
-      expect(verifyInclusionDocument(wrongIndex).ok).toBe(false);
+      expect(verifyInclusionDocument(wrongIndex, key).ok).toBe(false);
       const middle = [...doc.proof];
       middle[1] = middle[1]!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-      expect(verifyInclusionDocument({ ...doc, proof: middle }).ok).toBe(false);
+      expect(verifyInclusionDocument({ ...doc, proof: middle }, key).ok).toBe(false);
       expect(verifyInclusionDocument(doc, generateNoteKey('ballast.audit/other').verifierKey).ok).toBe(false);
+      // The proof's id must be the one its leaf commits to.
+      expect(verifyInclusionDocument({ ...doc, leaf: { ...doc.leaf, refId: 'dec_forged' } }, key)).toMatchObject({ ok: false, reason: expect.stringContaining('not to the decision dec_forged') });
+      // A proof made up whole, signed with a key of the forger's own and carrying it, fails with the log's key.
+      const forger = generateNoteKey(key.slice(0, key.indexOf('+')));
+      const forgedData = doc.leaf.data.replace('"loans"', '"other"');
+      const forgedHash = createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(forgedData)])).digest();
+      const forgedNote = signNote(formatCheckpoint({ origin: key.slice(0, key.indexOf('+')), size: 1, rootHash: forgedHash }), forger.signerKey);
+      const forged: InclusionProofDocument = { ...doc, leaf: { ...doc.leaf, index: 0, data: forgedData, hash: forgedHash.toString('hex') }, treeSize: 1, rootHash: forgedHash.toString('hex'), proof: [], checkpoint: forgedNote, verifierKey: forger.verifierKey };
+      expect(verifyInclusionDocument(forged, forger.verifierKey)).toEqual({ ok: true });
+      expect(verifyInclusionDocument(forged, key).ok).toBe(false);
       expect((await get('/v1/audit/proofs/inclusion/dec_nope')).body.code).toBe('AUDIT_ENTRY_NOT_FOUND');
+    });
+
+    it('does not extend a stored frontier that no longer gives its signed root', async () => {
+      const before = await get('/v1/audit/checkpoints', 'POST');
+      const raw = new Database(path.join(live.dir, 'ballast.db'));
+      raw.prepare('UPDATE audit_checkpoints SET frontier = ? WHERE id = ?').run(JSON.stringify({ size: before.body.treeSize, nodes: Array.from({ length: (before.body.treeSize as number).toString(2).replace(/0/g, '').length }, () => '00'.repeat(32)) }), before.body.id);
+      raw.close();
+      await live.server.app.inject({ method: 'POST', url: '/v1/services/loans/decisions', payload: { input: { text: 'after', amount: 900 } } });
+      expect((await get('/v1/audit/checkpoints', 'POST')).status).toBe(201);
+      expect((await live.runtime.ledger.verify()).problems).toEqual([]);
     });
 
     it('serves consistency proofs between checkpoints that verify against both signed roots', async () => {

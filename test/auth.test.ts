@@ -100,14 +100,22 @@ describe('API keys and roles', () => {
     expect(elsewhere.statusCode).toBe(403);
   });
 
-  it('viewers see decisions without their input and context; auditors see them, and that read is audited', async () => {
+  it('decisions come without their input and context; auditors may ask for them (view=raw), and that read is audited', async () => {
     const viewer = (await call('GET', `/v1/decisions/${decisionId}`, tokens.get('viewer'))).json();
     expect(viewer.input).toBeUndefined();
     expect(viewer.withheld).toEqual(['input', 'context']);
-    const auditor = (await call('GET', `/v1/decisions/${decisionId}`, tokens.get('auditor'))).json();
+    const refused = await call('GET', `/v1/decisions/${decisionId}?view=raw`, tokens.get('viewer'));
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('AUTH_FORBIDDEN');
+    const before = await t.runtime.store.audit.list({ action: 'decision.read_raw', resourceId: decisionId, limit: 100 });
+    // An auditor's plain read is redacted too, and not a raw read.
+    expect((await call('GET', `/v1/decisions/${decisionId}`, tokens.get('auditor'))).json().withheld).toEqual(['input', 'context']);
+    const auditor = (await call('GET', `/v1/decisions/${decisionId}?view=raw`, tokens.get('auditor'))).json();
     expect(auditor.input).toMatchObject({ text: 'hello' });
     const reads = await t.runtime.store.audit.list({ action: 'decision.read_raw', resourceId: decisionId, limit: 100 });
+    expect(reads.length).toBe(before.length + 1);
     expect(reads.some((e) => e.actor.principal === 'p-auditor')).toBe(true);
+    expect((await call('GET', `/v1/decisions/${decisionId}?view=everything`, tokens.get('auditor'))).json().issues[0].pointer).toBe('/view');
   });
 
   it('feedback is recorded with who sent it, in the same transaction', async () => {

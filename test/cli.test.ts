@@ -190,9 +190,13 @@ describe('ballast CLI', () => {
     const forged = proved.stdout.replace('key.created', 'key.revoked');
     expect(forged).not.toBe(proved.stdout);
     writeFileSync(proofFile, forged);
-    const refused = await runCli(['audit', 'verify', '--proof', proofFile]);
+    const refused = await runCli(['audit', 'verify', '--proof', proofFile, '--data-dir', data]);
     expect(refused.stdout).toContain('FAILED: the leaf data does not hash to the leaf hash');
     expect(refused.code).toBe(5);
+    // Without a verifier key (none given, none in the data directory) nothing is trusted.
+    const keyless = await runCli(['audit', 'verify', '--proof', path.join(dir, 'proof.json'), '--data-dir', path.join(dir, 'no-such-dir')]);
+    expect(keyless.stderr).toContain('give the log\'s verifier key with --verifier-key');
+    expect(keyless.code).toBe(4);
     const verified = await runCli(['audit', 'verify', '--data-dir', data]);
     expect(verified.stdout).toContain('4 entries, 1 signed checkpoint, 0 entries after the last checkpoint\nok:');
     expect(verified.code).toBe(0);

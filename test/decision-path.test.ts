@@ -96,7 +96,7 @@ describe('the decision path end to end', () => {
 
   it('GET returns the recorded decision with its explanation, redacted input and feedback', async () => {
     const { body: made } = await decide({ text: 'good', amount: 500, email: 'alice@example.com', certainty: 0.9 }, { subjectKey: 'customer-42' });
-    const { status, body } = await get(`/v1/decisions/${made.id}`);
+    const { status, body } = await get(`/v1/decisions/${made.id}?view=raw`);
     expect(status).toBe(200);
     expect(body.outcome).toBe('auto');
     expect(body.explanation.reasons).toEqual(made.reasons);

@@ -77,7 +77,7 @@ describe('reference profiles over HTTP', () => {
     expect(profile.skipped).toStrictEqual([{ name: 'email', reason: 'pii: never sketched' }]);
 
     // Independently: every decision as stored, through the one-shot builder.
-    const stored = await Promise.all(ids.map(async (id) => (await call('GET', `/v1/decisions/${id}`)).body));
+    const stored = await Promise.all(ids.map(async (id) => (await call('GET', `/v1/decisions/${id}?view=raw`)).body));
     const events: SketchEvent[] = stored.map((d) => ({ input: d.input, outputLabel: d.output?.label, confidence: d.confidence }));
     // The vocabulary: tokens seen at least twice in the window (Good–Turing, see reference-builder.ts), counted here by hand.
     const tokenCounts = new Map<string, number>();

@@ -60,7 +60,14 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     throw error;
   }
   const store = await openStore(storeConfig);
-  const ledger = openAuditLedger(store, options.dataDir);
+  let ledger: AuditLedger;
+  try {
+    ledger = await openAuditLedger(store, options.dataDir);
+  } catch (error) {
+    await store.close();
+    await Promise.allSettled([...services.values()].map((s) => s.close()));
+    throw error;
+  }
   const subjectKey = createRedactionKey(redactionKey);
   const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name], ...(options.logger === undefined ? {} : { logger: options.logger }) });
   return {
@@ -80,10 +87,15 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   };
 }
 
-/** The audit ledger over a store, with the data directory's signing key (made on first use). */
-export function openAuditLedger(store: Store, dataDir: string): AuditLedger {
-  const signer = loadOrCreateAuditSigner(dataDir);
+/** The audit ledger over a store, with the data directory's signing key (made on first use, refused when lost). */
+export async function openAuditLedger(store: Store, dataDir: string): Promise<AuditLedger> {
+  const signer = loadOrCreateAuditSigner(dataDir, (await store.audit.latestCheckpoint()) !== undefined);
   return createAuditLedger({ store, signerKey: signer.signerKey, verifierKey: signer.verifierKey, origin: signer.origin });
+}
+
+/** A ledger that verifies and proves with a verifier key only: it can neither sign nor make a key. */
+export function verifyingLedger(store: Store, verifierKey: string): AuditLedger {
+  return createAuditLedger({ store, verifierKey, origin: verifierKey.slice(0, verifierKey.indexOf('+')) });
 }
 
 /** Where the store is: the config's `store:` block, else `<dataDir>/ballast.db`. */

@@ -91,7 +91,16 @@ function buildContract(config: ContractConfig, validateIn: ValidateFunction, val
       const secrets = [...piiStringsOf(value, inputRedactions), ...(context ? piiStringsOf(context, contextRedactions) : [])];
       let scrubbed = text;
       // Longest first, so a value that contains another is replaced whole.
-      for (const secret of secrets.sort((a, b) => b.length - a.length)) scrubbed = scrubbed.split(secret).join(maskedValue);
+      secrets.sort((a, b) => b.length - a.length);
+      for (const secret of secrets) scrubbed = scrubbed.split(secret).join(maskedValue);
+      // An excerpt cut short ("…") may end in the first characters of a value: those go too.
+      if (scrubbed.endsWith('…')) {
+        const body = scrubbed.slice(0, -1);
+        for (const secret of secrets) {
+          const k = [...Array(secret.length).keys()].reverse().find((n) => n >= 3 && body.endsWith(secret.slice(0, n)));
+          if (k !== undefined) return `${body.slice(0, body.length - k)}${maskedValue}…`;
+        }
+      }
       return scrubbed;
     },
   });

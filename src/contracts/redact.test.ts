@@ -68,3 +68,24 @@ describe('canonicalJson', () => {
     expect(canonicalJson(-0)).toBe('0');
   });
 });
+
+describe('scrubPii', () => {
+  const withContext = compileContract({ ...config, context: { fields: { customer: { pii: true } } } }, { redactionKey: 'key-one' });
+  const excerpt = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+  it('replaces every pii value of the input and context in free text, as written, JSON-escaped or with its whitespace collapsed', () => {
+    const address = { street: '12 Main St\nSpringfield', zip: '9000' };
+    const text = `cannot score ${JSON.stringify({ from: 'ann@example.com' })} at ${excerpt(address.street)} for CUST-42 (subject hi)`;
+    const scrubbed = withContext.scrubPii(text, { ...input, address }, { customer: 'CUST-42' });
+    expect(scrubbed).toBe('cannot score {"from":"***"} at *** for *** (subject hi)');
+  });
+
+  it('leaves the non-pii words, and removes the start of a value cut off by an excerpt', () => {
+    expect(contract.scrubPii('the subject was hi', input)).toBe('the subject was hi');
+    expect(contract.scrubPii('reply to ann@exa…', input)).toBe('reply to ***…');
+  });
+
+  it('a context key not marked pii stays', () => {
+    expect(withContext.redactContext({ customer: 'CUST-42', tier: 'gold' })).toEqual({ customer: expect.stringMatching(/^hmac-sha256:/), tier: 'gold' });
+  });
+});

@@ -52,9 +52,8 @@ export function piiStringsOf(record: Readonly<Record<string, unknown>>, redactio
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
       const text = String(value);
       if (text.length < minScrubLength) return;
-      found.add(text);
-      const escaped = JSON.stringify(text).slice(1, -1);
-      if (escaped !== text) found.add(escaped);
+      // As written, JSON-escaped, and with its whitespace collapsed (as excerpts of upstream errors are).
+      for (const form of [text, JSON.stringify(text).slice(1, -1), text.replace(/\s+/g, ' ').trim()]) if (form.length >= minScrubLength) found.add(form);
     } else if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
     else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) visit(item, depth + 1);
   };

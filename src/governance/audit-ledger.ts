@@ -78,13 +78,47 @@ async function allLeafHashes(store: Store, size: number): Promise<Buffer[]> {
   return hashes;
 }
 
+/** Every checkpoint, by tree size (without their frontiers), page by page. */
+async function allCheckpoints(store: Store): Promise<StoredAuditCheckpoint[]> {
+  const all: StoredAuditCheckpoint[] = [];
+  for (let after: { treeSize: number; id: string } | undefined; ; ) {
+    const page = await store.audit.listCheckpoints({ limit: 1000, withFrontier: false, ...(after === undefined ? {} : { after }) });
+    all.push(...page);
+    if (page.length < 1000) return all;
+    const lastOne = page[page.length - 1]!;
+    after = { treeSize: lastOne.treeSize, id: lastOne.id };
+  }
+}
+
+/** The stored frontier of a checkpoint, if it gives the root its note signs; otherwise undefined (rebuild from the leaves). */
+function trustedFrontier(checkpoint: StoredAuditCheckpoint, verifierKey: string): MerkleFrontier | undefined {
+  try {
+    const frontier = MerkleFrontier.fromJSON(checkpoint.frontier as ReturnType<MerkleFrontier['toJSON']>);
+    const opened = openNote(checkpoint.note, [verifierKey]);
+    const parsed = opened.ok ? parseCheckpoint(opened.value.text) : undefined;
+    if (parsed === undefined || !parsed.ok || parsed.value.size !== frontier.size || !parsed.value.rootHash.equals(frontier.root())) return undefined;
+    return frontier;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Verifies a proof document offline: the leaf hash, the path to the root, the checkpoint's signature. */
-export function verifyInclusionDocument(doc: InclusionProofDocument, verifierKey = doc.verifierKey): { readonly ok: boolean; readonly reason?: string } {
-  if (leafHashHex(doc.leaf.data) !== doc.leaf.hash) return { ok: false, reason: 'the leaf data does not hash to the leaf hash' };
+export function verifyInclusionDocument(doc: InclusionProofDocument, verifierKey: string): { readonly ok: boolean; readonly reason?: string } {
+  if (typeof doc.leaf?.data !== 'string' || leafHashHex(doc.leaf.data) !== doc.leaf.hash) return { ok: false, reason: 'the leaf data does not hash to the leaf hash' };
+  let committed: { id?: unknown; type?: unknown };
+  try {
+    committed = JSON.parse(doc.leaf.data) as { id?: unknown; type?: unknown };
+  } catch {
+    return { ok: false, reason: 'the leaf data is not JSON' };
+  }
+  if (committed.id !== doc.leaf.refId || committed.type !== doc.leaf.kind) return { ok: false, reason: `the leaf commits to ${String(committed.type)} ${String(committed.id)}, not to the ${doc.leaf.kind} ${doc.leaf.refId} the proof names` };
   const opened = openNote(doc.checkpoint, [verifierKey]);
   if (!opened.ok) return { ok: false, reason: `the checkpoint's signature does not verify: ${opened.reason}` };
   const parsed = parseCheckpoint(opened.value.text);
   if (!parsed.ok) return { ok: false, reason: `the checkpoint is malformed: ${parsed.reason}` };
+  const keyName = verifierKey.slice(0, verifierKey.indexOf('+'));
+  if (parsed.value.origin !== keyName) return { ok: false, reason: `the checkpoint is of the log '${parsed.value.origin}', not '${keyName}'` };
   if (parsed.value.size !== doc.treeSize || hex(parsed.value.rootHash) !== doc.rootHash) return { ok: false, reason: 'the proof is for another tree than the signed checkpoint' };
   const ok = verifyInclusion({ leafHash: Buffer.from(doc.leaf.hash, 'hex'), index: doc.leaf.index, size: doc.treeSize, proof: doc.proof.map((h) => Buffer.from(h, 'hex')), root: parsed.value.rootHash });
   return ok ? { ok } : { ok, reason: 'the inclusion proof does not lead to the signed root' };
@@ -100,7 +134,7 @@ export function createAuditLedger(options: AuditLedgerOptions): AuditLedger {
     const latest = await store.audit.latestCheckpoint();
     const size = await store.audit.leafCount();
     if (latest !== undefined && latest.treeSize >= size) return latest;
-    const frontier = latest === undefined ? new MerkleFrontier() : MerkleFrontier.fromJSON(latest.frontier as ReturnType<MerkleFrontier['toJSON']>);
+    const frontier = (latest === undefined ? undefined : trustedFrontier(latest, options.verifierKey)) ?? new MerkleFrontier();
     for await (const page of leavesOf(store, frontier.size, size)) for (const leaf of page) frontier.append(Buffer.from(leaf.hash, 'hex'));
     if (frontier.size !== size) throw new BallastError('STORE_UNAVAILABLE', { detail: `the audit log has a gap below ${size}` });
     const root = frontier.root();
@@ -149,9 +183,13 @@ export function createAuditLedger(options: AuditLedgerOptions): AuditLedger {
 
     async verify() {
       const problems: AuditProblem[] = [];
+      // Read in this order on a live store: checkpoints, then rows, then leaves. Each row and its leaf
+      // commit together, so rows counted before the leaves are all among them, and every checkpoint
+      // read first is within the log read after.
+      const bySize = await allCheckpoints(store);
+      const rows = await store.audit.countLoggedRows();
+      const purgeRecord = await store.audit.purgeRecord();
       const size = await store.audit.leafCount();
-      const checkpoints = await store.audit.listCheckpoints();
-      const bySize = [...checkpoints].sort((a, b) => a.treeSize - b.treeSize);
       const kindCounts: Record<LeafKind, number> = { decision: 0, feedback: 0, audit: 0 };
       const seen = new Set<string>();
       const frontier = new MerkleFrontier();
@@ -196,7 +234,10 @@ export function createAuditLedger(options: AuditLedgerOptions): AuditLedger {
           }
           if (seen.has(leaf.refId)) problems.push({ kind: 'duplicate', index: leaf.index, message: `leaf ${leaf.index}: ${leaf.refId} is logged twice` });
           seen.add(leaf.refId);
-          frontier.append(Buffer.from(leaf.hash, 'hex'));
+          if (!/^[0-9a-f]{64}$/.test(leaf.hash)) {
+            problems.push({ kind: 'edited', index: leaf.index, message: `leaf ${leaf.index} (${leaf.refId}): its hash is not a SHA-256 ('${leaf.hash.slice(0, 70)}')` });
+            frontier.append(Buffer.alloc(32)); // a placeholder, so later checkpoints are still checked (and fail)
+          } else frontier.append(Buffer.from(leaf.hash, 'hex'));
           checkAt();
         }
       }
@@ -204,12 +245,15 @@ export function createAuditLedger(options: AuditLedgerOptions): AuditLedger {
         const cp = bySize[c]!;
         problems.push({ kind: 'checkpoint_beyond_log', message: `checkpoint ${cp.id} signed ${cp.treeSize} leaves but the log has ${frontier.size}: entries were removed from its end` });
       }
-      const rows = await store.audit.countLoggedRows();
       for (const kind of leafKinds) {
         if (rows[kind] > kindCounts[kind]) problems.push({ kind: 'unlogged_rows', message: `${rows[kind] - kindCounts[kind]} ${kind} row(s) have no leaf in the log (inserted behind its back)` });
       }
+      // A decision whose raw input is gone must have been purged or erased by Ballast, on the record.
+      for (const id of purgeRecord.purged) {
+        if (!purgeRecord.listed.has(id)) problems.push({ kind: 'edited', message: `the raw input of decision ${id} was removed, but no retention.purged or subject.erased event lists it` });
+      }
       const last = bySize.length === 0 ? 0 : bySize[bySize.length - 1]!.treeSize;
-      return { ok: problems.length === 0, leaves: frontier.size, checkpoints: checkpoints.length, uncovered: Math.max(0, frontier.size - last), problems };
+      return { ok: problems.length === 0, leaves: frontier.size, checkpoints: bySize.length, uncovered: Math.max(0, frontier.size - last), problems };
     },
 
     schedule(intervalMs, onError) {

@@ -37,6 +37,13 @@ export interface ActionContext {
   readonly requestId?: string | null;
 }
 
+/** An email is personal data: audit bodies leave it out (the digest still covers it). */
+const withoutEmail = (state: unknown): unknown => {
+  if (state === null || typeof state !== 'object') return state;
+  const { email: _email, ...rest } = state as Record<string, unknown>;
+  return rest;
+};
+
 /** The default grace period of a rotated key: a day to roll the new key out. */
 export const defaultRotationGraceMs = 24 * 3600_000;
 
@@ -106,7 +113,7 @@ export function createKeyManager({ store, services, onChange, now = Date.now }: 
       const principal = { name: options.principal, kind: options.kind ?? 'workload', email: options.email ?? null, createdAt: iso(at) } as const;
       const { principalCreated } = await store.identity.createKey(principal, key, (created) => {
         const events: StoredAuditEvent[] = [];
-        if (created) events.push(auditEvent({ actor: ctx.actor, action: 'principal.created', resource: { kind: 'principal', id: principal.name }, after: principal, requestId: ctx.requestId, at: iso(at) }));
+        if (created) events.push(auditEvent({ actor: ctx.actor, action: 'principal.created', resource: { kind: 'principal', id: principal.name }, after: principal, redact: withoutEmail, requestId: ctx.requestId, at: iso(at) }));
         events.push(auditEvent({ actor: ctx.actor, action: 'key.created', resource: { kind: 'api_key', id: key.id }, service, after: key, redact: redactKey, requestId: ctx.requestId, at: iso(at) }));
         return events;
       });

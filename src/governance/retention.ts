@@ -41,13 +41,15 @@ export interface PurgeReport {
   /** Raw inputs of decisions created before this were due. */
   readonly before: string;
   readonly purged: number;
+  /** Whether the removed values are also gone from the files (false: a busy reader kept the WAL; the next purge retries). */
+  readonly scrubbed: boolean;
 }
 
 export interface Retention {
   /** Purges every service's raw inputs past its term, skipping held ones. */
   purge(ctx: ActionContext): Promise<PurgeReport[]>;
   /** Erases the raw inputs and context of every decision about one data subject (held ones stay). */
-  eraseSubject(subjectKey: string, ctx: ActionContext): Promise<{ readonly subjectHash: string; readonly erased: number }>;
+  eraseSubject(subjectKey: string, ctx: ActionContext): Promise<{ readonly subjectHash: string; readonly erased: number; readonly scrubbed: boolean }>;
   hold(target: { readonly service?: string; readonly decisionId?: string; readonly reason: string }, ctx: ActionContext): Promise<StoredHold>;
   release(id: string, ctx: ActionContext): Promise<StoredHold>;
   holds(options?: { readonly active?: boolean }): Promise<StoredHold[]>;
@@ -59,7 +61,7 @@ export function createRetention(options: RetentionOptions): Retention {
   const { store, now = Date.now, batchSize = 500 } = options;
   const iso = () => new Date(now()).toISOString();
 
-  async function purgeAll(selection: Parameters<Store['retention']['purgeInputs']>[0], audit: (ids: readonly string[], at: string) => ReturnType<typeof auditEvent>): Promise<number> {
+  async function purgeAll(selection: Parameters<Store['retention']['purgeInputs']>[0], audit: (ids: readonly string[], at: string) => ReturnType<typeof auditEvent>): Promise<{ purged: number; scrubbed: boolean }> {
     let total = 0;
     for (;;) {
       const at = iso();
@@ -67,8 +69,9 @@ export function createRetention(options: RetentionOptions): Retention {
       total += ids.length;
       if (ids.length < batchSize) break;
     }
-    if (total > 0) await store.retention.scrubFreedSpace();
-    return total;
+    // Always, so that a scrub a busy reader prevented last time happens now.
+    const scrubbed = await store.retention.scrubFreedSpace();
+    return { purged: total, scrubbed };
   }
 
   const retention: Retention = {
@@ -77,10 +80,10 @@ export function createRetention(options: RetentionOptions): Retention {
       for (const [service, policy] of options.policies) {
         if (policy?.inputs === undefined) continue;
         const before = new Date(now() - parseDuration(policy.inputs)).toISOString();
-        const purged = await purgeAll({ service, before }, (ids, at) =>
+        const result = await purgeAll({ service, before }, (ids, at) =>
           auditEvent({ actor: ctx.actor, action: 'retention.purged', resource: { kind: 'service', id: service }, service, after: { before, term: policy.inputs, decisions: ids }, requestId: ctx.requestId ?? null, detail: `raw inputs and context of ${ids.length} decision(s) created before ${before} removed; digests kept`, at }),
         );
-        reports.push({ service, before, purged });
+        reports.push({ service, before, ...result });
       }
       return reports;
     },
@@ -88,11 +91,11 @@ export function createRetention(options: RetentionOptions): Retention {
     async eraseSubject(subjectKey, ctx) {
       if (typeof subjectKey !== 'string' || subjectKey === '') throw new BallastError('REQUEST_INVALID', { detail: 'a subject key is required', issues: [{ pointer: '/subjectKey', code: 'required', message: 'must be a non-empty string' }] });
       const subjectHash = options.hashSubject(subjectKey);
-      const erased = await purgeAll({ subjectHash }, (ids, at) =>
+      const { purged: erased, scrubbed } = await purgeAll({ subjectHash }, (ids, at) =>
         // The event names the subject by its keyed hash only: the key itself is personal data.
         auditEvent({ actor: ctx.actor, action: 'subject.erased', resource: { kind: 'subject', id: subjectHash }, after: { decisions: ids }, requestId: ctx.requestId ?? null, detail: `raw inputs and context of ${ids.length} decision(s) erased at the subject's request; digests kept`, at }),
       );
-      return { subjectHash, erased };
+      return { subjectHash, erased, scrubbed };
     },
 
     async hold(target, ctx) {

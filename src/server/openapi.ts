@@ -202,8 +202,11 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
       '/v1/decisions/{id}': {
         get: {
           operationId: 'getDecision',
-          summary: 'A recorded decision with its explanation, timings and feedback',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          summary: 'A recorded decision with its explanation, timings and feedback; without its input and context (`withheld`) unless `view=raw`, which needs decisions:read-raw and is audited',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'view', in: 'query', schema: { enum: ['redacted', 'raw'], default: 'redacted' } },
+          ],
           responses: { 200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision'), 404: problemResponse('No such decision') },
         },
       },

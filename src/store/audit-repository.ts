@@ -39,10 +39,18 @@ export interface AuditRepository {
   /** The leaf data each row would have now, recomputed from the rows (for verification); missing rows are absent. */
   recomputeLeafData(kind: LeafKind, ids: readonly string[]): Promise<Map<string, string>>;
   countLoggedRows(): Promise<LoggedRowCounts>;
+  /** Decisions whose raw input or context was removed, and the decisions that purge and erasure events list. */
+  purgeRecord(): Promise<{ readonly purged: readonly string[]; readonly listed: ReadonlySet<string> }>;
   putCheckpoint(checkpoint: StoredAuditCheckpoint): Promise<void>;
   latestCheckpoint(): Promise<StoredAuditCheckpoint | undefined>;
-  /** Checkpoints by tree size then time, oldest first. */
-  listCheckpoints(options?: { readonly limit?: number }): Promise<StoredAuditCheckpoint[]>;
+  /** A checkpoint of exactly this tree size (the earliest made), if there is one. */
+  checkpointAt(treeSize: number): Promise<StoredAuditCheckpoint | undefined>;
+  /**
+   * A page of checkpoints by tree size then time, oldest first (`newestFirst`: the other way), after
+   * the cursor `after` (the last one of the previous page). `withFrontier: false` leaves the compact
+   * frontier out (as `null`), for reading many.
+   */
+  listCheckpoints(options?: { readonly limit?: number; readonly after?: { readonly treeSize: number; readonly id: string }; readonly newestFirst?: boolean; readonly withFrontier?: boolean }): Promise<StoredAuditCheckpoint[]>;
 }
 
 const text = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
@@ -197,6 +205,22 @@ export function createAuditRepository(ctx: RepositoryContext): AuditRepository {
         return { decision: await count('decisions'), feedback: await count('feedback'), audit: await count('audit_events') };
       }),
 
+    purgeRecord: () =>
+      ctx.read(async (db) => {
+        const purged = await db
+          .selectFrom('decisions')
+          .select('id')
+          .where((eb) => eb.or([eb('input_digest', 'is not', null), eb('context_digest', 'is not', null), eb('purged_at', 'is not', null)]))
+          .execute();
+        const events = await db.selectFrom('audit_events').select('after_body').where('action', 'in', ['retention.purged', 'subject.erased']).execute();
+        const listed = new Set<string>();
+        for (const e of events) {
+          const body = parse(e.after_body) as { decisions?: unknown } | null;
+          if (body !== null && Array.isArray(body.decisions)) for (const id of body.decisions) if (typeof id === 'string') listed.add(id);
+        }
+        return { purged: purged.map((r) => r.id), listed };
+      }),
+
     putCheckpoint: (c) =>
       ctx.write(async (tx) => {
         checkInstant(c.createdAt, 'createdAt');
@@ -212,10 +236,27 @@ export function createAuditRepository(ctx: RepositoryContext): AuditRepository {
         return row === undefined ? undefined : decodeCheckpoint(row);
       }),
 
+    checkpointAt: (treeSize) =>
+      ctx.read(async (db) => {
+        const row = await db.selectFrom('audit_checkpoints').selectAll().where('tree_size', '=', treeSize).orderBy('created_at').orderBy('id').executeTakeFirst();
+        return row === undefined ? undefined : decodeCheckpoint(row);
+      }),
+
     listCheckpoints: (options = {}) =>
       ctx.read(async (db) => {
-        const rows = await db.selectFrom('audit_checkpoints').selectAll().orderBy('tree_size').orderBy('created_at').orderBy('id').limit(pageSize(options.limit ?? 1000)).execute();
-        return rows.map(decodeCheckpoint);
+        const dir = options.newestFirst === true ? 'desc' : 'asc';
+        const cmp = options.newestFirst === true ? '<' : '>';
+        let query = db
+          .selectFrom('audit_checkpoints')
+          .select(['id', 'created_at', 'tree_size', 'root_hash', 'note'])
+          .$if(options.withFrontier !== false, (q) => q.select('frontier'))
+          .orderBy('tree_size', dir)
+          .orderBy('id', dir)
+          .limit(pageSize(options.limit ?? 1000));
+        const after = options.after;
+        if (after !== undefined) query = query.where((eb) => eb.or([eb('tree_size', cmp, after.treeSize), eb.and([eb('tree_size', '=', after.treeSize), eb('id', cmp, after.id)])]));
+        const rows = await query.execute();
+        return rows.map((row) => decodeCheckpoint({ frontier: 'null', ...row } as AuditCheckpointsTable));
       }),
   };
 }

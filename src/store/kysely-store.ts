@@ -32,7 +32,7 @@ export interface KyselyStoreOptions {
    */
   readonly immediateWrites?: boolean;
   /** Wipes what deletes and purges freed from the files (SQLite: a WAL checkpoint that truncates it). */
-  readonly scrubFreedSpace?: () => Promise<void> | void;
+  readonly scrubFreedSpace?: (db: Kysely<Database>) => Promise<boolean>;
 }
 
 /** Builds a Store on an open, migrated Kysely instance, which serves reads; `close()` closes the writer and destroys it. */
@@ -86,7 +86,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     references: createReferenceRepository(ctx),
     identity: createIdentityRepository(ctx),
     audit: createAuditRepository(ctx),
-    retention: createRetentionRepository(ctx, () => ctx.read(async () => options.scrubFreedSpace?.())),
+    retention: createRetentionRepository(ctx, () => ctx.read(async (conn) => (options.scrubFreedSpace === undefined ? true : options.scrubFreedSpace(conn)))),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

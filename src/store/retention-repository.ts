@@ -39,8 +39,8 @@ export interface RetentionRepository {
    * `audit` makes of their ids (none when nothing matched); returns the ids. Call again until empty.
    */
   purgeInputs(selection: PurgeSelection, options: { readonly limit: number; readonly at: string; readonly audit: (ids: readonly string[]) => StoredAuditEvent }): Promise<string[]>;
-  /** Makes what purges removed unrecoverable from the files (SQLite: checkpoints and truncates the WAL). */
-  scrubFreedSpace(): Promise<void>;
+  /** Makes what purges removed unrecoverable from the files (SQLite: checkpoints and truncates the WAL); false when it could not (busy readers). */
+  scrubFreedSpace(): Promise<boolean>;
 }
 
 const decodeHold = (row: LegalHoldsTable): StoredHold => ({
@@ -55,7 +55,7 @@ const decodeHold = (row: LegalHoldsTable): StoredHold => ({
 });
 
 /** Creates the retention repository; `scrub` is the dialect's way of wiping freed space. */
-export function createRetentionRepository(ctx: RepositoryContext, scrub: () => Promise<void>): RetentionRepository {
+export function createRetentionRepository(ctx: RepositoryContext, scrub: () => Promise<boolean>): RetentionRepository {
   return {
     placeHold: (hold, audit) =>
       ctx.write(async (tx) => {

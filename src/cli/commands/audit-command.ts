@@ -6,10 +6,10 @@ import { Option, type Command } from 'commander';
 import { BallastError } from '../../errors/index.js';
 import { verifyInclusionDocument, type AuditLedger, type InclusionProofDocument } from '../../governance/index.js';
 import type { Store } from '../../store/index.js';
-import { auditVerifierKeyFile } from '../audit-signer.js';
+import { auditVerifierKeyFile, readVerifierKey } from '../audit-signer.js';
 import { environmentVariables, type EnvironmentSettings } from '../environment.js';
 import { exitCodes } from '../exit-codes.js';
-import { openAuditLedger } from '../runtime.js';
+import { openAuditLedger, verifyingLedger } from '../runtime.js';
 import { callApi, openDataStore, type Target } from './keys-command.js';
 
 interface Context {
@@ -18,16 +18,6 @@ interface Context {
   readonly dataDir: (flag?: string) => string;
   readonly dataDirOption: () => Option;
   readonly setExitCode: (code: number) => void;
-}
-
-/** A verifier key given inline (`name+hash+key`) or as a file holding one. */
-function verifierKeyArg(value: string): string {
-  if (/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/.test(value)) return value;
-  try {
-    return readFileSync(value, 'utf8').trim();
-  } catch {
-    throw new BallastError('REQUEST_INVALID', { detail: `--verifier-key must be a verifier key (name+hash+key) or a file holding one; '${value}' is neither` });
-  }
 }
 
 function readProof(file: string): InclusionProofDocument {
@@ -55,10 +45,11 @@ export function registerAuditCommand(program: Command, ctx: Context): void {
       .option('--server <url>', "ask this server's API instead of the data directory")
       .addOption(new Option('--api-key <key>', `an auditor's or admin's API key, with --server [env ${environmentVariables.apiKey}]`));
   const target = (opts: Target): Target => ({ ...opts, ...(opts.apiKey === undefined && env.apiKey !== undefined ? { apiKey: env.apiKey } : {}) });
-  const withLedger = async <T>(opts: Target, work: (ledger: AuditLedger, store: Store) => Promise<T>): Promise<T> => {
+  // `verifierKey`: verify with that key only (no signing key is read or made); else the data directory's signer.
+  const withLedger = async <T>(opts: Target, work: (ledger: AuditLedger, store: Store) => Promise<T>, verifierKey?: string): Promise<T> => {
     const { store } = await openDataStore(ctx, opts);
     try {
-      return await work(openAuditLedger(store, ctx.dataDir(opts.dataDir)), store);
+      return await work(verifierKey === undefined ? await openAuditLedger(store, ctx.dataDir(opts.dataDir)) : verifyingLedger(store, verifierKey), store);
     } finally {
       await store.close();
     }
@@ -71,12 +62,13 @@ export function registerAuditCommand(program: Command, ctx: Context): void {
       .command('verify')
       .description('recompute the Merkle log from the store and check every leaf against its row and every signed checkpoint; with --proof, check a saved inclusion proof offline')
       .option('--proof <file>', "an inclusion proof printed by `ballast audit prove` ('-' reads standard input)")
-      .option('--verifier-key <key>', `the verifier key, or a file holding it (default: the proof's own, or <data-dir>/${auditVerifierKeyFile})`)
+      .option('--verifier-key <key>', `the log's verifier key, or a file holding it (default: <data-dir>/${auditVerifierKeyFile}); keep a copy off the host`)
       .option('--json', 'print JSON'),
   ).action(async (opts: Target & { proof?: string; verifierKey?: string; json?: boolean }) => {
     if (opts.proof !== undefined) {
       const doc = readProof(opts.proof);
-      const key = opts.verifierKey === undefined ? doc.verifierKey : verifierKeyArg(opts.verifierKey);
+      // Never the proof's own key: anyone can sign a proof with a key they made.
+      const key = readVerifierKey(opts.verifierKey, opts.verifierKey === undefined ? ctx.dataDir(opts.dataDir) : undefined);
       const result = verifyInclusionDocument(doc, key);
       if (opts.json === true) out(JSON.stringify(result));
       else if (result.ok) out(`ok: ${doc.leaf.kind} ${doc.leaf.refId} is leaf ${doc.leaf.index} of the log of ${doc.treeSize} entries signed by ${key.slice(0, key.indexOf('+'))}`);
@@ -84,7 +76,7 @@ export function registerAuditCommand(program: Command, ctx: Context): void {
       if (!result.ok) ctx.setExitCode(exitCodes.auditFailed);
       return;
     }
-    const verification = await withLedger(opts, (ledger) => ledger.verify());
+    const verification = await withLedger(opts, (ledger) => ledger.verify(), readVerifierKey(opts.verifierKey, ctx.dataDir(opts.dataDir)));
     if (opts.json === true) out(JSON.stringify(verification, null, 2));
     else {
       out(`${verification.leaves} entries, ${verification.checkpoints} signed checkpoint${verification.checkpoints === 1 ? '' : 's'}, ${verification.uncovered} entr${verification.uncovered === 1 ? 'y' : 'ies'} after the last checkpoint`);

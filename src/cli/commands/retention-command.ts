@@ -73,9 +73,10 @@ export function registerRetentionCommand(program: Command, ctx: Context): void {
   });
 
   const subjects = program.command('subjects').description('data subjects');
-  targetOptions(subjects.command('erase').description("erase one data subject (GDPR Art. 17): the raw input and context of every decision with this subject key, except under a legal hold").requiredOption('--subject-key <key>', 'the subject key the decisions were made with')).action(
+  targetOptions(subjects.command('erase').description("erase one data subject (GDPR Art. 17): the raw input and context of every decision with this subject key, except under a legal hold").requiredOption('--subject-key <key>', "the subject key the decisions were made with ('-' reads it from standard input, out of the shell's history)")).action(
     async (opts: Target & { subjectKey: string }) => {
       const t = target(opts);
+      if (opts.subjectKey === '-') opts = { ...opts, subjectKey: readFileSync(0, 'utf8').trim() };
       const r = t.server !== undefined ? ((await callApi(t, 'POST', '/v1/subjects/erase', { subjectKey: opts.subjectKey })) as { subjectHash: string; erased: number }) : await local(t, (x) => x.eraseSubject(opts.subjectKey, actor()));
       out(`erased the raw inputs of ${r.erased} decision(s) of subject ${r.subjectHash.slice(0, 24)}…; audited as subject.erased`);
     },

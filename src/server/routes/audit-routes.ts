@@ -44,8 +44,8 @@ export function registerAuditRoutes(app: FastifyInstance, { store, ledger }: Dep
     return { events, next: events.length === 0 ? null : events[events.length - 1]!.id };
   });
 
-  app.get('/v1/audit/checkpoints', async () => {
-    const checkpoints = await store.audit.listCheckpoints();
+  app.get<{ Querystring: { limit?: string } }>('/v1/audit/checkpoints', async (request) => {
+    const checkpoints = await store.audit.listCheckpoints({ limit: request.query.limit === undefined ? 100 : limitOf(request.query.limit), newestFirst: true, withFrontier: false });
     return { verifierKey: ledger.verifierKey, leaves: await store.audit.leafCount(), checkpoints: checkpoints.map(checkpointView) };
   });
 
@@ -60,8 +60,7 @@ export function registerAuditRoutes(app: FastifyInstance, { store, ledger }: Dep
     const from = sizeOf(request.query.from, 'from');
     const to = sizeOf(request.query.to, 'to');
     const proof = await ledger.proveConsistency(from, to);
-    const checkpoints = await store.audit.listCheckpoints();
-    const at = (size: number) => checkpoints.find((c) => c.treeSize === size);
-    return { ...proof, fromCheckpoint: at(from)?.note ?? null, toCheckpoint: at(to)?.note ?? null, verifierKey: ledger.verifierKey };
+    const [fromCheckpoint, toCheckpoint] = await Promise.all([store.audit.checkpointAt(from), store.audit.checkpointAt(to)]);
+    return { ...proof, fromCheckpoint: fromCheckpoint?.note ?? null, toCheckpoint: toCheckpoint?.note ?? null, verifierKey: ledger.verifierKey };
   });
 }

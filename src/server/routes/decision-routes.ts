@@ -25,12 +25,16 @@ export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, 
     return decision;
   });
 
-  app.get<DecisionParams>('/v1/decisions/:id', async (request) => {
+  app.get<DecisionParams & { Querystring: { view?: string } }>('/v1/decisions/:id', async (request) => {
+    const view = request.query.view ?? 'redacted';
+    if (view !== 'raw' && view !== 'redacted') throw new BallastError('REQUEST_INVALID', { detail: "view must be 'redacted' (the default) or 'raw'", issues: [{ pointer: '/view', code: 'enum', message: `got '${view}'` }] });
     const decision = await store.decisions.get(request.params.id);
     if (decision === undefined) throw new BallastError('DECISION_NOT_FOUND', { detail: `no decision with id '${request.params.id}'` });
     await access.require(request, 'decisions:read', decision.service);
+    // Raw inputs only when asked for (and allowed): every raw read is an audit event.
+    if (view === 'raw') await access.require(request, 'decisions:read-raw', decision.service);
     const feedback = await store.feedback.listForDecision(decision.id);
-    if (!access.allows(request, 'decisions:read-raw', decision.service)) {
+    if (view === 'redacted') {
       // Roles below auditor see what was decided and why, not what was sent.
       const { input: _input, context: _context, ...rest } = decision;
       return { ...rest, feedback, withheld: ['input', 'context'] };

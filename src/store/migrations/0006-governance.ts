@@ -1,9 +1,13 @@
 import type { Kysely } from 'kysely';
+import { decisionLeaf, feedbackLeaf } from '../audit-leaf.js';
+import type { Database, DecisionsTable, FeedbackTable } from '../schema.js';
 
 /**
  * Identity and audit: principals, their API keys (only hashes), the append-only audit events, the
  * leaves of the Merkle log (audit events, decisions and feedback, in commit order) and its signed
- * checkpoints. Audit events, leaves and checkpoints are never updated or deleted.
+ * checkpoints. Audit events, leaves and checkpoints are never updated or deleted. The decisions
+ * and feedback already in the store become the first leaves, oldest first, so that a store made
+ * before the audit log verifies too.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -67,4 +71,29 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('frontier', 'text', (col) => col.notNull())
     .execute();
   await db.schema.createIndex('audit_checkpoints_size').on('audit_checkpoints').columns(['tree_size']).execute();
+  await backfillLeaves(db as unknown as Kysely<Database>);
+}
+
+/** Leaves for the rows that predate the log: decisions, then feedback, each by (created_at, id). */
+async function backfillLeaves(db: Kysely<Database>): Promise<void> {
+  let idx = 0;
+  const page = 1000;
+  for (const table of ['decisions', 'feedback'] as const) {
+    for (let after: { created_at: string; id: string } | undefined; ; ) {
+      const cursor = after;
+      const rows = (await db
+        .selectFrom(table)
+        .selectAll()
+        .$if(cursor !== undefined, (q) => q.where((eb) => eb.or([eb('created_at', '>', cursor!.created_at), eb.and([eb('created_at', '=', cursor!.created_at), eb('id', '>', cursor!.id)])])))
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(page)
+        .execute()) as (DecisionsTable | FeedbackTable)[];
+      if (rows.length === 0) break;
+      const leaves = rows.map((row) => ({ ...(table === 'decisions' ? decisionLeaf(row as DecisionsTable) : feedbackLeaf(row as FeedbackTable)), idx: idx++ }));
+      await db.insertInto('audit_leaves').values(leaves).execute();
+      const last = rows[rows.length - 1]!;
+      after = { created_at: last.created_at, id: last.id };
+    }
+  }
 }

@@ -2,7 +2,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { BallastError } from '../../errors/index.js';
 import type { BatchWriter } from '../batch-writer.js';
 import { createKyselyStore } from '../kysely-store.js';
@@ -47,7 +47,16 @@ export async function openSqliteStore(config: SqliteStoreConfig): Promise<Store>
     maxPending: config.maxPending,
     immediateWrites: true,
     // secure_delete zeroes freed content in the pages; truncating the WAL drops the old page images.
-    scrubFreedSpace: () => void (sqlite.memory ? undefined : sqlite.pragma('wal_checkpoint(TRUNCATE)')),
+    // Through Kysely, so it waits its turn on the connection; a reader elsewhere can make it busy: retried, then reported.
+    scrubFreedSpace: async (conn) => {
+      if (sqlite.memory) return true;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(conn);
+        if (rows[0]?.busy === 0) return true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return false;
+    },
   });
 }
 

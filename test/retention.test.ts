@@ -4,6 +4,7 @@
 // audit event.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyInclusionDocument, type InclusionProofDocument } from '../src/governance/index.js';
 import { startTestBallast, testConfigYaml, type TestBallast } from './helpers/test-ballast.js';
@@ -91,5 +92,43 @@ describe('retention', () => {
     const r = await call('POST', '/v1/subjects/erase', {});
     expect(r.status).toBe(400);
     expect(r.body.issues[0].pointer).toBe('/subjectKey');
+  });
+
+  describe('whole decisions past retention.decisions', () => {
+    let w: TestBallast;
+    beforeAll(async () => {
+      w = await startTestBallast(testConfigYaml().replace('    live: v1\n', '    live: v1\n    retention: { decisions: 1s }\n'));
+    });
+    afterAll(() => w.close());
+
+    it('are deleted with their feedback, except held ones; their leaves stay and the log verifies', async () => {
+      const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+        const r = await w.server.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+        return { status: r.statusCode, body: r.json() as Json };
+      };
+      const made: string[] = [];
+      for (let i = 0; i < 3; i++) made.push((await inject('POST', '/v1/services/loans/decisions', { input: { text: `old ${marker(10 + i)}`, amount: 500 + i } })).body.id);
+      const fb = await inject('POST', `/v1/decisions/${made[0]}/feedback`, { kind: 'label', value: { label: 'approve' } });
+      expect(fb.status).toBe(201);
+      expect((await inject('POST', '/v1/retention/holds', { decisionId: made[2], reason: 'dispute' })).status).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const report = (await inject('POST', '/v1/retention/purge')).body.services[0];
+      expect(report).toMatchObject({ service: 'loans', deleted: 2, purged: 0, scrubbed: true });
+      expect((await inject('GET', `/v1/decisions/${made[0]}`)).status).toBe(404);
+      expect((await inject('GET', `/v1/decisions/${made[2]}`)).status).toBe(200);
+      const db = path.join(w.dir, 'ballast.db');
+      for (const i of [10, 11]) expect([db, `${db}-wal`].filter(existsSync).some((f) => readFileSync(f).includes(Buffer.from(marker(i))))).toBe(false);
+      const events = (await inject('GET', '/v1/audit/events?action=retention.deleted')).body.events as Json[];
+      expect(events).toHaveLength(1);
+      expect(events[0].after.decisions.sort()).toEqual([made[0], made[1]].sort());
+      expect(events[0].after.feedback).toEqual([fb.body.id]);
+      expect((await w.runtime.ledger.verify()).problems).toEqual([]);
+      expect((await inject('GET', `/v1/audit/proofs/inclusion/${made[0]}`)).body.code).toBe('AUDIT_ENTRY_NOT_FOUND');
+      // A decision deleted behind Ballast's back is still caught.
+      const raw = new Database(db);
+      raw.prepare('DELETE FROM decisions WHERE id = ?').run(made[2]);
+      raw.close();
+      expect((await w.runtime.ledger.verify()).problems.map((p) => p.kind)).toEqual(['missing_row']);
+    });
   });
 });

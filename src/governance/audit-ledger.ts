@@ -191,6 +191,7 @@ export function createAuditLedger(options: AuditLedgerOptions): AuditLedger {
       const purgeRecord = await store.audit.purgeRecord();
       const size = await store.audit.leafCount();
       const kindCounts: Record<LeafKind, number> = { decision: 0, feedback: 0, audit: 0 };
+      const deletedLeaves = { decision: 0, feedback: 0 };
       const seen = new Set<string>();
       const frontier = new MerkleFrontier();
       let c = 0;
@@ -224,12 +225,15 @@ export function createAuditLedger(options: AuditLedgerOptions): AuditLedger {
           }
           expected++;
           const kind = leaf.kind as LeafKind;
+          if (purgeRecord.deleted.has(leaf.refId) && kind !== 'audit') deletedLeaves[kind]++;
           if (!(leafKinds as readonly string[]).includes(kind)) {
             problems.push({ kind: 'edited', index: leaf.index, message: `leaf ${leaf.index}: unknown kind '${leaf.kind}'` });
           } else {
             kindCounts[kind]++;
             const now = recomputed.get(kind)!.get(leaf.refId);
-            if (now === undefined) problems.push({ kind: 'missing_row', index: leaf.index, message: `leaf ${leaf.index}: the ${kind} ${leaf.refId} is no longer in the store` });
+            if (now === undefined && purgeRecord.deleted.has(leaf.refId)) {
+              // Deleted past its retention term, on the record: its leaf (a hash) stays and still counts.
+            } else if (now === undefined) problems.push({ kind: 'missing_row', index: leaf.index, message: `leaf ${leaf.index}: the ${kind} ${leaf.refId} is no longer in the store` });
             else if (leafHashHex(now) !== leaf.hash) problems.push({ kind: 'edited', index: leaf.index, message: `leaf ${leaf.index}: the ${kind} ${leaf.refId} was changed after it was logged` });
           }
           if (seen.has(leaf.refId)) problems.push({ kind: 'duplicate', index: leaf.index, message: `leaf ${leaf.index}: ${leaf.refId} is logged twice` });
@@ -246,7 +250,7 @@ export function createAuditLedger(options: AuditLedgerOptions): AuditLedger {
         problems.push({ kind: 'checkpoint_beyond_log', message: `checkpoint ${cp.id} signed ${cp.treeSize} leaves but the log has ${frontier.size}: entries were removed from its end` });
       }
       for (const kind of leafKinds) {
-        if (rows[kind] > kindCounts[kind]) problems.push({ kind: 'unlogged_rows', message: `${rows[kind] - kindCounts[kind]} ${kind} row(s) have no leaf in the log (inserted behind its back)` });
+        if (rows[kind] > kindCounts[kind] - (kind === 'audit' ? 0 : deletedLeaves[kind])) problems.push({ kind: 'unlogged_rows', message: `${rows[kind] - kindCounts[kind]} ${kind} row(s) have no leaf in the log (inserted behind its back)` });
       }
       // A decision whose raw input is gone must have been purged or erased by Ballast, on the record.
       for (const id of purgeRecord.purged) {

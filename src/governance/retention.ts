@@ -12,9 +12,16 @@ import type { ActionContext } from './key-manager.js';
 export interface RetentionConfig {
   /** How long raw inputs and context are kept, e.g. `90d`. */
   readonly inputs?: string;
+  /** How long whole decisions (and their feedback) are kept, e.g. `2y`; their leaves stay in the log. */
+  readonly decisions?: string;
 }
 
-const durationPattern = '^[1-9][0-9]*[smhdw]$';
+const durationPattern = '^[1-9][0-9]*[smhdwy]$';
+
+/** A retention term in milliseconds: monitoring's units, and `y` for 365 days. */
+function termMs(text: string): number {
+  return text.endsWith('y') ? Number(text.slice(0, -1)) * 365 * 86_400_000 : parseDuration(text);
+}
 
 /** JSON Schema of the `retention:` block, checked with the rest of the config file. */
 export const retentionConfigSchema = {
@@ -22,6 +29,7 @@ export const retentionConfigSchema = {
   additionalProperties: false,
   properties: {
     inputs: { type: 'string', pattern: durationPattern, description: 'How long raw inputs and context are kept, e.g. 90d; their digests are kept for good.' },
+    decisions: { type: 'string', pattern: durationPattern, description: 'How long whole decisions and their feedback are kept, e.g. 2y; their Merkle leaves stay.' },
   },
 } as const;
 
@@ -41,6 +49,9 @@ export interface PurgeReport {
   /** Raw inputs of decisions created before this were due. */
   readonly before: string;
   readonly purged: number;
+  /** Whole decisions deleted past `retention.decisions` (with their feedback), and the instant before which they were due. */
+  readonly deleted: number;
+  readonly deletedBefore: string | null;
   /** Whether the removed values are also gone from the files (false: a busy reader kept the WAL; the next purge retries). */
   readonly scrubbed: boolean;
 }
@@ -78,12 +89,32 @@ export function createRetention(options: RetentionOptions): Retention {
     async purge(ctx) {
       const reports: PurgeReport[] = [];
       for (const [service, policy] of options.policies) {
-        if (policy?.inputs === undefined) continue;
-        const before = new Date(now() - parseDuration(policy.inputs)).toISOString();
-        const result = await purgeAll({ service, before }, (ids, at) =>
-          auditEvent({ actor: ctx.actor, action: 'retention.purged', resource: { kind: 'service', id: service }, service, after: { before, term: policy.inputs, decisions: ids }, requestId: ctx.requestId ?? null, detail: `raw inputs and context of ${ids.length} decision(s) created before ${before} removed; digests kept`, at }),
-        );
-        reports.push({ service, before, ...result });
+        if (policy?.inputs === undefined && policy?.decisions === undefined) continue;
+        // Whole decisions first: what is deleted needs no purge.
+        let deleted = 0;
+        let deletedBefore: string | null = null;
+        if (policy.decisions !== undefined) {
+          const before = new Date(now() - termMs(policy.decisions)).toISOString();
+          deletedBefore = before;
+          for (;;) {
+            const ids = await store.retention.deleteDecisions({ service, before }, {
+              limit: batchSize,
+              audit: (decisions, feedback) =>
+                auditEvent({ actor: ctx.actor, action: 'retention.deleted', resource: { kind: 'service', id: service }, service, after: { before, term: policy.decisions, decisions, feedback }, requestId: ctx.requestId ?? null, detail: `${decisions.length} decision(s) created before ${before} and their ${feedback.length} feedback deleted; their leaves stay in the log`, at: iso() }),
+            });
+            deleted += ids.length;
+            if (ids.length < batchSize) break;
+          }
+        }
+        const inputs = policy.inputs;
+        const before = inputs === undefined ? deletedBefore! : new Date(now() - termMs(inputs)).toISOString();
+        const result =
+          inputs === undefined
+            ? { purged: 0, scrubbed: await store.retention.scrubFreedSpace() }
+            : await purgeAll({ service, before }, (ids, at) =>
+                auditEvent({ actor: ctx.actor, action: 'retention.purged', resource: { kind: 'service', id: service }, service, after: { before, term: inputs, decisions: ids }, requestId: ctx.requestId ?? null, detail: `raw inputs and context of ${ids.length} decision(s) created before ${before} removed; digests kept`, at }),
+              );
+        reports.push({ service, before, ...result, deleted, deletedBefore });
       }
       return reports;
     },
@@ -121,7 +152,7 @@ export function createRetention(options: RetentionOptions): Retention {
     holds: (opts) => store.retention.listHolds(opts),
 
     schedule(intervalMs, ctx, onError) {
-      const due = [...options.policies.values()].some((p) => p?.inputs !== undefined);
+      const due = [...options.policies.values()].some((p) => p?.inputs !== undefined || p?.decisions !== undefined);
       if (!due) return () => {};
       const run = () => void retention.purge(ctx).catch(onError);
       const first = setTimeout(run, 1000);

@@ -40,7 +40,7 @@ export interface AuditRepository {
   recomputeLeafData(kind: LeafKind, ids: readonly string[]): Promise<Map<string, string>>;
   countLoggedRows(): Promise<LoggedRowCounts>;
   /** Decisions whose raw input or context was removed, and the decisions that purge and erasure events list. */
-  purgeRecord(): Promise<{ readonly purged: readonly string[]; readonly listed: ReadonlySet<string> }>;
+  purgeRecord(): Promise<{ readonly purged: readonly string[]; readonly listed: ReadonlySet<string>; readonly deleted: ReadonlySet<string> }>;
   putCheckpoint(checkpoint: StoredAuditCheckpoint): Promise<void>;
   latestCheckpoint(): Promise<StoredAuditCheckpoint | undefined>;
   /** A checkpoint of exactly this tree size (the earliest made), if there is one. */
@@ -212,13 +212,15 @@ export function createAuditRepository(ctx: RepositoryContext): AuditRepository {
           .select('id')
           .where((eb) => eb.or([eb('input_digest', 'is not', null), eb('context_digest', 'is not', null), eb('purged_at', 'is not', null)]))
           .execute();
-        const events = await db.selectFrom('audit_events').select('after_body').where('action', 'in', ['retention.purged', 'subject.erased']).execute();
+        const events = await db.selectFrom('audit_events').select(['action', 'after_body']).where('action', 'in', ['retention.purged', 'subject.erased', 'retention.deleted']).execute();
         const listed = new Set<string>();
+        const deleted = new Set<string>();
         for (const e of events) {
-          const body = parse(e.after_body) as { decisions?: unknown } | null;
-          if (body !== null && Array.isArray(body.decisions)) for (const id of body.decisions) if (typeof id === 'string') listed.add(id);
+          const body = parse(e.after_body) as { decisions?: unknown; feedback?: unknown } | null;
+          const into = e.action === 'retention.deleted' ? deleted : listed;
+          for (const ids of [body?.decisions, body?.feedback]) if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') into.add(id);
         }
-        return { purged: purged.map((r) => r.id), listed };
+        return { purged: purged.map((r) => r.id), listed, deleted };
       }),
 
     putCheckpoint: (c) =>

@@ -39,6 +39,11 @@ export interface RetentionRepository {
    * `audit` makes of their ids (none when nothing matched); returns the ids. Call again until empty.
    */
   purgeInputs(selection: PurgeSelection, options: { readonly limit: number; readonly at: string; readonly audit: (ids: readonly string[]) => StoredAuditEvent }): Promise<string[]>;
+  /**
+   * Deletes at most `limit` whole decisions of the selection (and their feedback) in one transaction
+   * with the audit event `audit` makes of their ids; their leaves stay, so the log still verifies.
+   */
+  deleteDecisions(selection: PurgeSelection, options: { readonly limit: number; readonly audit: (decisions: readonly string[], feedback: readonly string[]) => StoredAuditEvent }): Promise<string[]>;
   /** Makes what purges removed unrecoverable from the files (SQLite: checkpoints and truncates the WAL); false when it could not (busy readers). */
   scrubFreedSpace(): Promise<boolean>;
 }
@@ -109,6 +114,27 @@ export function createRetentionRepository(ctx: RepositoryContext, scrub: () => P
         }
         const ids = rows.map((r) => r.id);
         await appendAuditInTransaction(tx, [options.audit(ids)]);
+        return ids;
+      }),
+
+    deleteDecisions: (selection, options) =>
+      ctx.write(async (tx) => {
+        let query = tx
+          .selectFrom('decisions')
+          .select('id')
+          .where('service', 'not in', (eb) => eb.selectFrom('legal_holds').select('service').where('released_at', 'is', null).where('service', 'is not', null).$narrowType<{ service: string }>())
+          .where('id', 'not in', (eb) => eb.selectFrom('legal_holds').select('decision_id').where('released_at', 'is', null).where('decision_id', 'is not', null).$narrowType<{ decision_id: string }>())
+          .orderBy('created_at')
+          .limit(options.limit);
+        if (selection.service !== undefined) query = query.where('service', '=', selection.service);
+        if (selection.before !== undefined) query = query.where('created_at', '<', selection.before);
+        if (selection.subjectHash !== undefined) query = query.where('subject_hash', '=', selection.subjectHash);
+        const ids = (await query.execute()).map((r) => r.id);
+        if (ids.length === 0) return [];
+        const feedback = (await tx.selectFrom('feedback').select('id').where('decision_id', 'in', ids).orderBy('id').execute()).map((r) => r.id);
+        if (feedback.length > 0) await tx.deleteFrom('feedback').where('decision_id', 'in', ids).execute();
+        await tx.deleteFrom('decisions').where('id', 'in', ids).execute();
+        await appendAuditInTransaction(tx, [options.audit(ids, feedback)]);
         return ids;
       }),
 

@@ -43,11 +43,14 @@ export function registerRetentionCommand(program: Command, ctx: Context): void {
 
   const retention = program.command('retention').description("personal data: purge raw inputs past each service's retention term, and legal holds that stop purges; every change is audited");
 
-  targetOptions(retention.command('purge').description("remove the raw input and context of decisions older than their service's `retention.inputs` term (digests stay; held ones are skipped)")).action(async (opts: Target) => {
+  targetOptions(retention.command('purge').description("remove the raw input and context of decisions older than their service's `retention.inputs` term (digests stay), and whole decisions older than `retention.decisions`; held ones are skipped")).action(async (opts: Target) => {
     const t = target(opts);
     const reports = t.server !== undefined ? ((await callApi(t, 'POST', '/v1/retention/purge')) as { services: PurgeReport[] }).services : await local(t, (r) => r.purge(actor()));
-    if (reports.length === 0) out('no service has a retention term (retention: { inputs: 90d } in its config)');
-    for (const r of reports) out(`${r.service}: purged the raw inputs of ${r.purged} decision(s) created before ${r.before}`);
+    if (reports.length === 0) out('no service has a retention term (retention: { inputs: 90d, decisions: 2y } in its config)');
+    for (const r of reports) {
+      const deleted = r.deletedBefore === null ? '' : `; deleted ${r.deleted} whole decision(s) created before ${r.deletedBefore}`;
+      out(`${r.service}: purged the raw inputs of ${r.purged} decision(s) created before ${r.before}${deleted}${r.scrubbed ? '' : ' (the WAL was busy: removed values stay in it until the next purge)'}`);
+    }
   });
 
   targetOptions(retention.command('holds').description('list legal holds').option('--active', 'only those not released')).action(async (opts: Target & { active?: boolean }) => {

@@ -55,6 +55,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts: { config: string; port: number; host: string; dataDir?: string; logLevel: string; insecureNoAuth?: boolean }) => {
       const insecureNoAuth = opts.insecureNoAuth === true;
       const running = await startServing({ configPath: opts.config, host: opts.host, port: opts.port, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, logLevel: opts.logLevel, insecureNoAuth });
+      // Listen for the signal before saying we are ready: a supervisor may send it the moment it reads the line.
+      const stopSignal = untilSignal();
       if (insecureNoAuth) process.stderr.write(`WARNING: serving WITHOUT authentication (--insecure-no-auth): anyone who can reach ${running.url} acts as an admin\n`);
       if (running.firstAdminKey !== undefined) {
         out(`created the first admin key ${running.firstAdminKey.id} (principal admin); it is shown only now:`);
@@ -62,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         out('  use it as Authorization: Bearer <key>, and create narrower keys with `ballast keys create`');
       }
       out(`ballast ${ballastVersion} serving ${[...running.runtime.services.keys()].join(', ')} on ${running.url}`);
-      const signal = await untilSignal();
+      const signal = await stopSignal;
       running.logger.info({ signal }, 'draining');
       await running.stop();
       out('ballast stopped: in-flight decisions finished, decision log flushed');

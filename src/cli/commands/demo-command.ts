@@ -140,6 +140,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     out(`Audit log: ${checkpoint.treeSize} entries (decisions, labels, audit events) under a signed checkpoint, root ${checkpoint.rootHash.slice(0, 16)}…; verified: ${verification.ok ? 'ok' : `${verification.problems.length} problems`}`);
     out(`  ballast audit verify --data-dir ${options.dataDir}   # or: ballast audit prove <dec_…> --data-dir ${options.dataDir}`);
     if (options.exit) return;
+    const stopSignal = untilSignal();
     const example = result.decisions[0];
     const viewer = `-H 'authorization: Bearer ${demoKeys.tokens.viewer}'`;
     out('');
@@ -149,7 +150,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     out(`  curl ${viewer} ${running.url}/v1/services/spam-filter/monitors`);
     out(`  ballast monitor --config ${configPath} --data-dir ${options.dataDir} --service spam-filter --monitor input_drift`);
     out('Press Ctrl-C to stop.');
-    await untilSignal();
+    await stopSignal;
   } finally {
     await running.stop();
     await receiver.close();

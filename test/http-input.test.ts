@@ -86,3 +86,36 @@ describe('bad input gets a clear 4xx problem and the server keeps serving', () =
     expect(service.json().code).toBe('SERVICE_NOT_FOUND');
   });
 });
+
+describe('what the router and the HTTP parser refuse is a problem document too', () => {
+  it('a path segment over 100 characters: 414 REQUEST_URI_TOO_LONG', async () => {
+    const response = await ballast.server.app.inject({ method: 'GET', url: `/v1/decisions/dec_${'a'.repeat(101)}` });
+    expect(response.statusCode).toBe(414);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ code: 'REQUEST_URI_TOO_LONG', status: 414, retryable: false });
+  });
+
+  it('headers over 16 KiB on a real socket: 431 REQUEST_HEADERS_TOO_LARGE, then the connection closes, and the server keeps serving', async () => {
+    const server = await startTestBallast();
+    try {
+      await server.server.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (server.server.app.server.address() as { port: number }).port;
+      const net = await import('node:net');
+      const answer = await new Promise<string>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', () => undefined);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      expect(head).toMatch(/content-type: application\/problem\+json/i);
+      expect(JSON.parse(body!)).toMatchObject({ code: 'REQUEST_HEADERS_TOO_LARGE', status: 431 });
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});

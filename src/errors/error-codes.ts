@@ -18,6 +18,9 @@ export const errorCatalogue = {
   REQUEST_ARRAY_TOO_LONG: { title: 'An array in the body exceeds the length limit', retryable: false },
   REQUEST_FORBIDDEN_KEY: { title: 'The body uses a key that is never accepted (__proto__, constructor.prototype)', retryable: false },
   REQUEST_INVALID: { title: 'The request does not have the expected shape', retryable: false },
+  REQUEST_URI_TOO_LONG: { title: 'A path segment of the URL is longer than allowed', retryable: false },
+  REQUEST_HEADERS_TOO_LARGE: { title: 'The request headers are larger than allowed', retryable: false },
+  REQUEST_TIMEOUT: { title: 'The request was not received in time', retryable: false },
   ROUTE_NOT_FOUND: { title: 'No such route', retryable: false },
   METHOD_NOT_ALLOWED: { title: 'The route does not accept this method', retryable: false },
 

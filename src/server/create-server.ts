@@ -10,7 +10,7 @@ import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerRetentionRoutes } from './routes/retention-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
-import { problemContentType, problemOf, toBallastError } from './problem.js';
+import { clientErrorResponse, problemContentType, problemOf, toBallastError } from './problem.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
 import { registerMonitorRoutes } from './routes/monitor-routes.js';
 import { registerOperationalRoutes } from './routes/operational-routes.js';
@@ -36,7 +36,12 @@ export interface ServerOptions {
   readonly ledger: AuditLedger;
   /** Purges, legal holds and erasure for the retention routes. */
   readonly retention: Retention;
+  /** How long a client may take to send a whole request (headers and body) before a 408; default 30 s. */
+  readonly requestTimeoutMs?: number;
 }
+
+/** The default of `requestTimeoutMs`: a slow client cannot hold a connection (and its memory) forever. */
+export const defaultRequestTimeoutMs = 30_000;
 
 export interface BallastServer {
   readonly app: FastifyInstance;
@@ -60,6 +65,21 @@ export function createServer(options: ServerOptions): BallastServer {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true },
+    requestTimeout: options.requestTimeoutMs ?? defaultRequestTimeoutMs,
+    // Errors of the router (a path segment over 100 characters, a malformed URL) as problem documents.
+    frameworkErrors: (error, request, reply) => {
+      const failure = toBallastError(error);
+      const problem = problemOf(failure, request.url.split('?')[0]);
+      metrics.observeRefusal(failure.code, problem.status);
+      // The router's reply type is unparameterised; the problem is plain JSON.
+      void (reply as unknown as { status(n: number): { type(t: string): { send(b: unknown): unknown } } }).status(problem.status).type(problemContentType).send(problem);
+    },
+    // What Node's parser refuses before there is a request (headers over 16 KiB, the request timeout).
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorResponse(error));
+      socket.destroy(error);
+    },
   });
   const metrics = options.metrics ?? createDecisionMetrics();
   const hub = options.monitoring;

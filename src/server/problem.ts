@@ -26,7 +26,25 @@ const fastifyCodes: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_VALIDATION: 'REQUEST_INVALID',
   FST_ERR_BAD_URL: 'REQUEST_INVALID',
   FST_ERR_ASYNC_CONSTRAINT: 'REQUEST_INVALID',
+  FST_ERR_MAX_PARAM_LENGTH: 'REQUEST_URI_TOO_LONG',
 };
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (oversized headers, a request not
+ * received within the request timeout, a malformed request line), as a raw HTTP/1.1 answer carrying
+ * a problem document; the connection is then closed.
+ */
+export function clientErrorResponse(error: { readonly code?: string }): string {
+  const failure =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new BallastError('REQUEST_HEADERS_TOO_LARGE', { detail: 'the request headers exceed the limit (16 KiB)' })
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new BallastError('REQUEST_TIMEOUT', { detail: 'the request was not received within the request timeout' })
+        : new BallastError('REQUEST_INVALID', { detail: 'the request is not valid HTTP/1.1' });
+  const body = JSON.stringify(problemOf(failure));
+  const reason = { REQUEST_HEADERS_TOO_LARGE: 'Request Header Fields Too Large', REQUEST_TIMEOUT: 'Request Timeout' }[failure.code as string] ?? 'Bad Request';
+  return `HTTP/1.1 ${httpStatusOf[failure.code]} ${reason}\r\nContent-Type: ${problemContentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
 
 /** Turns anything thrown while serving into a BallastError, mapping framework errors by their code. */
 export function toBallastError(error: unknown): BallastError {

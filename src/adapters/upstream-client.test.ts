@@ -73,3 +73,30 @@ describe('upstream client', () => {
     await client.close();
   });
 });
+
+describe('connections to an upstream', () => {
+  it('are bounded: a hanging upstream never has more than maxConnections sockets open, and the calls beyond wait and time out', async () => {
+    const net = await import('node:net');
+    const sockets = new Set<import('node:net').Socket>();
+    let open = 0;
+    let mostOpen = 0;
+    const blackHole = net.createServer((socket) => {
+      mostOpen = Math.max(mostOpen, ++open);
+      sockets.add(socket);
+      socket.on('close', () => open--);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const client = createUpstreamClient({ name: 'test upstream', baseUrl: `http://127.0.0.1:${(blackHole.address() as AddressInfo).port}`, maxConnections: 4 });
+    const calls = Array.from({ length: 40 }, () => rejection(client.sendJson({ method: 'POST', path: '/', body: {}, signal: AbortSignal.timeout(600) })));
+    // While all 40 wait (none has timed out yet), 4 sockets are open and 36 calls queue for them.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mostOpen).toBe(4);
+    expect(open).toBe(4);
+    const errors = await Promise.all(calls);
+    expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['UPSTREAM_TIMEOUT']));
+    await client.close();
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => blackHole.close(resolve));
+  });
+});

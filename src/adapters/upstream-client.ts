@@ -15,7 +15,12 @@ export interface UpstreamClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** The most bytes of a successful answer that are read before it counts as malformed (default 16 MiB). */
   readonly maxResponseBytes?: number;
+  /** The most connections open to this upstream at once (default 64); further calls wait for one, within their deadline. */
+  readonly maxConnections?: number;
 }
+
+/** The default of `maxConnections`: a hanging upstream must not take every file descriptor of the process. */
+export const defaultMaxUpstreamConnections = 64;
 
 /** One request: a path under the base URL, an optional JSON body, and the call's signal. */
 export interface UpstreamRequest {
@@ -60,7 +65,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const upstream = `${options.name} at ${base.origin}${base.pathname}`;
   const maxBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
   const headers = { accept: 'application/json', ...options.headers };
-  const pool = new Pool(base.origin);
+  const pool = new Pool(base.origin, { connections: options.maxConnections ?? defaultMaxUpstreamConnections });
   let closing: Promise<void> | undefined;
 
   // An upstream may echo the request's headers in its error body; their values (API keys) never

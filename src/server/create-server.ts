@@ -133,10 +133,25 @@ export function createServer(options: ServerOptions): BallastServer {
     done(draining ? new BallastError('SERVER_DRAINING', { detail: 'the server is shutting down; retry on another replica', retryAfterSeconds: 1 }) : undefined);
   });
 
+  // Shedding load is expected under overload: a warning a second per code with a count, never a
+  // stack trace per request (which would turn an overload into a flood of logs).
+  const shed = new Map<string, { until: number; suppressed: number }>();
+  const logShed = (code: string, detail: string) => {
+    const now = Date.now();
+    const entry = shed.get(code);
+    if (entry !== undefined && now < entry.until) {
+      entry.suppressed++;
+      return;
+    }
+    app.log.warn({ code, suppressed: entry?.suppressed ?? 0 }, `shedding load: ${detail}`);
+    shed.set(code, { until: now + 1000, suppressed: 0 });
+  };
+
   app.setErrorHandler((error, request, reply) => {
     const failure = toBallastError(error);
     const problem = problemOf(failure, request.url);
-    if (problem.status >= 500) request.log.error({ err: error, code: failure.code }, failure.detail);
+    if (failure.code === 'SERVER_BUSY' || failure.code === 'SERVER_DRAINING') logShed(failure.code, failure.detail);
+    else if (problem.status >= 500) request.log.error({ err: error, code: failure.code }, failure.detail);
     else request.log.debug({ code: failure.code }, failure.detail);
     metrics.observeRefusal(failure.code, problem.status);
     if (failure.retryable) reply.header('retry-after', String(failure.retryAfterSeconds ?? 1));

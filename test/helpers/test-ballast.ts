@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../../src/cli/config-file.js';
 import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { createAuthenticator, createFailedAuthLimiter } from '../../src/governance/index.js';
+import type { FastifyBaseLogger } from 'fastify';
 import { createServer, type BallastServer } from '../../src/server/index.js';
 
 export const keywordModelPath = fileURLToPath(new URL('../fixtures/keyword-model.mjs', import.meta.url));
@@ -68,13 +69,13 @@ export interface TestBallast {
 
 /** A whole Ballast (config text → runtime → server) over a SQLite file in a temp dir. */
 /** With `auth: 'keys'` the server checks API keys (create them with `server.keys`); by default it does not. */
-export async function startTestBallast(yaml = testConfigYaml(), options: { readonly auth?: 'keys' | 'off' } = {}): Promise<TestBallast> {
+export async function startTestBallast(yaml = testConfigYaml(), options: { readonly auth?: 'keys' | 'off'; readonly logger?: FastifyBaseLogger } = {}): Promise<TestBallast> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ballast-test-'));
   const file = path.join(dir, 'ballast.yaml');
   writeFileSync(file, yaml);
   const config = parseConfigText(yaml, file);
   const runtime = await startRuntime(config, { dataDir: dir, redactionKey: 'test-key', configText: yaml });
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention });
   await runtime.monitoring.start({ schedule: false });
   await server.app.ready();
   return {

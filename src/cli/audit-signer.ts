@@ -46,7 +46,9 @@ export function loadOrCreateAuditSigner(dataDir: string, hasCheckpoints: boolean
     }
   }
   const verifierKey = verifierKeyOf(signerKey);
-  writeFileSync(path.join(dataDir, auditVerifierKeyFile), `${verifierKey}\n`, { mode: 0o644 });
+  // Every command opens the ledger: write the public half only when it is missing or stale.
+  const verifierFile = path.join(dataDir, auditVerifierKeyFile);
+  if (!existsSync(verifierFile) || readFileSync(verifierFile, 'utf8').trim() !== verifierKey) writeFileSync(verifierFile, `${verifierKey}\n`, { mode: 0o644 });
   return { signerKey, verifierKey, origin: originOf(verifierKey) };
 }
 

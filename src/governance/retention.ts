@@ -3,7 +3,7 @@
 // decision stop purges; one data subject's raw inputs can be erased at once (GDPR Art. 17). Every
 // purge, erasure and hold is an audit event written with the change.
 import { BallastError } from '../errors/index.js';
-import { newId, type Store, type StoredHold } from '../store/index.js';
+import { newId, type PurgeSelection, type Store, type StoredHold } from '../store/index.js';
 import { parseDuration } from '../monitoring/monitors/index.js';
 import { auditEvent } from './audit-events.js';
 import type { ActionContext } from './key-manager.js';
@@ -72,18 +72,20 @@ export function createRetention(options: RetentionOptions): Retention {
   const { store, now = Date.now, batchSize = 500 } = options;
   const iso = () => new Date(now()).toISOString();
 
-  async function purgeAll(selection: Parameters<Store['retention']['purgeInputs']>[0], audit: (ids: readonly string[], at: string) => ReturnType<typeof auditEvent>): Promise<{ purged: number; scrubbed: boolean }> {
-    let total = 0;
-    for (;;) {
-      const at = iso();
-      const ids = await store.retention.purgeInputs(selection, { limit: batchSize, at, audit: (batch) => audit(batch, at) });
-      total += ids.length;
-      if (ids.length < batchSize) break;
+  /** Runs `step` (one transaction of at most `batchSize` decisions) until a batch comes back short; the total. */
+  async function inBatches(step: () => Promise<readonly string[]>): Promise<number> {
+    for (let total = 0; ; ) {
+      const n = (await step()).length;
+      total += n;
+      if (n < batchSize) return total;
     }
-    // Always, so that a scrub a busy reader prevented last time happens now.
-    const scrubbed = await store.retention.scrubFreedSpace();
-    return { purged: total, scrubbed };
   }
+
+  const purgeInputs = (selection: PurgeSelection, audit: (ids: readonly string[], at: string) => ReturnType<typeof auditEvent>) =>
+    inBatches(() => {
+      const at = iso();
+      return store.retention.purgeInputs(selection, { limit: batchSize, at, audit: (ids) => audit(ids, at) });
+    });
 
   const retention: Retention = {
     async purge(ctx) {
@@ -91,30 +93,28 @@ export function createRetention(options: RetentionOptions): Retention {
       for (const [service, policy] of options.policies) {
         if (policy?.inputs === undefined && policy?.decisions === undefined) continue;
         // Whole decisions first: what is deleted needs no purge.
-        let deleted = 0;
-        let deletedBefore: string | null = null;
-        if (policy.decisions !== undefined) {
-          const before = new Date(now() - termMs(policy.decisions)).toISOString();
-          deletedBefore = before;
-          for (;;) {
-            const ids = await store.retention.deleteDecisions({ service, before }, {
-              limit: batchSize,
-              audit: (decisions, feedback) =>
-                auditEvent({ actor: ctx.actor, action: 'retention.deleted', resource: { kind: 'service', id: service }, service, after: { before, term: policy.decisions, decisions, feedback }, requestId: ctx.requestId ?? null, detail: `${decisions.length} decision(s) created before ${before} and their ${feedback.length} feedback deleted; their leaves stay in the log`, at: iso() }),
-            });
-            deleted += ids.length;
-            if (ids.length < batchSize) break;
-          }
-        }
-        const inputs = policy.inputs;
+        const { decisions: decisionsTerm, inputs } = policy;
+        const deletedBefore = decisionsTerm === undefined ? null : new Date(now() - termMs(decisionsTerm)).toISOString();
+        const deleted =
+          deletedBefore === null
+            ? 0
+            : await inBatches(() =>
+                store.retention.deleteDecisions({ service, before: deletedBefore }, {
+                  limit: batchSize,
+                  audit: (decisions, feedback) =>
+                    auditEvent({ actor: ctx.actor, action: 'retention.deleted', resource: { kind: 'service', id: service }, service, after: { before: deletedBefore, term: decisionsTerm, decisions, feedback }, requestId: ctx.requestId ?? null, detail: `${decisions.length} decision(s) created before ${deletedBefore} and their ${feedback.length} feedback deleted; their leaves stay in the log`, at: iso() }),
+                }),
+              );
         const before = inputs === undefined ? deletedBefore! : new Date(now() - termMs(inputs)).toISOString();
-        const result =
+        const purged =
           inputs === undefined
-            ? { purged: 0, scrubbed: await store.retention.scrubFreedSpace() }
-            : await purgeAll({ service, before }, (ids, at) =>
+            ? 0
+            : await purgeInputs({ service, before }, (ids, at) =>
                 auditEvent({ actor: ctx.actor, action: 'retention.purged', resource: { kind: 'service', id: service }, service, after: { before, term: inputs, decisions: ids }, requestId: ctx.requestId ?? null, detail: `raw inputs and context of ${ids.length} decision(s) created before ${before} removed; digests kept`, at }),
               );
-        reports.push({ service, before, ...result, deleted, deletedBefore });
+        // Always, so that a scrub a busy reader prevented last time happens now.
+        const scrubbed = await store.retention.scrubFreedSpace();
+        reports.push({ service, before, purged, deleted, deletedBefore, scrubbed });
       }
       return reports;
     },
@@ -122,10 +122,11 @@ export function createRetention(options: RetentionOptions): Retention {
     async eraseSubject(subjectKey, ctx) {
       if (typeof subjectKey !== 'string' || subjectKey === '') throw new BallastError('REQUEST_INVALID', { detail: 'a subject key is required', issues: [{ pointer: '/subjectKey', code: 'required', message: 'must be a non-empty string' }] });
       const subjectHash = options.hashSubject(subjectKey);
-      const { purged: erased, scrubbed } = await purgeAll({ subjectHash }, (ids, at) =>
+      const erased = await purgeInputs({ subjectHash }, (ids, at) =>
         // The event names the subject by its keyed hash only: the key itself is personal data.
         auditEvent({ actor: ctx.actor, action: 'subject.erased', resource: { kind: 'subject', id: subjectHash }, after: { decisions: ids }, requestId: ctx.requestId ?? null, detail: `raw inputs and context of ${ids.length} decision(s) erased at the subject's request; digests kept`, at }),
       );
+      const scrubbed = await store.retention.scrubFreedSpace();
       return { subjectHash, erased, scrubbed };
     },
 

@@ -7,7 +7,8 @@ import { appendAuditInTransaction } from './audit-repository.js';
 import type { StoredAuditEvent } from './governance-records.js';
 import type { RepositoryContext } from './repository-context.js';
 import { checkInstant } from './row-codec.js';
-import type { LegalHoldsTable } from './schema.js';
+import type { SelectQueryBuilder } from 'kysely';
+import type { Database, LegalHoldsTable } from './schema.js';
 
 /** A legal hold on a whole service or one decision: no purge touches what it covers until released. */
 export interface StoredHold {
@@ -59,6 +60,19 @@ const decodeHold = (row: LegalHoldsTable): StoredHold => ({
   releasedBy: row.released_by,
 });
 
+/** Narrows a query of decisions to the selection, leaving out every decision an active legal hold covers. */
+function eligible(selection: PurgeSelection) {
+  return <O>(query: SelectQueryBuilder<Database, 'decisions', O>): SelectQueryBuilder<Database, 'decisions', O> => {
+    let q = query
+      .where('service', 'not in', (eb) => eb.selectFrom('legal_holds').select('service').where('released_at', 'is', null).where('service', 'is not', null).$narrowType<{ service: string }>())
+      .where('id', 'not in', (eb) => eb.selectFrom('legal_holds').select('decision_id').where('released_at', 'is', null).where('decision_id', 'is not', null).$narrowType<{ decision_id: string }>());
+    if (selection.service !== undefined) q = q.where('service', '=', selection.service);
+    if (selection.before !== undefined) q = q.where('created_at', '<', selection.before);
+    if (selection.subjectHash !== undefined) q = q.where('subject_hash', '=', selection.subjectHash);
+    return q;
+  };
+}
+
 /** Creates the retention repository; `scrub` is the dialect's way of wiping freed space. */
 export function createRetentionRepository(ctx: RepositoryContext, scrub: () => Promise<boolean>): RetentionRepository {
   return {
@@ -91,19 +105,15 @@ export function createRetentionRepository(ctx: RepositoryContext, scrub: () => P
 
     purgeInputs: (selection, options) =>
       ctx.write(async (tx) => {
-        let query = tx
+        const rows = await tx
           .selectFrom('decisions')
           .select(['id', 'input', 'context'])
           .where('purged_at', 'is', null)
           .where((eb) => eb.or([eb('input', 'is not', null), eb('context', 'is not', null)]))
-          .where('service', 'not in', (eb) => eb.selectFrom('legal_holds').select('service').where('released_at', 'is', null).where('service', 'is not', null).$narrowType<{ service: string }>())
-          .where('id', 'not in', (eb) => eb.selectFrom('legal_holds').select('decision_id').where('released_at', 'is', null).where('decision_id', 'is not', null).$narrowType<{ decision_id: string }>())
+          .$call(eligible(selection))
           .orderBy('created_at')
-          .limit(options.limit);
-        if (selection.service !== undefined) query = query.where('service', '=', selection.service);
-        if (selection.before !== undefined) query = query.where('created_at', '<', selection.before);
-        if (selection.subjectHash !== undefined) query = query.where('subject_hash', '=', selection.subjectHash);
-        const rows = await query.execute();
+          .limit(options.limit)
+          .execute();
         if (rows.length === 0) return [];
         for (const row of rows) {
           await tx
@@ -119,17 +129,7 @@ export function createRetentionRepository(ctx: RepositoryContext, scrub: () => P
 
     deleteDecisions: (selection, options) =>
       ctx.write(async (tx) => {
-        let query = tx
-          .selectFrom('decisions')
-          .select('id')
-          .where('service', 'not in', (eb) => eb.selectFrom('legal_holds').select('service').where('released_at', 'is', null).where('service', 'is not', null).$narrowType<{ service: string }>())
-          .where('id', 'not in', (eb) => eb.selectFrom('legal_holds').select('decision_id').where('released_at', 'is', null).where('decision_id', 'is not', null).$narrowType<{ decision_id: string }>())
-          .orderBy('created_at')
-          .limit(options.limit);
-        if (selection.service !== undefined) query = query.where('service', '=', selection.service);
-        if (selection.before !== undefined) query = query.where('created_at', '<', selection.before);
-        if (selection.subjectHash !== undefined) query = query.where('subject_hash', '=', selection.subjectHash);
-        const ids = (await query.execute()).map((r) => r.id);
+        const ids = (await tx.selectFrom('decisions').select('id').$call(eligible(selection)).orderBy('created_at').limit(options.limit).execute()).map((r) => r.id);
         if (ids.length === 0) return [];
         const feedback = (await tx.selectFrom('feedback').select('id').where('decision_id', 'in', ids).orderBy('id').execute()).map((r) => r.id);
         if (feedback.length > 0) await tx.deleteFrom('feedback').where('decision_id', 'in', ids).execute();

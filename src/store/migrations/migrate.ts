@@ -23,22 +23,17 @@ const migrations: Readonly<Record<string, Migration>> = {
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };
 
+const migratorOf = (db: Kysely<unknown>) => new Migrator({ db, provider, migrationTableName: 'ballast_migrations', migrationLockTableName: 'ballast_migrations_lock' });
+
 /** Brings the schema up to the named migration (tests: a store as an older release left it). */
 export async function migrateTo(db: Kysely<unknown>, name: string): Promise<void> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'ballast_migrations', migrationLockTableName: 'ballast_migrations_lock' });
-  const { error } = await migrator.migrateTo(name);
+  const { error } = await migratorOf(db).migrateTo(name);
   if (error !== undefined) throw error;
 }
 
 /** Brings the schema up to date; running it on an up-to-date database changes nothing. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<readonly string[]> {
-  const migrator = new Migrator({
-    db,
-    provider,
-    migrationTableName: 'ballast_migrations',
-    migrationLockTableName: 'ballast_migrations_lock',
-  });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  const { error, results = [] } = await migratorOf(db).migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     const detail = failed === undefined ? 'schema migration failed' : `schema migration ${failed} failed`;

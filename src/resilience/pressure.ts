@@ -1,0 +1,97 @@
+// Process load signals, after @fastify/under-pressure: event-loop delay and heap use, sampled on an unref'd
+// timer so that the hot path only reads cached values.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+
+export interface PressureConfig {
+  /** Overloaded above this event-loop delay (default 200 ms). */
+  readonly maxEventLoopDelayMs?: number;
+  /** Overloaded above this share of V8's heap_size_limit in use (default 0.9). */
+  readonly maxHeapUsedRatio?: number;
+  /** How often the probes are read (default 500 ms). */
+  readonly sampleIntervalMs?: number;
+}
+
+/** What a monitor samples; injected in tests. */
+export interface PressureProbes {
+  /** Event-loop delay since the previous call, in ms. */
+  eventLoopDelayMs(): number;
+  /** Heap in use as a share of the heap limit. */
+  heapUsedRatio(): number;
+}
+
+export type PressureReason = 'event_loop_delay' | 'heap';
+
+export interface PressureMonitor {
+  /** Why the process is under pressure now ('event_loop_delay' | 'heap'), or undefined. O(1), reads cached values. */
+  overloaded(): PressureReason | undefined;
+  /** The values of the last sample. */
+  snapshot(): { eventLoopDelayMs: number; heapUsedRatio: number };
+  /** Stops sampling. Idempotent. */
+  close(): void;
+}
+
+const RESOLUTION_MS = 10;
+
+/**
+ * Samples `probes` now and every `sampleIntervalMs` (on an unref'd timer). The default probes read
+ * perf_hooks.monitorEventLoopDelay (p99 since the previous sample, less its 10 ms resolution, reset each sample;
+ * or the sampling timer's own lateness if larger, which catches a stall the histogram has not recorded yet)
+ * and v8.getHeapStatistics() (used_heap_size / heap_size_limit). An event-loop delay is reported before heap.
+ */
+export function createPressureMonitor(config: PressureConfig = {}, probes?: PressureProbes): PressureMonitor {
+  const maxEventLoopDelayMs = config.maxEventLoopDelayMs ?? 200;
+  const maxHeapUsedRatio = config.maxHeapUsedRatio ?? 0.9;
+  const sampleIntervalMs = config.sampleIntervalMs ?? 500;
+  if (!(maxEventLoopDelayMs > 0 && Number.isFinite(maxEventLoopDelayMs))) throw new RangeError(`maxEventLoopDelayMs must be a finite number > 0 (got ${String(maxEventLoopDelayMs)})`);
+  if (!(maxHeapUsedRatio > 0 && maxHeapUsedRatio <= 1)) throw new RangeError(`maxHeapUsedRatio must lie in (0, 1] (got ${String(maxHeapUsedRatio)})`);
+  if (!Number.isInteger(sampleIntervalMs) || sampleIntervalMs < 1) throw new RangeError(`sampleIntervalMs must be an integer >= 1 (got ${String(sampleIntervalMs)})`);
+
+  const own = probes === undefined ? defaultProbes(sampleIntervalMs) : undefined;
+  const read = probes ?? own!;
+
+  let eventLoopDelayMs = 0;
+  let heapUsedRatio = 0;
+  let reason: PressureReason | undefined;
+  const sample = () => {
+    eventLoopDelayMs = read.eventLoopDelayMs();
+    heapUsedRatio = read.heapUsedRatio();
+    reason = eventLoopDelayMs > maxEventLoopDelayMs ? 'event_loop_delay' : heapUsedRatio > maxHeapUsedRatio ? 'heap' : undefined;
+  };
+  sample();
+  const timer = setInterval(sample, sampleIntervalMs);
+  timer.unref();
+
+  return {
+    overloaded: () => reason,
+    snapshot: () => ({ eventLoopDelayMs, heapUsedRatio }),
+    close() {
+      clearInterval(timer);
+      own?.close();
+    },
+  };
+}
+
+/** The default probes; `eventLoopDelayMs` is meant to be called once per sample, as the monitor does. */
+function defaultProbes(sampleIntervalMs: number): PressureProbes & { close(): void } {
+  const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  histogram.enable();
+  let lastSampleAt = performance.now();
+  return {
+    eventLoopDelayMs() {
+      const at = performance.now();
+      const lateness = at - lastSampleAt - sampleIntervalMs;
+      lastSampleAt = at;
+      const p99 = histogram.count > 0 ? histogram.percentile(99) / 1e6 - RESOLUTION_MS : 0;
+      histogram.reset();
+      return Math.max(0, p99, lateness);
+    },
+    heapUsedRatio() {
+      const heap = getHeapStatistics();
+      return heap.used_heap_size / heap.heap_size_limit;
+    },
+    close() {
+      histogram.disable();
+    },
+  };
+}

@@ -18,6 +18,7 @@ export const allowedImports = {
   server: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store'],
   index: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store', 'server'],
   demo: ['index'],
+  testing: ['errors'],
   cli: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store', 'server', 'index', 'demo'],
   client: [],
 };

@@ -59,6 +59,8 @@ export interface AdapterContext {
   readonly outputSchema?: Readonly<Record<string, unknown>>;
   /** Secrets resolved by the CLI from the environment, by name (e.g. `OPENAI_API_KEY`). */
   readonly secrets: Readonly<Record<string, string>>;
+  /** Bounds inside one call, for adapters that talk to a server (the pipeline bounds the whole call): connecting, and the answer's first byte. */
+  readonly timeouts?: { readonly connectMs?: number; readonly firstByteMs?: number };
 }
 
 /** One kind of adapter: the JSON Schema of its config block, and how to build it. */

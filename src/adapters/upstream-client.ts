@@ -1,8 +1,10 @@
 // JSON over HTTP to one upstream origin through a keep-alive undici Pool, with bounded reads and
 // every failure classified by upstream-errors.ts. HTTP-based adapters share this; none talks to undici directly.
 
-import { Pool, type Dispatcher } from 'undici';
+import type { Socket } from 'node:net';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { BallastError } from '../errors/index.js';
+import type { AdapterContext } from './model-adapter.js';
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js';
 
 /** Options of one upstream client: which base URL, how to name it in errors, how much to read. */
@@ -17,6 +19,10 @@ export interface UpstreamClientOptions {
   readonly maxResponseBytes?: number;
   /** The most connections open to this upstream at once (default 64); further calls wait for one, within their deadline. */
   readonly maxConnections?: number;
+  /** Opening a connection (TCP, and TLS for https) takes at most this long (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** A call's answer must begin (status and headers received) this long after the call started, connecting and queueing included (default: none; the caller's signal bounds the whole call). */
+  readonly firstByteTimeoutMs?: number;
 }
 
 /** The default of `maxConnections`: a hanging upstream must not take every file descriptor of the process. */
@@ -57,6 +63,12 @@ const defaultMaxResponseBytes = 16 * 1024 * 1024;
 // Error bodies are only excerpted, so a little is enough.
 const errorBodyBytes = 64 * 1024;
 const closeGraceMs = 5_000;
+const defaultConnectTimeoutMs = 10_000;
+
+/** The client options that carry an adapter context's call timeouts. */
+export function callTimeouts(context: Pick<AdapterContext, 'timeouts'>): Pick<UpstreamClientOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs'> {
+  return { connectTimeoutMs: context.timeouts?.connectMs, firstByteTimeoutMs: context.timeouts?.firstByteMs };
+}
 
 /** Creates a client with one keep-alive Pool for the base URL's origin; a URL that is not http(s) is CONFIG_INVALID. */
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
@@ -65,7 +77,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const upstream = `${options.name} at ${base.origin}${base.pathname}`;
   const maxBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
   const headers = { accept: 'application/json', ...options.headers };
-  const pool = new Pool(base.origin, { connections: options.maxConnections ?? defaultMaxUpstreamConnections });
+  const connectMs = options.connectTimeoutMs ?? defaultConnectTimeoutMs;
+  const pool = new Pool(base.origin, {
+    connections: options.maxConnections ?? defaultMaxUpstreamConnections,
+    connect: connectWithin(connectMs, () => new BallastError('UPSTREAM_TIMEOUT', { detail: `The ${upstream} did not accept a connection within ${connectMs} ms (connect timeout).` })),
+  });
+  const firstByteMs = options.firstByteTimeoutMs;
   let closing: Promise<void> | undefined;
 
   // An upstream may echo the request's headers in its error body; their values (API keys) never
@@ -80,6 +97,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   async function send(request: UpstreamRequest): Promise<UpstreamReply> {
     if (closing !== undefined) throw new BallastError('UPSTREAM_UNAVAILABLE', { detail: `The adapter for the ${upstream} is closed.` });
     const hasBody = request.body !== undefined;
+    const call = firstByteMs === undefined ? { signal: request.signal, done() {} } : firstByteWatch(request.signal, firstByteMs);
     try {
       const response = await pool.request({
         method: request.method,
@@ -87,15 +105,34 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         path: `${basePath}${request.path}`.replace(/^(?!\/)/, '/') + base.search,
         headers: hasBody ? { 'content-type': 'application/json', ...headers } : headers,
         body: hasBody ? JSON.stringify(request.body) : null,
-        signal: request.signal,
+        signal: call.signal,
       });
+      call.done();
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       const text = await readBounded(response.body, ok ? maxBytes : errorBodyBytes, ok, response.headers['content-length']);
       const retryAfter = response.headers['retry-after'];
       return { status: response.statusCode, text, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } catch (error) {
-      throw fail({ type: 'thrown', error }, request.signal);
+      call.done();
+      // Before the headers, the first-byte watch may have aborted; after them, only the caller's signal.
+      throw fail({ type: 'thrown', error }, call.signal.aborted ? call.signal : request.signal);
     }
+  }
+
+  /** A signal that also aborts when the answer has not begun within `ms`; `done()` once it has (or the call failed). */
+  function firstByteWatch(parent: AbortSignal, ms: number): { signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    const onParent = () => controller.abort(parent.reason);
+    if (parent.aborted) onParent();
+    else parent.addEventListener('abort', onParent, { once: true });
+    const timer = setTimeout(() => controller.abort(new BallastError('UPSTREAM_TIMEOUT', { detail: `The ${upstream} sent no answer within ${ms} ms (first-byte timeout).` })), ms);
+    return {
+      signal: controller.signal,
+      done() {
+        clearTimeout(timer);
+        parent.removeEventListener('abort', onParent);
+      },
+    };
   }
 
   async function readBounded(body: Dispatcher.ResponseData['body'], limit: number, strict: boolean, declared: unknown): Promise<string> {
@@ -153,6 +190,33 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     sendJson,
     malformed: (reason, cause) => fail({ type: 'malformed', reason, cause }),
     close: () => (closing ??= shutDown()),
+  };
+}
+
+/**
+ * undici's connector with our own connect timeout: undici's timers tick every 500 ms, too coarse
+ * for a bound that tests hold to ±50 ms. The connector's own timeout is off (0).
+ */
+function connectWithin(ms: number, timeoutError: () => Error): buildConnector.connector {
+  const connector = buildConnector({ timeout: 0 });
+  return (connectOptions, callback) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      socket?.destroy();
+      callback(timeoutError(), null);
+    }, ms);
+    const socket = connector(connectOptions, (error, connected) => {
+      if (settled) {
+        connected?.destroy();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      if (error === null) callback(null, connected!);
+      else callback(error, null);
+    }) as unknown as Socket | undefined;
   };
 }
 

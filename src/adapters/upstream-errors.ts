@@ -49,6 +49,8 @@ export function classifyUpstreamError(failure: UpstreamFailure, context: Upstrea
   const { upstream } = context;
   if (failure.type === 'thrown' && failure.error instanceof BallastError) return failure.error;
   if (context.signal?.aborted === true) {
+    // A deadline that aborts with its own classified error (connect, first byte, total) says best what ran out.
+    if (context.signal.reason instanceof BallastError) return context.signal.reason;
     const cause = failure.type === 'thrown' ? failure.error : context.signal.reason;
     return new BallastError('UPSTREAM_TIMEOUT', { detail: `The call to the ${upstream} was aborted before it answered (timeout).`, cause });
   }

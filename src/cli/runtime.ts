@@ -5,10 +5,10 @@ import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
 import { createAuditLedger, createRetention, type AuditLedger, type Retention, type RetentionConfig } from '../governance/index.js';
-import { createService, type Service } from '../pipeline/index.js';
+import { createService, type BreakerEvent, type Service } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
-import { openStore, type Store, type StoreConfig } from '../store/index.js';
+import { newId, openStore, type Store, type StoreConfig } from '../store/index.js';
 import { configErrorForService, type BallastConfig } from './config-file.js';
 import { loadOrCreateAuditSigner } from './audit-signer.js';
 import { readSecrets } from './environment.js';
@@ -25,6 +25,8 @@ export interface Runtime {
   /** Purges, erasure and legal holds, with each service's `retention:` term. */
   readonly retention: Retention;
   hashSubject(key: string): string;
+  /** Adds a listener of breaker state changes (metrics, logs); the runtime itself keeps them in the store. */
+  onBreakerTransition(listener: (event: BreakerEvent) => void): void;
   close(): Promise<void>;
 }
 
@@ -44,10 +46,23 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   const storeConfig = storeConfigOf(config, options.dataDir);
   const secrets = readSecrets(secretNames(config.services));
   const services = new Map<string, Service>();
+  // Breakers change state only once calls flow, after the store is open; listeners are the server's.
+  const breakerListeners: ((event: BreakerEvent) => void)[] = [];
+  let keepTransition: (event: BreakerEvent) => void = () => undefined;
+  const onBreakerTransition = (event: BreakerEvent) => {
+    keepTransition(event);
+    for (const listener of breakerListeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own; the breaker has changed state either way.
+      }
+    }
+  };
   try {
     for (const [name, serviceConfig] of Object.entries(config.services)) {
       try {
-        const service = await createService(name, serviceConfig, { adapterContext: { baseDir: config.baseDir, secrets }, redactionKey });
+        const service = await createService(name, serviceConfig, { adapterContext: { baseDir: config.baseDir, secrets }, redactionKey, onBreakerTransition });
         services.set(name, service);
         resolveServiceMonitoring(service);
       } catch (error) {
@@ -68,6 +83,25 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     await Promise.allSettled([...services.values()].map((s) => s.close()));
     throw error;
   }
+  keepTransition = (event) => {
+    // An operator's change is kept, with its audit event, by whoever forced it, before it took effect.
+    if (event.forced) return;
+    const { transition: t } = event;
+    store.breakers
+      .append({
+        id: newId('brk'),
+        service: event.service,
+        version: event.version,
+        kind: event.kind,
+        from: t.from,
+        to: t.to,
+        at: new Date(t.at).toISOString(),
+        reason: t.reason,
+        figures: { calls: t.calls, failureRate: t.failureRate, slowCallRate: t.slowCallRate },
+        actor: null,
+      })
+      .catch((error: unknown) => options.logger?.error({ err: error, service: event.service, version: event.version }, 'a breaker transition could not be kept in the store'));
+  };
   const subjectKey = createRedactionKey(redactionKey);
   const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name], ...(options.logger === undefined ? {} : { logger: options.logger }) });
   return {
@@ -79,6 +113,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     retention: createRetention({ store, policies: new Map(Object.entries(config.services).map(([name, s]) => [name, s.retention as RetentionConfig | undefined])), hashSubject: (key) => hashValue(key, subjectKey) }),
     // The same keyed hash as pii fields, so a subject key and an equal pii value join.
     hashSubject: (key) => hashValue(key, subjectKey),
+    onBreakerTransition: (listener) => void breakerListeners.push(listener),
     async close() {
       await monitoring.close();
       await store.close();

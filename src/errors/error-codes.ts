@@ -45,6 +45,7 @@ export const errorCatalogue = {
   PRINCIPAL_NOT_FOUND: { title: 'No such principal', retryable: false },
   AUDIT_ENTRY_NOT_FOUND: { title: 'No such entry in the audit log', retryable: false },
   HOLD_NOT_FOUND: { title: 'No such active legal hold', retryable: false },
+  VERSION_NOT_FOUND: { title: 'The service has no such model version', retryable: false },
 
   // The model and its upstream.
   UPSTREAM_TIMEOUT: { title: 'The model did not answer within its timeout', retryable: true },
@@ -55,6 +56,12 @@ export const errorCatalogue = {
   UPSTREAM_SERVER_ERROR: { title: 'The model server failed (5xx)', retryable: true },
   UPSTREAM_MALFORMED_RESPONSE: { title: "The model server's answer could not be read", retryable: false },
   MODEL_ERROR: { title: 'The in-process model threw', retryable: false },
+
+  // Resilience.
+  CIRCUIT_OPEN: { title: "The model version's circuit breaker is open: it was not called", retryable: true },
+  DEADLINE_EXCEEDED: { title: "The request's deadline ran out before this step could run", retryable: true },
+  FALLBACK_NO_RULE_MATCHED: { title: 'No rule of a fallback rules step matched the request', retryable: false },
+  RATE_LIMITED: { title: "The caller's rate limit is exhausted", retryable: true },
 
   // Policy.
   POLICY_RULE_FAILED: { title: 'A rule could not be evaluated', retryable: false },

@@ -19,6 +19,8 @@ export const permissions = [
   'keys:manage',
   /** Purges, legal holds, erasure of a data subject. */
   'retention:manage',
+  /** Opening and closing a model version's circuit breaker by hand. */
+  'breakers:manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -36,7 +38,7 @@ export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
   decider: ['services:read', 'decisions:create'],
   labeler: ['services:read', 'decisions:read', 'feedback:create'],
   reviewer: [...read, 'feedback:create'],
-  operator: [...read, 'monitors:evaluate', 'references:write'],
+  operator: [...read, 'monitors:evaluate', 'references:write', 'breakers:manage'],
   approver: read,
   auditor: [...read, 'decisions:read-raw', 'audit:read'],
   admin: permissions,

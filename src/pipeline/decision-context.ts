@@ -1,7 +1,8 @@
 import type { ModelResult } from '../adapters/index.js';
 import type { Issue } from '../errors/index.js';
+import type { Attempt, Deadline } from '../resilience/index.js';
 import type { RouteAssignment } from '../routing/index.js';
-import type { DecisionOutcome, DecisionRecord, DecisionRequest, Explanation, StageName } from './decision.js';
+import type { DecisionOutcome, DecisionRecord, DecisionRequest, Explanation, FallbackTrace, StageName } from './decision.js';
 import type { FiredRule, QualityFlag, Reason } from './policy-types.js';
 import type { Service } from './service.js';
 
@@ -13,6 +14,8 @@ export interface DecisionContext {
   readonly service: Service;
   /** Aborted when the caller goes away or the server must stop waiting. */
   readonly signal: AbortSignal | undefined;
+  /** When the whole decision must be answered by (the service's deadlineMs from arrival). */
+  readonly deadline: Deadline;
   readonly timings: Partial<Record<StageName, number>>;
   input: Record<string, unknown>;
   quality: readonly QualityFlag[];
@@ -24,6 +27,12 @@ export interface DecisionContext {
   result?: ModelResult;
   modelError?: { readonly code: string; readonly message: string };
   outputIssues?: readonly Issue[];
+  /** Every model call made so far. */
+  readonly attempts: Attempt[];
+  /** The fallback chain's trace, once it ran. */
+  fallback?: FallbackTrace;
+  /** The version whose output answers; null when a rules or static step answered; unset when no model answered. */
+  servedVersion?: string | null;
   /** The output the caller receives (after post rules). */
   output: unknown;
   outcome?: DecisionOutcome;

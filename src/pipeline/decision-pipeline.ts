@@ -4,8 +4,10 @@ import { BallastError, classifyError } from '../errors/index.js';
 import type { Decision, DecisionRecord, DecisionRequest, DecisionSink } from './decision.js';
 import type { DecisionContext, Stage } from './decision-context.js';
 import type { Service } from './service.js';
-import { decideStage, explainStage, recordStage, type RecordEnv } from './stages/decide-stages.js';
-import { invokeStage, routeStage, validateOutputStage } from './stages/model-stages.js';
+import { deadlineIn } from '../resilience/index.js';
+import { decideStage, explainStage, recordStage, servedVersion, type RecordEnv } from './stages/decide-stages.js';
+import { fallbackStage } from './stages/fallback-stage.js';
+import { invokeStage, routeStage } from './stages/model-stages.js';
 import { postRulesStage, preRulesStage } from './stages/rule-stages.js';
 import { validateStage } from './stages/validate-stage.js';
 
@@ -17,7 +19,7 @@ export const defaultStages: readonly Stage<RecordEnv>[] = [
   preRulesStage,
   routeStage,
   invokeStage,
-  validateOutputStage,
+  fallbackStage,
   postRulesStage,
   decideStage,
   explainStage,
@@ -41,6 +43,8 @@ export interface DecisionPipelineOptions {
 export interface DecideOptions {
   /** Aborts waiting for the model (the decision is still made and recorded, as a model failure). */
   readonly signal?: AbortSignal;
+  /** When the request arrived (performance.now()), so that time spent waiting for admission counts against the deadline. */
+  readonly arrivedAt?: number;
 }
 
 export interface DecisionPipeline {
@@ -77,6 +81,8 @@ export function createDecisionPipeline(options: DecisionPipelineOptions): Decisi
         request,
         service,
         signal: decideOptions.signal,
+        deadline: deadlineIn(service.resilience.deadlineMs, decideOptions.arrivedAt),
+        attempts: [],
         timings: {},
         input: {},
         quality: [],
@@ -112,7 +118,7 @@ export function createDecisionPipeline(options: DecisionPipelineOptions): Decisi
         span?.end();
         span = undefined;
       }
-      root.setAttributes({ 'ballast.outcome': ctx.outcome!, 'ballast.version': ctx.route?.version ?? 'none' });
+      root.setAttributes({ 'ballast.outcome': ctx.outcome!, 'ballast.version': servedVersion(ctx) ?? 'none' });
     } catch (error) {
       const failure = classifyError(error);
       for (const s of [span, root]) s?.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
@@ -124,7 +130,7 @@ export function createDecisionPipeline(options: DecisionPipelineOptions): Decisi
     const decision: Decision = {
       id: ctx.id,
       service: service.name,
-      version: ctx.route?.version ?? null,
+      version: servedVersion(ctx),
       createdAt: ctx.createdAt,
       outcome: ctx.outcome!,
       output: ctx.output,

@@ -1,8 +1,9 @@
 import type { Attribution } from '../adapters/model-adapter.js';
 import type { Issue } from '../errors/index.js';
+import type { Attempt, BreakerState } from '../resilience/index.js';
 import type { FiredRule, QualityFlag, Reason } from './policy-types.js';
 
-export const stageNames = ['validate', 'pre_rules', 'route', 'invoke', 'validate_output', 'post_rules', 'decide', 'explain', 'record'] as const;
+export const stageNames = ['validate', 'pre_rules', 'route', 'invoke', 'fallback', 'post_rules', 'decide', 'explain', 'record'] as const;
 export type StageName = (typeof stageNames)[number];
 
 export const decisionOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
@@ -16,6 +17,8 @@ export interface DecisionRequest {
   readonly subjectKey?: string;
   /** Facts about the request that are not model input (channel, tenant); visible to rules. */
   readonly context?: Readonly<Record<string, unknown>>;
+  /** How late this request is shed under overload: `high` (high stakes) last; default `normal`. Admission reads it; it is not recorded. */
+  readonly priority?: 'high' | 'normal' | 'low';
 }
 
 /** Why the decision came out as it did, with everything needed to audit it later. */
@@ -37,6 +40,32 @@ export interface Explanation {
   readonly modelMeta?: Readonly<Record<string, unknown>>;
   /** What was known about the service when it decided, e.g. an active monitoring alert on a feature. */
   readonly notices?: readonly Notice[];
+  /** Every model call made for this decision (retries and fallback versions included), in order. */
+  readonly attempts?: readonly Attempt[];
+  /** The fallback chain, when the routed version failed and the service has one. */
+  readonly fallback?: FallbackTrace;
+  /** Breakers that were not closed when this decision consulted them. */
+  readonly breakers?: readonly { readonly version: string; readonly state: BreakerState }[];
+}
+
+/** How the fallback chain went: the failure that started it, each step tried, and the one that answered. */
+export interface FallbackTrace {
+  /** The routed version whose failure started the chain. */
+  readonly from: string;
+  readonly cause: { readonly code: string; readonly message: string; readonly issues?: readonly Issue[] };
+  /** The step that answered; null when none did (the policy's onModelError then decides). */
+  readonly answeredBy: { readonly step: number; readonly kind: 'version' | 'rules' | 'static' | 'review'; readonly name: string } | null;
+  /** Every step tried, in order, with why it did not answer (`code`, `message`) or that it did. */
+  readonly steps: readonly FallbackStepTrace[];
+}
+
+export interface FallbackStepTrace {
+  readonly step: number;
+  readonly kind: 'version' | 'rules' | 'static' | 'review';
+  readonly name: string;
+  readonly answered: boolean;
+  readonly code?: string;
+  readonly message?: string;
 }
 
 /** A fact about the service at decision time that a reader of the explanation should know. */

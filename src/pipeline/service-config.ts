@@ -1,13 +1,16 @@
 import { adapterDefinitions } from '../adapters/index.js';
 import { contractConfigSchema, type ContractConfig } from '../contracts/index.js';
-import { policyConfigSchema, type PolicyConfig } from '../policy/index.js';
+import { fallbackRuleSchema, policyConfigSchema, type PolicyConfig } from '../policy/index.js';
+import { serviceResilienceSchema, versionResilienceSchema, type ServiceResilienceConfig, type VersionResilienceConfig } from '../resilience/index.js';
 
 /** One model version of a service: how to call it and how long to wait. */
 export interface ModelVersionConfig {
   readonly adapter: Readonly<{ kind: string } & Record<string, unknown>>;
-  /** Per-call timeout in milliseconds (default 2000). */
-  readonly timeoutMs: number;
+  /** Per-call total timeout in milliseconds: shorthand for `resilience.timeouts.totalMs` (default 2000). */
+  readonly timeoutMs?: number;
   readonly description?: string;
+  /** Timeouts, retries and breaker of this version, over the service's `resilience:` block. */
+  readonly resilience?: VersionResilienceConfig;
 }
 
 /** A named decision task: its contract, policy, model versions and the version that is live. */
@@ -22,12 +25,12 @@ export interface ServiceConfig {
   readonly monitoring?: unknown;
   /** The `retention:` block; governance's, opaque to the pipeline. */
   readonly retention?: unknown;
+  /** Deadline, call bounds, retries, breakers, the fallback chain, admission and rate limits. */
+  readonly resilience?: ServiceResilienceConfig;
 }
 
 export const serviceNamePattern = '^[a-z][a-z0-9-]{0,62}$';
 export const versionNamePattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
-
-export const modelVersionDefaults = { timeoutMs: 2000 } as const;
 
 /** JSON Schema of the `adapter:` block: `kind` picks the adapter's own schema. */
 function adapterSchema(): Record<string, unknown> {
@@ -69,10 +72,12 @@ export function serviceConfigSchema(extensions: Readonly<Record<string, unknown>
             adapter: adapterSchema(),
             timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
             description: { type: 'string' },
+            resilience: versionResilienceSchema,
           },
         },
       },
       live: { type: 'string', pattern: versionNamePattern },
+      resilience: serviceResilienceSchema(fallbackRuleSchema),
       ...extensions,
     },
   };

@@ -2,15 +2,35 @@ import { createAdapter, type AdapterContext, type ModelAdapter } from '../adapte
 import { compileContract, type Contract } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { compilePolicy, type Policy } from '../policy/index.js';
+import { CircuitBreaker, resolveVersionResilience, resilienceDefaults, RetryBudget, type BreakerTransition, type CallPlan, type ResolvedVersionResilience } from '../resilience/index.js';
 import type { RolloutState } from '../routing/index.js';
-import { modelVersionDefaults, type ServiceConfig } from './service-config.js';
+import { compileFallbackChain, type FallbackStep } from './fallback-chain.js';
+import type { ServiceConfig } from './service-config.js';
 
 /** One model version, ready to call. */
 export interface ModelVersion {
   readonly name: string;
   readonly adapter: ModelAdapter;
+  /** The total timeout of one call. */
   readonly timeoutMs: number;
   readonly description?: string;
+  readonly resilience: ResolvedVersionResilience;
+  /** The breaker on errors; undefined when disabled. */
+  readonly breaker: CircuitBreaker | undefined;
+  /** How the pipeline calls it: limits, breaker and retry budget. */
+  readonly plan: CallPlan;
+  /** An operator opens or closes the breaker (a no-op returning undefined when it is already so, or there is none). */
+  forceBreaker(state: 'open' | 'closed', reason: string): BreakerTransition | undefined;
+}
+
+/** A breaker changed state (for metrics, the log and the kept history). */
+export interface BreakerEvent {
+  readonly service: string;
+  readonly version: string;
+  readonly kind: 'errors';
+  readonly transition: BreakerTransition;
+  /** An operator forced it (through `forceBreaker`), rather than the calls. */
+  readonly forced: boolean;
 }
 
 /** A service compiled for serving: contract and policy compiled, adapters created. */
@@ -21,6 +41,8 @@ export interface Service {
   readonly policy: Policy;
   readonly versions: ReadonlyMap<string, ModelVersion>;
   readonly rollout: RolloutState;
+  /** The decision's deadline and the fallback chain, in order. */
+  readonly resilience: { readonly deadlineMs: number; readonly fallback: readonly FallbackStep[] };
   close(): Promise<void>;
 }
 
@@ -29,6 +51,10 @@ export interface ServiceDeps {
   readonly adapterContext: Omit<AdapterContext, 'outputSchema'>;
   /** Key for the keyed hashes of pii fields. */
   readonly redactionKey: string;
+  /** Called on every breaker state change; must not throw. */
+  readonly onBreakerTransition?: (event: BreakerEvent) => void;
+  /** The breakers' clock (ms); tests inject one. */
+  readonly now?: () => number;
 }
 
 /**
@@ -44,13 +70,54 @@ export async function createService(name: string, config: ServiceConfig, deps: S
       issues: [{ pointer: '/live', code: 'unknown_version', message: `'${config.live}' is not a key of models (${Object.keys(config.models).join(', ')})` }],
     });
   }
+  for (const [version, model] of Object.entries(config.models)) {
+    if (model.timeoutMs !== undefined && model.resilience?.timeouts?.totalMs !== undefined) {
+      throw new BallastError('CONFIG_INVALID', {
+        detail: `service ${name}: model ${version} sets both timeoutMs and resilience.timeouts.totalMs`,
+        issues: [{ pointer: `/models/${version}/timeoutMs`, code: 'conflict', message: 'timeoutMs is shorthand for resilience.timeouts.totalMs; set only one' }],
+      });
+    }
+  }
+  const fallback = within('/resilience/fallback', () => compileFallbackChain(config.resilience?.fallback ?? [], { versions: Object.keys(config.models), live: config.live, contract }));
   const versions = new Map<string, ModelVersion>();
   try {
     for (const [version, model] of Object.entries(config.models)) {
+      const resilience = resolveVersionResilience(config.resilience, model.resilience, model.timeoutMs);
       const adapter = await within(`/models/${version}/adapter`, () =>
-        createAdapter(model.adapter, { ...deps.adapterContext, outputSchema: config.contract.output.schema }),
+        createAdapter(model.adapter, {
+          ...deps.adapterContext,
+          outputSchema: config.contract.output.schema,
+          timeouts: { connectMs: resilience.timeouts.connectMs, firstByteMs: resilience.timeouts.firstByteMs },
+        }),
       );
-      versions.set(version, { name: version, adapter, timeoutMs: model.timeoutMs ?? modelVersionDefaults.timeoutMs, description: model.description });
+      const breakerConfig = resilience.breaker;
+      let forced: BreakerTransition[] | undefined;
+      const onTransition = (transition: BreakerTransition) => {
+        forced?.push(transition);
+        deps.onBreakerTransition?.({ service: name, version, kind: 'errors', transition, forced: forced !== undefined });
+      };
+      const breaker = breakerConfig.enabled ? new CircuitBreaker(breakerConfig, { now: deps.now, onTransition }) : undefined;
+      const forceBreaker = (state: 'open' | 'closed', reason: string): BreakerTransition | undefined => {
+        if (breaker === undefined) return undefined;
+        forced = [];
+        try {
+          if (state === 'open') breaker.forceOpen(reason);
+          else breaker.forceClose(reason);
+          return forced[0];
+        } finally {
+          forced = undefined;
+        }
+      };
+      const plan: CallPlan = {
+        version,
+        what: `model ${name}/${version}`,
+        totalMs: resilience.timeouts.totalMs,
+        attempts: resilience.retry.attempts,
+        backoff: resilience.retry.backoff,
+        budget: new RetryBudget(resilience.retry.budget, deps.now),
+        breaker,
+      };
+      versions.set(version, { name: version, adapter, timeoutMs: resilience.timeouts.totalMs, description: model.description, resilience, breaker, plan, forceBreaker });
     }
   } catch (error) {
     await Promise.allSettled([...versions.values()].map((v) => v.adapter.close()));
@@ -63,6 +130,7 @@ export async function createService(name: string, config: ServiceConfig, deps: S
     policy,
     versions,
     rollout: { live: config.live },
+    resilience: { deadlineMs: config.resilience?.deadlineMs ?? resilienceDefaults.deadlineMs, fallback },
     async close() {
       await Promise.allSettled([...versions.values()].map((v) => v.adapter.close()));
     },

@@ -9,7 +9,7 @@ import type { FiredRule } from './rule.js';
 const base = (config: PolicyConfig = { thresholds: { auto: 0.8, reject: 0.2 } }): DecideOptions => ({ policy: compilePolicy(config), preFired: [], postFired: [], qualityFlags: [] });
 const decide = (extra: Partial<DecideOptions>, config?: PolicyConfig) => decideOutcome({ ...base(config), ...extra });
 const outcomeAt = (confidence: number, config?: PolicyConfig) => decide({ confidence }, config).outcome;
-const rank: Record<DecisionOutcome, number> = { auto: 0, review: 1, rejected: 2 };
+const rank: Record<DecisionOutcome, number> = { auto: 0, fallback: 0.5, review: 1, rejected: 2 };
 
 const rule = (name: string, action: FiredRule['action'], extra: Partial<FiredRule> = {}): FiredRule => ({ name, stage: 'post', action, reason: name, ...extra });
 const flag: QualityFlag = { field: 'amount', pointer: '/amount', code: 'out_of_range', message: 'amount is 9e9, outside the expected range [0, 20000]', value: 9e9 };
@@ -126,5 +126,37 @@ describe('model failures', () => {
       outcome: 'rejected',
       reasons: [{ kind: 'output_invalid', code: 'enum', message: 'the model\'s output broke the contract: label must be one of "spam", "ham"', effect: 'rejected', field: '/label' }],
     });
+  });
+});
+
+describe('a fallback answer', () => {
+  const failure = { code: 'UPSTREAM_TIMEOUT', message: 'no answer within 200 ms' };
+  it('is fallback for a rules or static step, and the model failure only informs', () => {
+    for (const kind of ['rules', 'static'] as const) {
+      const verdict = decide({ modelError: failure, fallback: { kind, name: kind, message: `fallback step 1 (${kind}) answered` } });
+      expect(verdict.outcome).toBe('fallback');
+      expect(verdict.reasons[0]).toMatchObject({ kind: 'fallback', code: kind, effect: 'fallback' });
+      expect(verdict.reasons.find((r) => r.kind === 'model_error')).toMatchObject({ code: 'UPSTREAM_TIMEOUT', effect: 'none' });
+      expect(verdict.reasons.some((r) => r.kind === 'missing_confidence')).toBe(false);
+    }
+  });
+
+  it('from another version is held to the thresholds: confident is fallback, unsure is review, very unsure is rejected', () => {
+    const fallback = { kind: 'version', name: 'v0', message: 'fallback step 1 (v0) answered' } as const;
+    expect(decide({ modelError: failure, fallback, confidence: 0.9 }).outcome).toBe('fallback');
+    expect(decide({ modelError: failure, fallback, confidence: 0.5 }).outcome).toBe('review');
+    expect(decide({ modelError: failure, fallback, confidence: 0.1 }).outcome).toBe('rejected');
+    expect(decide({ modelError: failure, fallback }).outcome).toBe('review');
+  });
+
+  it('is review for a review step, whatever onModelError says', () => {
+    const verdict = decide({ modelError: failure, fallback: { kind: 'review', name: 'review', message: 'the chain sends the case to review' } }, { onModelError: 'reject' });
+    expect(verdict.outcome).toBe('review');
+  });
+
+  it('still loses to a reject rule and to an override that broke the contract', () => {
+    const fallback = { kind: 'static', name: 'static', message: 'fallback step 1 (static) answered' } as const;
+    expect(decide({ modelError: failure, fallback, postFired: [rule('never', 'reject')] }).outcome).toBe('rejected');
+    expect(decide({ modelError: failure, fallback, outputIssues: [{ pointer: '/label', code: 'enum', message: 'must be one of spam, ham' }] }).outcome).toBe('review');
   });
 });

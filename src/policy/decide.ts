@@ -5,11 +5,11 @@ import type { Issue } from '../errors/index.js';
 import type { Policy } from './compile-policy.js';
 import type { FiredRule } from './rule.js';
 
-export const decisionOutcomes = ['auto', 'review', 'rejected'] as const;
-/** The verdict of the policy (the pipeline adds `fallback` of its own). */
+export const decisionOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
+/** The verdict: `fallback` is an automated answer that a fallback step gave instead of the routed model. */
 export type DecisionOutcome = (typeof decisionOutcomes)[number];
 
-export const reasonKinds = ['threshold', 'rule', 'quality', 'model_error', 'output_invalid', 'rule_error', 'missing_confidence'] as const;
+export const reasonKinds = ['threshold', 'rule', 'quality', 'model_error', 'output_invalid', 'rule_error', 'missing_confidence', 'fallback'] as const;
 export type ReasonKind = (typeof reasonKinds)[number];
 
 /** One reason behind an outcome, in words a reviewer can read. */
@@ -18,7 +18,8 @@ export interface Reason {
   /**
    * Stable, by kind: threshold → `confidence_at_or_above_auto` | `confidence_below_auto` | `confidence_below_reject`;
    * missing_confidence → `confidence_missing` | `confidence_invalid`; rule → the rule's name; rule_error → a
-   * RuleErrorCode; quality → the flag's code; model_error → the error-catalogue code; output_invalid → the keyword.
+   * RuleErrorCode; quality → the flag's code; model_error → the error-catalogue code; output_invalid → the keyword;
+   * fallback → the kind of the step that answered (`version`, `rules`, `static`, `review`).
    */
   readonly code: string;
   readonly message: string;
@@ -39,6 +40,12 @@ export interface DecideOptions {
   readonly qualityFlags: readonly QualityFlag[];
   readonly modelError?: { readonly code: string; readonly message: string };
   readonly outputIssues?: readonly Issue[];
+  /**
+   * A step of the fallback chain answered after the routed model failed: the failure then only
+   * informs, and the step's answer is `fallback` (or `review` for a review step). A fallback version's
+   * confidence is still held to the thresholds; a rules or static answer has none to hold.
+   */
+  readonly fallback?: { readonly kind: 'version' | 'rules' | 'static' | 'review'; readonly name: string; readonly message: string };
 }
 
 export interface Decision {
@@ -47,21 +54,30 @@ export interface Decision {
   readonly reasons: readonly Reason[];
 }
 
-const severity: Record<Reason['effect'], number> = { rejected: 3, review: 2, auto: 1, none: 0 };
+const severity: Record<Reason['effect'], number> = { rejected: 4, review: 3, fallback: 2, auto: 1, none: 0 };
 
 /** Decides the outcome of one request from its confidence, rules, quality flags and failures. */
 export function decideOutcome(options: DecideOptions): Decision {
   const { policy } = options;
   const reasons: Reason[] = [];
+  const { fallback } = options;
+  if (fallback !== undefined) {
+    reasons.push({ kind: 'fallback', code: fallback.kind, message: fallback.message, effect: fallback.kind === 'review' ? 'review' : 'fallback' });
+  }
   const failureEffect: DecisionOutcome = policy.onModelError === 'reject' ? 'rejected' : 'review';
   if (options.modelError !== undefined) {
-    reasons.push({ kind: 'model_error', code: options.modelError.code, message: `the model failed: ${options.modelError.message}`, effect: failureEffect });
+    // Once a fallback step answered, the routed model's failure explains the answer but no longer sets it.
+    reasons.push({ kind: 'model_error', code: options.modelError.code, message: `the model failed: ${options.modelError.message}`, effect: fallback !== undefined ? 'none' : failureEffect });
   }
+  // Output issues present with a fallback answer are those of a post rule's override of it.
   for (const issue of options.outputIssues ?? []) {
     reasons.push({ kind: 'output_invalid', code: issue.code, message: `the model's output broke the contract: ${issue.message}`, effect: failureEffect, field: issue.pointer });
   }
-  const failedModel = options.modelError !== undefined || (options.outputIssues?.length ?? 0) > 0;
-  if (!failedModel && options.modelSkipped !== true) reasons.push(confidenceReason(options.confidence, policy));
+  const failedModel = (options.modelError !== undefined && fallback === undefined) || (options.outputIssues?.length ?? 0) > 0;
+  if (fallback?.kind === 'version' && !failedModel) {
+    const reason = confidenceReason(options.confidence, policy);
+    reasons.push(reason.effect === 'auto' ? { ...reason, effect: 'fallback' } : reason);
+  } else if (fallback === undefined && !failedModel && options.modelSkipped !== true) reasons.push(confidenceReason(options.confidence, policy));
   if (policy.reviewOnQualityFlags) {
     for (const flag of options.qualityFlags) reasons.push({ kind: 'quality', code: flag.code, message: flag.message, effect: 'review', field: flag.field });
   }

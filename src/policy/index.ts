@@ -21,3 +21,4 @@ export {
   type ThresholdsConfig,
 } from './policy-config.js';
 export { ruleErrorCodes, type FiredRule, type RuleErrorCode } from './rule.js';
+export { compileFallbackRules, fallbackRuleSchema, type FallbackRuleConfig, type FallbackRules, type FallbackRulesResult } from './fallback-rules.js';

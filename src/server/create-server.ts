@@ -16,6 +16,8 @@ import { registerMonitorRoutes } from './routes/monitor-routes.js';
 import { registerOperationalRoutes } from './routes/operational-routes.js';
 import { registerReferenceRoutes } from './routes/reference-routes.js';
 import { registerServiceRoutes } from './routes/service-routes.js';
+import { registerBreakerRoutes } from './routes/breaker-routes.js';
+import { createAdmission, type Admission } from './admission.js';
 
 export interface ServerOptions {
   readonly services: ReadonlyMap<string, Service>;
@@ -26,6 +28,8 @@ export interface ServerOptions {
   readonly logger?: FastifyBaseLogger | false;
   /** Ballast's version, reported by /healthz and the OpenAPI document. */
   readonly version: string;
+  /** Admission control of the decision route; built from the services' `resilience:` blocks when not given. */
+  readonly admission?: Admission;
   /** Prometheus metrics served at /metrics; a fresh registry when not given. */
   readonly metrics?: DecisionMetrics;
   /** Monitoring: sketches fed from every durable decision and feedback, monitor and alert routes, alerts in explanations. */
@@ -104,6 +108,7 @@ export function createServer(options: ServerOptions): BallastServer {
         }),
   });
   const removeInFlight = hub?.addInFlightSource(pipeline.oldestInFlight);
+  const admission = options.admission ?? createAdmission(options.services);
   let draining = false;
   let drained: Promise<void> | undefined;
 
@@ -169,9 +174,10 @@ export function createServer(options: ServerOptions): BallastServer {
     ...(options.auth.mode === 'keys' ? { onChange: options.auth.authenticator.invalidate } : {}),
   });
 
-  registerDecisionRoutes(app, { pipeline, store: options.store, access, onFeedback: hub && ((feedback, decision, all) => hub.observeFeedback(feedback, decision, all)) });
+  registerDecisionRoutes(app, { pipeline, services: options.services, admission, store: options.store, access, onFeedback: hub && ((feedback, decision, all) => hub.observeFeedback(feedback, decision, all)) });
   if (hub !== undefined) registerMonitorRoutes(app, { services: options.services, store: options.store, hub, access });
   registerServiceRoutes(app, { services: options.services, access });
+  registerBreakerRoutes(app, { services: options.services, store: options.store });
   registerKeyRoutes(app, { keys, store: options.store });
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerRetentionRoutes(app, { retention: options.retention });
@@ -190,6 +196,7 @@ export function createServer(options: ServerOptions): BallastServer {
         await options.store.flush();
         unsubscribe?.();
         removeInFlight?.();
+        if (options.admission === undefined) admission.close();
       })();
       return drained;
     },

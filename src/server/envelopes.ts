@@ -39,17 +39,22 @@ function optionalString(body: Record<string, unknown>, key: string, issues: Issu
 export function readDecisionRequest(service: string, body: unknown): DecisionRequest {
   const obj = requireObject(body, 'a decision request');
   const issues: Issue[] = [];
-  checkKeys(obj, ['input', 'subjectKey', 'context'], issues);
+  checkKeys(obj, ['input', 'subjectKey', 'context', 'priority'], issues);
   if (!Object.hasOwn(obj, 'input')) issues.push({ pointer: '/input', code: 'required', message: "must have the property 'input' (the model's input)" });
   const subjectKey = optionalString(obj, 'subjectKey', issues);
   const context = obj.context;
   if (context !== undefined && context !== null && (typeof context !== 'object' || Array.isArray(context))) {
     issues.push({ pointer: '/context', code: 'type', message: 'must be an object' });
   }
+  const priority = obj.priority;
+  if (priority !== undefined && priority !== 'high' && priority !== 'normal' && priority !== 'low') {
+    issues.push({ pointer: '/priority', code: 'enum', message: 'must be one of high, normal, low' });
+  }
   if (issues.length > 0) throw invalid('the decision request is not of the expected shape', issues);
   return {
     service,
     input: obj.input,
+    ...(priority === undefined ? {} : { priority: priority as 'high' | 'normal' | 'low' }),
     ...(subjectKey === undefined ? {} : { subjectKey }),
     ...(context === undefined || context === null ? {} : { context: context as Record<string, unknown> }),
   };

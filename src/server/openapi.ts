@@ -12,6 +12,77 @@ const json = (schema: unknown, description: string) => ({ description, content: 
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 const keyView = { $ref: '#/components/schemas/ApiKey' };
 
+const serviceParam = { name: 'service', in: 'path', required: true, schema: { type: 'string' } };
+const breakerAction = (target: 'open' | 'close') => ({
+  post: {
+    operationId: target === 'open' ? 'openBreaker' : 'closeBreaker',
+    summary: target === 'open'
+      ? "Open a model version's breaker by hand: its traffic goes down the fallback chain until an operator closes it; audited as breaker.opened"
+      : "Close a model version's breaker by hand (it starts again with an empty window); audited as breaker.closed",
+    parameters: [serviceParam, { name: 'version', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string', minLength: 1 } } } } } },
+    responses: {
+      200: json({ type: 'object', properties: { changed: { type: 'boolean', description: 'false when the breaker already was in that state' }, breaker: { $ref: '#/components/schemas/Breaker' } } }, 'The breaker after the action'),
+      400: problemResponse('No reason, or the version has no breaker'),
+      404: problemResponse('SERVICE_NOT_FOUND or VERSION_NOT_FOUND'),
+    },
+  },
+});
+
+/** Circuit breakers (resilience). */
+const breakerPaths = {
+  '/v1/services/{service}/breakers': {
+    get: {
+      operationId: 'listBreakers',
+      summary: "The breaker of each model version (state, window counts, rates, configuration) and the service's kept history of state changes, newest first",
+      parameters: [serviceParam],
+      responses: {
+        200: json({ type: 'object', properties: { service: { type: 'string' }, breakers: { type: 'array', items: { $ref: '#/components/schemas/Breaker' } }, history: { type: 'array', items: { $ref: '#/components/schemas/BreakerTransition' } } } }, 'Breakers and history'),
+        404: problemResponse('No such service'),
+      },
+    },
+  },
+  '/v1/services/{service}/breakers/{version}/open': breakerAction('open'),
+  '/v1/services/{service}/breakers/{version}/close': breakerAction('close'),
+};
+
+const breakerSchemas = {
+  Breaker: {
+    type: 'object',
+    required: ['version', 'kind', 'enabled'],
+    properties: {
+      version: { type: 'string' },
+      kind: { enum: ['errors'] },
+      enabled: { type: 'boolean' },
+      state: { enum: ['closed', 'open', 'half_open'] },
+      since: { type: 'string', format: 'date-time' },
+      openUntil: { type: 'string', format: 'date-time', description: 'When an open breaker lets probes through (absent when forced open)' },
+      calls: { type: 'integer', description: 'Calls in the window (closed), probes recorded (half-open), or those that opened it (open)' },
+      failures: { type: 'integer' },
+      slowCalls: { type: 'integer' },
+      failureRate: { type: 'number' },
+      slowCallRate: { type: 'number' },
+      probesInFlight: { type: 'integer' },
+      config: { type: 'object' },
+    },
+  },
+  BreakerTransition: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      service: { type: 'string' },
+      version: { type: 'string' },
+      kind: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      at: { type: 'string', format: 'date-time' },
+      reason: { type: 'string' },
+      figures: { type: 'object', description: 'calls, failureRate, slowCallRate at the change' },
+      actor: { type: ['string', 'null'], description: 'The principal who forced it; null when the breaker itself changed' },
+    },
+  },
+};
+
 /** Identity and audit routes (governance). */
 const governancePaths = {
   '/v1/whoami': { get: { operationId: 'whoami', summary: 'The principal, key, role and scope this request acts as', responses: { 200: json({ type: 'object' }, 'The caller') } } },
@@ -182,6 +253,7 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
     paths: withPermissions({
       ...governancePaths,
       ...retentionPaths,
+      ...breakerPaths,
       '/v1/services/{service}/decisions': {
         post: {
           operationId: 'decide',
@@ -195,7 +267,8 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
             413: problemResponse('Body too large'),
             415: problemResponse('Content type missing or not application/json'),
             422: problemResponse("Input violates the service's contract; `issues` lists every violation"),
-            503: problemResponse('Busy, draining, or the decision log is unavailable; see Retry-After'),
+            429: problemResponse("RATE_LIMITED: the caller's rate limit is spent; RateLimit and RateLimit-Policy say how it stands, Retry-After when to come back"),
+            503: problemResponse('Busy (admission: concurrency limit, wait queue, event-loop delay or heap), draining, or the decision log is unavailable; see Retry-After'),
           },
         },
       },
@@ -326,6 +399,7 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
       schemas: {
         ...serviceSchemas,
         ...governanceSchemas,
+        ...breakerSchemas,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code', 'retryable'],
@@ -345,7 +419,12 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
           type: 'object',
           required: ['input'],
           additionalProperties: false,
-          properties: { input: { description: "The model input; validated by the service's input contract" }, subjectKey: { type: 'string', maxLength: 1024 }, context: { type: 'object' } },
+          properties: {
+            input: { description: "The model input; validated by the service's input contract" },
+            subjectKey: { type: 'string', maxLength: 1024 },
+            context: { type: 'object' },
+            priority: { enum: ['high', 'normal', 'low'], default: 'normal', description: 'Under overload, high is shed last and low first' },
+          },
         },
         Decision: {
           type: 'object',

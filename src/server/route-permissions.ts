@@ -33,6 +33,10 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'GET /v1/decisions/:id': need('decisions:read', 'resource'),
   'POST /v1/decisions/:id/feedback': need('feedback:create', 'resource'),
 
+  'GET /v1/services/:service/breakers': need('services:read', 'service'),
+  'POST /v1/services/:service/breakers/:version/open': need('breakers:manage', 'service'),
+  'POST /v1/services/:service/breakers/:version/close': need('breakers:manage', 'service'),
+
   'GET /v1/services/:service/monitors': need('monitors:read', 'service'),
   'GET /v1/services/:service/monitors/:monitor': need('monitors:read', 'service'),
   'POST /v1/services/:service/monitors/evaluate': need('monitors:evaluate', 'service'),

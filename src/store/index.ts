@@ -39,6 +39,7 @@ export {
 } from './records.js';
 export type { IdentityRepository, KeyChange } from './identity-repository.js';
 export type { RetentionRepository, StoredHold, PurgeSelection } from './retention-repository.js';
+export type { BreakerRepository, StoredBreakerTransition } from './breaker-repository.js';
 export type { AuditRepository, AuditListOptions, LoggedRowCounts } from './audit-repository.js';
 export { leafKinds, leafHashHex, type LeafKind } from './audit-leaf.js';
 export {

@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { createAuditRepository } from './audit-repository.js';
 import { createIdentityRepository } from './identity-repository.js';
 import { createRetentionRepository } from './retention-repository.js';
+import { createBreakerRepository } from './breaker-repository.js';
 import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
@@ -87,6 +88,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     identity: createIdentityRepository(ctx),
     audit: createAuditRepository(ctx),
     retention: createRetentionRepository(ctx, () => ctx.read(async (conn) => (options.scrubFreedSpace === undefined ? true : options.scrubFreedSpace(conn)))),
+    breakers: createBreakerRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

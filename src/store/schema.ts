@@ -221,10 +221,25 @@ export interface AuditCheckpointsTable {
   readonly frontier: string;
 }
 
+/** The `breaker_transitions` table: every breaker state change, append-only. */
+export interface BreakerTransitionsTable {
+  readonly id: string;
+  readonly service: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly from_state: string;
+  readonly to_state: string;
+  readonly at: string;
+  readonly reason: string;
+  readonly figures: string;
+  readonly actor: string | null;
+}
+
 /** Every table the store's queries use. */
 export interface Database {
   decisions: DecisionsTable;
   legal_holds: LegalHoldsTable;
+  breaker_transitions: BreakerTransitionsTable;
   feedback: FeedbackTable;
   reference_profiles: ReferenceProfilesTable;
   alerts: AlertsTable;

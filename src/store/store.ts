@@ -4,6 +4,7 @@ import type { AuditRepository } from './audit-repository.js';
 import type { StoredAuditEvent } from './governance-records.js';
 import type { IdentityRepository } from './identity-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
+import type { BreakerRepository } from './breaker-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -68,6 +69,8 @@ export interface Store {
   readonly audit: AuditRepository;
   /** Legal holds and purges of raw inputs. */
   readonly retention: RetentionRepository;
+  /** The history of circuit-breaker state changes. */
+  readonly breakers: BreakerRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

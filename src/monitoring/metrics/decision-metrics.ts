@@ -6,8 +6,23 @@ export interface ObservedDecision {
   readonly version: string | null;
   readonly outcome: string;
   readonly timings: Readonly<Partial<Record<string, number>>>;
-  readonly explanation: { readonly modelError?: { readonly code: string } };
+  readonly explanation: {
+    readonly modelError?: { readonly code: string };
+    readonly attempts?: readonly { readonly version: string; readonly attempt: number; readonly code: string | null }[];
+    readonly fallback?: { readonly answeredBy: { readonly step: number; readonly kind: string } | null; readonly steps: readonly { readonly step: number; readonly kind: string; readonly answered: boolean; readonly code?: string }[] };
+  };
 }
+
+/** What metrics need to know of a breaker's state change. */
+export interface ObservedBreakerTransition {
+  readonly service: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+const breakerStates = ['closed', 'open', 'half_open'] as const;
 
 export interface DecisionMetrics {
   readonly registry: Registry;
@@ -17,6 +32,10 @@ export interface DecisionMetrics {
   observeRefusal(code: string, status: number): void;
   /** Sets a monitor's current state (one series per state, 1 for the current one). */
   observeMonitorStatus(status: ObservedMonitorStatus): void;
+  /** Counts a breaker's state change and sets its state gauge. */
+  observeBreakerTransition(transition: ObservedBreakerTransition): void;
+  /** Sets a breaker's state gauge without a change (at start: every breaker closed). */
+  observeBreakerState(state: Omit<ObservedBreakerTransition, 'from'>): void;
 }
 
 /** What metrics need to know of a monitor's status. */
@@ -80,8 +99,52 @@ export function createDecisionMetrics(options: { readonly defaultMetrics?: boole
     labelNames: ['service', 'monitor', 'version', 'segment', 'state'] as const,
     registers: [registry],
   });
+  const modelCalls = new Counter({
+    name: 'ballast_model_calls_total',
+    help: 'Model calls (first attempts, retries and fallback versions), by service, version and result code (ok when it answered well).',
+    labelNames: ['service', 'version', 'code'] as const,
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'ballast_model_retries_total',
+    help: 'Model calls that were retries, by service and version.',
+    labelNames: ['service', 'version'] as const,
+    registers: [registry],
+  });
+  const fallbackSteps = new Counter({
+    name: 'ballast_fallback_steps_total',
+    help: 'Fallback chain steps tried, by service, step (1-based), kind and result (answered, or the code it failed with).',
+    labelNames: ['service', 'step', 'kind', 'result'] as const,
+    registers: [registry],
+  });
+  const fallbackExhausted = new Counter({
+    name: 'ballast_fallback_exhausted_total',
+    help: "Decisions whose fallback chain had no step that answered (the policy's onModelError decided).",
+    labelNames: ['service'] as const,
+    registers: [registry],
+  });
+  const breakerState = new Gauge({
+    name: 'ballast_breaker_state',
+    help: 'Current state of each circuit breaker: 1 for the state it is in, 0 for the others (closed, open, half_open).',
+    labelNames: ['service', 'version', 'kind', 'state'] as const,
+    registers: [registry],
+  });
+  const breakerTransitions = new Counter({
+    name: 'ballast_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by service, version, kind and the states left and entered.',
+    labelNames: ['service', 'version', 'kind', 'from', 'to'] as const,
+    registers: [registry],
+  });
+  const setBreakerState = (b: Omit<ObservedBreakerTransition, 'from'>) => {
+    for (const state of breakerStates) breakerState.set({ service: b.service, version: b.version, kind: b.kind, state }, state === b.to ? 1 : 0);
+  };
   return {
     registry,
+    observeBreakerTransition(t) {
+      breakerTransitions.inc({ service: t.service, version: t.version, kind: t.kind, from: t.from, to: t.to });
+      setBreakerState(t);
+    },
+    observeBreakerState: setBreakerState,
     observeMonitorStatus(status) {
       for (const state of monitorStates) {
         monitorState.set({ service: status.service, monitor: status.monitor, version: status.version, segment: status.segment, state }, state === status.state ? 1 : 0);
@@ -91,7 +154,16 @@ export function createDecisionMetrics(options: { readonly defaultMetrics?: boole
       const version = decision.version ?? 'none';
       decisions.inc({ service: decision.service, version, outcome: decision.outcome });
       const modelError = decision.explanation.modelError;
-      if (modelError !== undefined) modelErrors.inc({ service: decision.service, version, code: modelError.code });
+      if (modelError !== undefined) modelErrors.inc({ service: decision.service, version: decision.explanation.fallback === undefined ? version : (decision.explanation.attempts?.[0]?.version ?? version), code: modelError.code });
+      for (const attempt of decision.explanation.attempts ?? []) {
+        modelCalls.inc({ service: decision.service, version: attempt.version, code: attempt.code ?? 'ok' });
+        if (attempt.attempt > 1) retries.inc({ service: decision.service, version: attempt.version });
+      }
+      const fallback = decision.explanation.fallback;
+      if (fallback !== undefined) {
+        for (const step of fallback.steps) fallbackSteps.inc({ service: decision.service, step: String(step.step + 1), kind: step.kind, result: step.answered ? 'answered' : (step.code ?? 'failed') });
+        if (fallback.answeredBy === null) fallbackExhausted.inc({ service: decision.service });
+      }
       let total = 0;
       for (const [stage, ms] of Object.entries(decision.timings)) {
         if (ms === undefined) continue;

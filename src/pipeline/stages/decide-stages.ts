@@ -15,11 +15,21 @@ export const decideStage: Stage<unknown> = {
       qualityFlags: ctx.quality,
       modelError: ctx.modelError,
       outputIssues: ctx.outputIssues,
+      fallback: fallbackVerdict(ctx),
     });
     ctx.outcome = verdict.outcome;
     ctx.reasons = verdict.reasons;
   },
 };
+
+function fallbackVerdict(ctx: Parameters<Stage<unknown>['run']>[0]) {
+  const answeredBy = ctx.fallback?.answeredBy;
+  if (answeredBy == null) return undefined;
+  const failed = ctx.fallback!.steps.filter((step) => !step.answered).map((step) => `${step.name}: ${step.code ?? 'failed'}`);
+  const after = [`${ctx.fallback!.from}: ${ctx.fallback!.cause.code}`, ...failed].join(', ');
+  const what = answeredBy.kind === 'review' ? 'the fallback chain sends the case to review' : `fallback step ${answeredBy.step + 1} (${answeredBy.name}) answered`;
+  return { kind: answeredBy.kind, name: answeredBy.name, message: `${what} after ${after}` };
+}
 
 /** Gathers what explains the decision: version, route, thresholds, rules, quality, attributions. */
 export const explainStage: Stage<RecordEnv> = {
@@ -31,7 +41,7 @@ export const explainStage: Stage<RecordEnv> = {
     ctx.explanation = {
       service: ctx.service.name,
       contractVersion: contract.version,
-      version: ctx.route?.version ?? null,
+      version: servedVersion(ctx),
       route: ctx.route?.route ?? null,
       confidence: ctx.result?.confidence ?? null,
       thresholds: { auto: policy.thresholds.auto, reject: policy.thresholds.reject ?? null },
@@ -44,6 +54,9 @@ export const explainStage: Stage<RecordEnv> = {
       ...(ctx.outputIssues ? { outputIssues: ctx.outputIssues } : {}),
       ...(ctx.result?.meta ? { modelMeta: ctx.result.meta } : {}),
       ...(notices.length > 0 ? { notices } : {}),
+      ...(ctx.attempts.length > 0 ? { attempts: ctx.attempts } : {}),
+      ...(ctx.fallback ? { fallback: ctx.fallback } : {}),
+      ...breakerStates(ctx),
     };
   },
 };
@@ -64,7 +77,7 @@ export const recordStage: Stage<RecordEnv> = {
     const record: DecisionRecord = {
       id: ctx.id,
       service: ctx.service.name,
-      version: ctx.route?.version ?? null,
+      version: servedVersion(ctx),
       createdAt: ctx.createdAt,
       outcome: ctx.outcome!,
       confidence: ctx.result?.confidence ?? null,
@@ -79,6 +92,25 @@ export const recordStage: Stage<RecordEnv> = {
     ctx.record = record;
   },
 };
+
+/**
+ * The version the decision is recorded under: the one whose output answers (the routed one, or a
+ * fallback version); none when a rules or static step answered; the routed one when nothing did.
+ */
+export function servedVersion(ctx: Parameters<Stage<unknown>['run']>[0]): string | null {
+  return ctx.servedVersion !== undefined ? ctx.servedVersion : (ctx.route?.version ?? null);
+}
+
+// Only breakers that are not closed are worth a line; a closed one is the normal case.
+function breakerStates(ctx: Parameters<Stage<unknown>['run']>[0]) {
+  const seen = new Set(ctx.attempts.map((attempt) => attempt.version));
+  const states: { version: string; state: 'open' | 'half_open' }[] = [];
+  for (const name of seen) {
+    const state = ctx.service.versions.get(name)?.breaker?.snapshot().state;
+    if (state !== undefined && state !== 'closed') states.push({ version: name, state });
+  }
+  return states.length > 0 ? { breakers: states } : {};
+}
 
 /** Attributions and quality flags may quote pii fields; keep only what the contract allows. */
 function redactExplanation(ctx: Parameters<Stage<unknown>['run']>[0]) {

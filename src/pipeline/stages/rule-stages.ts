@@ -13,14 +13,15 @@ export const preRulesStage: Stage<unknown> = {
 /** Output sanity and business constraints that may override the model. */
 export const postRulesStage: Stage<unknown> = {
   name: 'post_rules',
-  applies: (ctx) => !ctx.skipModel && ctx.modelError === undefined,
+  // After the routed model or a fallback step that gave an output: business rules hold for both.
+  applies: (ctx) => !ctx.skipModel && (ctx.modelError === undefined || (ctx.fallback?.answeredBy != null && ctx.fallback.answeredBy.kind !== 'review')),
   run(ctx) {
     const verdict = ctx.service.policy.evaluatePost({
       input: ctx.input,
       context: ctx.request.context ?? {},
       output: ctx.output,
       confidence: ctx.result?.confidence ?? null,
-      version: ctx.route?.version ?? null,
+      version: ctx.servedVersion ?? null,
     });
     ctx.postFired = verdict.fired;
     ctx.output = verdict.output;

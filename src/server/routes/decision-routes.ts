@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
-import type { DecisionPipeline } from '../../pipeline/index.js';
+import type { DecisionPipeline, Service } from '../../pipeline/index.js';
+import type { Admission } from '../admission.js';
 import { newId, type Store, type StoredDecision, type StoredFeedback } from '../../store/index.js';
 import { auditEvent } from '../../governance/index.js';
 import type { Access } from '../auth.js';
@@ -9,6 +11,8 @@ import { actorOf } from './key-routes.js';
 
 interface Deps {
   readonly pipeline: DecisionPipeline;
+  readonly services: ReadonlyMap<string, Service>;
+  readonly admission: Admission;
   readonly store: Store;
   readonly access: Access;
   /** Called with each durable feedback row, its decision and all the decision's feedback (monitoring). */
@@ -19,10 +23,24 @@ type ServiceParams = { Params: { service: string } };
 type DecisionParams = { Params: { id: string } };
 
 /** Decisions and their feedback: the request path and what joins to it afterwards. */
-export function registerDecisionRoutes(app: FastifyInstance, { pipeline, store, access, onFeedback }: Deps): void {
-  app.post<ServiceParams>('/v1/services/:service/decisions', async (request) => {
-    const decision = await pipeline.decide(readDecisionRequest(request.params.service, request.body));
-    return decision;
+export function registerDecisionRoutes(app: FastifyInstance, { pipeline, services, admission, store, access, onFeedback }: Deps): void {
+  app.post<ServiceParams>('/v1/services/:service/decisions', async (request, reply) => {
+    const arrivedAt = performance.now();
+    const decisionRequest = readDecisionRequest(request.params.service, request.body);
+    const service = services.get(request.params.service);
+    if (service === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${request.params.service}'` });
+    // Admission before any work: a refused request never reaches the model or the store.
+    const admitted = await admission.admit(service, { caller: request.principal?.keyId ?? `ip:${request.ip}`, priority: decisionRequest.priority ?? 'normal' });
+    for (const [name, value] of Object.entries(admitted.headers)) void reply.header(name, value);
+    if (!admitted.ok) throw admitted.error;
+    let failed = true;
+    try {
+      const decision = await pipeline.decide(decisionRequest, { arrivedAt });
+      failed = false;
+      return decision;
+    } finally {
+      admitted.permit.release(performance.now() - admitted.startedAt, failed);
+    }
   });
 
   app.get<DecisionParams & { Querystring: { view?: string } }>('/v1/decisions/:id', async (request) => {

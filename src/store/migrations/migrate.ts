@@ -9,6 +9,7 @@ import * as references from './0004-references.js';
 import * as monitoring from './0005-monitoring.js';
 import * as governance from './0006-governance.js';
 import * as retention from './0007-retention.js';
+import * as breakers from './0008-breakers.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
 const migrations: Readonly<Record<string, Migration>> = {
@@ -19,6 +20,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0005-monitoring': monitoring,
   '0006-governance': governance,
   '0007-retention': retention,
+  '0008-breakers': breakers,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };

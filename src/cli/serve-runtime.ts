@@ -45,18 +45,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
   const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), logger });
   const auth: ServerAuth = options.insecureNoAuth === true ? { mode: 'off' } : { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() };
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention });
-  for (const service of runtime.services.values()) {
-    for (const version of service.versions.values()) {
-      if (version.breaker !== undefined) server.metrics.observeBreakerState({ service: service.name, version: version.name, kind: 'errors', to: 'closed' });
-    }
-  }
-  runtime.onBreakerTransition(({ service, version, kind, transition: t, forced }) => {
-    server.metrics.observeBreakerTransition({ service, version, kind, from: t.from, to: t.to });
-    const fields = { service, version, kind, from: t.from, to: t.to, reason: t.reason, calls: t.calls, failureRate: t.failureRate, slowCallRate: t.slowCallRate, forced };
-    if (t.to === 'open') logger.warn(fields, `breaker of ${service}/${version} opened: ${t.reason}`);
-    else logger.info(fields, `breaker of ${service}/${version} is ${t.to.replace('_', '-')}: ${t.reason}`);
-  });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition });
   let firstAdminKey: { id: string; token: string } | undefined;
   let stopCheckpoints = () => {};
   let stopPurges = () => {};

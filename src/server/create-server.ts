@@ -3,7 +3,7 @@ import { parseJsonInput, resolveInputLimits, type InputLimits } from '../contrac
 import { BallastError } from '../errors/index.js';
 import type { MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
-import { createDecisionPipeline, type DecisionPipeline, type Service } from '../pipeline/index.js';
+import { createDecisionPipeline, type BreakerEvent, type DecisionPipeline, type Service } from '../pipeline/index.js';
 import { createKeyManager, type AuditLedger, type KeyManager, type Retention } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
 import { installAuth, type ServerAuth } from './auth.js';
@@ -28,6 +28,8 @@ export interface ServerOptions {
   readonly logger?: FastifyBaseLogger | false;
   /** Ballast's version, reported by /healthz and the OpenAPI document. */
   readonly version: string;
+  /** Subscribes to breaker state changes (the runtime's), for metrics and the log. */
+  readonly breakerEvents?: (listener: (event: BreakerEvent) => void) => void;
   /** Admission control of the decision route; built from the services' `resilience:` blocks when not given. */
   readonly admission?: Admission;
   /** Prometheus metrics served at /metrics; a fresh registry when not given. */
@@ -108,6 +110,17 @@ export function createServer(options: ServerOptions): BallastServer {
         }),
   });
   const removeInFlight = hub?.addInFlightSource(pipeline.oldestInFlight);
+  for (const service of options.services.values()) {
+    for (const version of service.versions.values()) {
+      if (version.breaker !== undefined) metrics.observeBreakerState({ service: service.name, version: version.name, kind: 'errors', to: version.breaker.snapshot().state });
+    }
+  }
+  options.breakerEvents?.(({ service, version, kind, transition: t, forced }) => {
+    metrics.observeBreakerTransition({ service, version, kind, from: t.from, to: t.to });
+    const fields = { service, version, kind, from: t.from, to: t.to, reason: t.reason, calls: t.calls, failureRate: t.failureRate, slowCallRate: t.slowCallRate, forced };
+    if (t.to === 'open') app.log.warn(fields, `breaker of ${service}/${version} opened: ${t.reason}`);
+    else app.log.info(fields, `breaker of ${service}/${version} is ${t.to.replace('_', '-')}: ${t.reason}`);
+  });
   const admission = options.admission ?? createAdmission(options.services);
   let draining = false;
   let drained: Promise<void> | undefined;

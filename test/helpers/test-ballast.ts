@@ -75,7 +75,7 @@ export async function startTestBallast(yaml = testConfigYaml(), options: { reado
   writeFileSync(file, yaml);
   const config = parseConfigText(yaml, file);
   const runtime = await startRuntime(config, { dataDir: dir, redactionKey: 'test-key', configText: yaml });
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition });
   await runtime.monitoring.start({ schedule: false });
   await server.app.ready();
   return {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
 import { createAuditLedger, createRetention, type AuditLedger, type Retention, type RetentionConfig } from '../governance/index.js';
-import { createService, type BreakerEvent, type Service } from '../pipeline/index.js';
+import { breakerFigures, createService, type BreakerEvent, type Service } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
 import { newId, openStore, type Store, type StoreConfig } from '../store/index.js';
@@ -97,13 +97,26 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
         to: t.to,
         at: new Date(t.at).toISOString(),
         reason: t.reason,
-        figures: { calls: t.calls, failureRate: t.failureRate, slowCallRate: t.slowCallRate },
+        figures: breakerFigures(event),
         actor: null,
       })
       .catch((error: unknown) => options.logger?.error({ err: error, service: event.service, version: event.version }, 'a breaker transition could not be kept in the store'));
   };
   const subjectKey = createRedactionKey(redactionKey);
   const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name], ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  try {
+    await restoreQualityBreakers(services, store);
+  } catch (error) {
+    await monitoring.close();
+    await store.close();
+    await Promise.allSettled([...services.values()].map((s) => s.close()));
+    throw error;
+  }
+  // The monitors drive the quality breakers: every status of a version's whole traffic (not a segment).
+  monitoring.hub.subscribeStatus((status) => {
+    if (status.segment !== '') return;
+    services.get(status.service)?.versions.get(status.version)?.quality?.observe(status);
+  });
   return {
     services,
     store,
@@ -120,6 +133,18 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       await Promise.allSettled([...services.values()].map((s) => s.close()));
     },
   };
+}
+
+/** A quality breaker open when the server stopped is open again at start: only a person closes it. */
+async function restoreQualityBreakers(services: ReadonlyMap<string, Service>, store: Store): Promise<void> {
+  for (const service of services.values()) {
+    if (![...service.versions.values()].some((v) => v.quality !== undefined)) continue;
+    const history = await store.breakers.list({ service: service.name, limit: 1000 });
+    for (const version of service.versions.values()) {
+      const last = history.find((t) => t.kind === 'quality' && t.version === version.name);
+      if (version.quality !== undefined && last !== undefined) version.quality.restore(last.to === 'open' ? 'open' : 'closed', Date.parse(last.at), last.reason, last.figures);
+    }
+  }
 }
 
 /** The audit ledger over a store, with the data directory's signing key (made on first use, refused when lost). */

@@ -59,6 +59,7 @@ export const errorCatalogue = {
 
   // Resilience.
   CIRCUIT_OPEN: { title: "The model version's circuit breaker is open: it was not called", retryable: true },
+  QUALITY_BREAKER_OPEN: { title: "The model version's quality breaker is open: the monitors found it below its floor", retryable: false },
   DEADLINE_EXCEEDED: { title: "The request's deadline ran out before this step could run", retryable: true },
   FALLBACK_NO_RULE_MATCHED: { title: 'No rule of a fallback rules step matched the request', retryable: false },
   RATE_LIMITED: { title: "The caller's rate limit is exhausted", retryable: true },

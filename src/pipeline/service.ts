@@ -2,7 +2,7 @@ import { createAdapter, type AdapterContext, type ModelAdapter } from '../adapte
 import { compileContract, type Contract } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { compilePolicy, type Policy } from '../policy/index.js';
-import { CircuitBreaker, resolveVersionResilience, resilienceDefaults, RetryBudget, type BreakerTransition, type CallPlan, type ResolvedVersionResilience } from '../resilience/index.js';
+import { CircuitBreaker, QualityBreaker, resolveVersionResilience, resilienceDefaults, RetryBudget, type BreakerTransition, type CallPlan, type QualityTransition, type ResolvedVersionResilience } from '../resilience/index.js';
 import type { RolloutState } from '../routing/index.js';
 import { compileFallbackChain, type FallbackStep } from './fallback-chain.js';
 import type { ServiceConfig } from './service-config.js';
@@ -17,6 +17,8 @@ export interface ModelVersion {
   readonly resilience: ResolvedVersionResilience;
   /** The breaker on errors; undefined when disabled. */
   readonly breaker: CircuitBreaker | undefined;
+  /** The breaker on quality, when the service has `resilience.qualityBreaker`. */
+  readonly quality: QualityBreaker | undefined;
   /** How the pipeline calls it: limits, breaker and retry budget. */
   readonly plan: CallPlan;
   /** An operator opens or closes the breaker (a no-op returning undefined when it is already so, or there is none). */
@@ -24,13 +26,28 @@ export interface ModelVersion {
 }
 
 /** A breaker changed state (for metrics, the log and the kept history). */
-export interface BreakerEvent {
-  readonly service: string;
-  readonly version: string;
-  readonly kind: 'errors';
-  readonly transition: BreakerTransition;
-  /** An operator forced it (through `forceBreaker`), rather than the calls. */
-  readonly forced: boolean;
+export type BreakerEvent =
+  | {
+      readonly service: string;
+      readonly version: string;
+      readonly kind: 'errors';
+      readonly transition: BreakerTransition;
+      /** An operator forced it (through `forceBreaker`), rather than the calls. */
+      readonly forced: boolean;
+    }
+  | {
+      readonly service: string;
+      readonly version: string;
+      readonly kind: 'quality';
+      readonly transition: QualityTransition;
+      readonly forced: boolean;
+    };
+
+/** The numbers behind a breaker's change, as the history keeps them. */
+export function breakerFigures(event: BreakerEvent): Readonly<Record<string, unknown>> {
+  if (event.kind === 'quality') return event.transition.figures;
+  const t = event.transition;
+  return { calls: t.calls, failureRate: t.failureRate, slowCallRate: t.slowCallRate };
 }
 
 /** A service compiled for serving: contract and policy compiled, adapters created. */
@@ -117,7 +134,12 @@ export async function createService(name: string, config: ServiceConfig, deps: S
         budget: new RetryBudget(resilience.retry.budget, deps.now),
         breaker,
       };
-      versions.set(version, { name: version, adapter, timeoutMs: resilience.timeouts.totalMs, description: model.description, resilience, breaker, plan, forceBreaker });
+      const qualityConfig = config.resilience?.qualityBreaker;
+      const quality =
+        qualityConfig === undefined
+          ? undefined
+          : new QualityBreaker(qualityConfig, { now: deps.now, onTransition: (transition) => deps.onBreakerTransition?.({ service: name, version, kind: 'quality', transition, forced: transition.forced }) });
+      versions.set(version, { name: version, adapter, timeoutMs: resilience.timeouts.totalMs, description: model.description, resilience, breaker, quality, plan, forceBreaker });
     }
   } catch (error) {
     await Promise.allSettled([...versions.values()].map((v) => v.adapter.close()));

@@ -23,3 +23,4 @@ export {
 export { ConcurrencyLimiter, type Admission, type AdmissionPermit, type ConcurrencyLimiterConfig, type Priority } from './concurrency-limiter.js';
 export { RateLimiter, type RateDecision, type RateLimitConfig } from './rate-limiter.js';
 export { createPressureMonitor, type PressureConfig, type PressureMonitor, type PressureProbes, type PressureReason } from './pressure.js';
+export { QualityBreaker, qualityBreakerSchema, type QualityBreakerConfig, type QualityBreakerSnapshot, type QualitySignal, type QualityTransition } from './quality-breaker.js';

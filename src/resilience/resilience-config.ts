@@ -1,3 +1,5 @@
+import { qualityBreakerSchema, type QualityBreakerConfig } from './quality-breaker.js';
+
 // The `resilience:` block of a service (and of a model version), its JSON Schema and its defaults:
 // the one place where resilience defaults live. Resolving merges defaults ← service ← version.
 
@@ -65,6 +67,8 @@ export interface ServiceResilienceConfig extends VersionResilienceConfig {
   readonly fallback?: readonly FallbackStepConfig[];
   readonly admission?: AdmissionConfig;
   readonly rateLimit?: RateLimitInput;
+  /** A breaker per version driven by the monitors; closed only by an operator. */
+  readonly qualityBreaker?: QualityBreakerConfig;
 }
 
 /** Every resilience setting of one model version after defaults. */
@@ -163,6 +167,7 @@ export function serviceResilienceSchema(rulesItemSchema: Readonly<Record<string,
     properties: {
       ...versionResilienceSchema.properties,
       deadlineMs: positiveMs(600_000),
+      qualityBreaker: qualityBreakerSchema,
       fallback: {
         type: 'array',
         maxItems: 16,

@@ -3,7 +3,7 @@ import { parseJsonInput, resolveInputLimits, type InputLimits } from '../contrac
 import { BallastError } from '../errors/index.js';
 import type { MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
-import { createDecisionPipeline, type BreakerEvent, type DecisionPipeline, type Service } from '../pipeline/index.js';
+import { breakerFigures, createDecisionPipeline, type BreakerEvent, type DecisionPipeline, type Service } from '../pipeline/index.js';
 import { createKeyManager, type AuditLedger, type KeyManager, type Retention } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
 import { installAuth, type ServerAuth } from './auth.js';
@@ -113,11 +113,13 @@ export function createServer(options: ServerOptions): BallastServer {
   for (const service of options.services.values()) {
     for (const version of service.versions.values()) {
       if (version.breaker !== undefined) metrics.observeBreakerState({ service: service.name, version: version.name, kind: 'errors', to: version.breaker.snapshot().state });
+      if (version.quality !== undefined) metrics.observeBreakerState({ service: service.name, version: version.name, kind: 'quality', to: version.quality.snapshot().state });
     }
   }
-  options.breakerEvents?.(({ service, version, kind, transition: t, forced }) => {
+  options.breakerEvents?.((event) => {
+    const { service, version, kind, transition: t, forced } = event;
     metrics.observeBreakerTransition({ service, version, kind, from: t.from, to: t.to });
-    const fields = { service, version, kind, from: t.from, to: t.to, reason: t.reason, calls: t.calls, failureRate: t.failureRate, slowCallRate: t.slowCallRate, forced };
+    const fields = { service, version, kind, from: t.from, to: t.to, reason: t.reason, ...breakerFigures(event), forced };
     if (t.to === 'open') app.log.warn(fields, `breaker of ${service}/${version} opened: ${t.reason}`);
     else app.log.info(fields, `breaker of ${service}/${version} is ${t.to.replace('_', '-')}: ${t.reason}`);
   });

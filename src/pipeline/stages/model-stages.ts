@@ -47,6 +47,11 @@ export async function callVersion(ctx: DecisionContext, version: ModelVersion): 
     issues = checked.issues;
     return new BallastError('CONTRACT_INVALID_OUTPUT', { detail: `the model's output violates the output contract (${checked.issues.map((i) => `${i.pointer || '/'}: ${i.message}`).join('; ')})` });
   };
+  if (version.quality?.isOpen === true) {
+    // Skipped before any call: the monitors found this version below its floor.
+    ctx.attempts.push({ version: version.name, attempt: 1, code: 'QUALITY_BREAKER_OPEN', ms: 0 });
+    return { ok: false, error: { code: 'QUALITY_BREAKER_OPEN', message: `model ${ctx.service.name}/${version.name} was not called: its quality breaker is open (${version.quality.snapshot().reason ?? 'opened'})` } };
+  }
   const outcome = await callResiliently(version.plan, ctx.deadline, (signal) => version.adapter.invoke(ctx.input, { signal, decisionId: ctx.id }), { check, parent: ctx.signal });
   ctx.attempts.push(...outcome.attempts);
   if (outcome.ok) return { ok: true, result: outcome.value };

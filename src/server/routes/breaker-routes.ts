@@ -35,6 +35,20 @@ function breakerView(version: ModelVersion) {
   };
 }
 
+/** A version's quality breaker as the API shows it. */
+function qualityView(version: ModelVersion) {
+  const s = version.quality!.snapshot();
+  return {
+    version: version.name,
+    kind: 'quality',
+    enabled: true,
+    state: s.state,
+    since: new Date(s.since).toISOString(),
+    reason: s.reason,
+    figures: s.figures,
+  };
+}
+
 function findVersion(services: Deps['services'], serviceName: string, versionName: string): { service: Service; version: ModelVersion } {
   const service = services.get(serviceName);
   if (service === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${serviceName}'` });
@@ -43,13 +57,42 @@ function findVersion(services: Deps['services'], serviceName: string, versionNam
   return { service, version };
 }
 
+type Request = Parameters<typeof actorOf>[0];
+
+export function registerBreakerRoutes(app: FastifyInstance, deps: Deps): void {
+  registerRoutes(app, deps, (service, version, target, reason, request) => forceQualityWith(deps, service, version, target, reason, request));
+}
+
+/** An operator opens or closes a quality breaker: kept and audited before it takes effect, like the error breaker. */
+async function forceQualityWith(deps: Deps, service: Service, version: ModelVersion, target: 'open' | 'close', reason: string, request: Request) {
+  const quality = version.quality;
+  if (quality === undefined) throw new BallastError('REQUEST_INVALID', { detail: `service ${service.name} has no quality breaker (resilience.qualityBreaker)` });
+  const before = quality.snapshot();
+  const to = target === 'open' ? 'open' : 'closed';
+  if (before.state === to) return { changed: false, breaker: qualityView(version) };
+  const actor = actorOf(request);
+  const at = new Date().toISOString();
+  await deps.store.breakers.append(
+    { id: newId('brk'), service: service.name, version: version.name, kind: 'quality', from: before.state, to, at, reason: `${actor.principal}: ${reason}`, figures: { operator: reason, before: before.figures, ...(to === 'closed' ? { pardonedThrough: quality.pardonOnClose() } : {}) }, actor: actor.principal },
+    auditEvent({ actor, action: target === 'open' ? 'breaker.opened' : 'breaker.closed', resource: { kind: 'breaker', id: `${service.name}/${version.name}/quality` }, service: service.name, before: { state: before.state, reason: before.reason }, after: { state: to }, detail: reason, requestId: request.id, at }),
+  );
+  if (to === 'open') quality.forceOpen(`${actor.principal}: ${reason}`, { operator: reason });
+  else quality.forceClose(`${actor.principal}: ${reason}`);
+  return { changed: true, breaker: qualityView(version) };
+}
+
 /** Breakers: their state and kept history; an operator opens or closes one, audited, with a reason. */
-export function registerBreakerRoutes(app: FastifyInstance, { services, store }: Deps): void {
+function registerRoutes(
+  app: FastifyInstance,
+  { services, store }: Deps,
+  forceQuality: (service: Service, version: ModelVersion, target: 'open' | 'close', reason: string, request: Request) => Promise<unknown>,
+): void {
   app.get<{ Params: { service: string } }>('/v1/services/:service/breakers', async (request) => {
     const service = services.get(request.params.service);
     if (service === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${request.params.service}'` });
     const history = await store.breakers.list({ service: service.name, limit: historyLimit });
-    return { service: service.name, breakers: [...service.versions.values()].map(breakerView), history };
+    const versions = [...service.versions.values()];
+    return { service: service.name, breakers: [...versions.map(breakerView), ...versions.filter((v) => v.quality !== undefined).map(qualityView)], history };
   });
 
   for (const target of ['open', 'close'] as const) {
@@ -60,6 +103,11 @@ export function registerBreakerRoutes(app: FastifyInstance, { services, store }:
       if (typeof reason !== 'string' || reason.trim() === '') {
         throw new BallastError('REQUEST_INVALID', { detail: `say why the breaker should ${target}`, issues: [{ pointer: '/reason', code: 'required', message: 'must be a non-empty string' }] });
       }
+      const kind = body.kind ?? 'errors';
+      if (kind !== 'errors' && kind !== 'quality') {
+        throw new BallastError('REQUEST_INVALID', { detail: "kind must be 'errors' (the default) or 'quality'", issues: [{ pointer: '/kind', code: 'enum', message: 'must be errors or quality' }] });
+      }
+      if (kind === 'quality') return forceQuality(service, version, target, reason.trim(), request);
       if (version.breaker === undefined) {
         throw new BallastError('REQUEST_INVALID', { detail: `model ${service.name}/${version.name} has no breaker (resilience.breaker.enabled is false)` });
       }

@@ -5,6 +5,7 @@ import { registerRetentionCommand } from './commands/retention-command.js';
 import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
+import { registerBreakerCommand } from './commands/breaker-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
 import { monitorCommand } from './commands/monitor-command.js';
 import { validateCommand } from './commands/validate-command.js';
@@ -37,6 +38,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .name('ballast')
     .description('The production harness for AI models: contracts, policy, explanations and a durable decision log in front of any model.')
     .version(ballastVersion)
+    // `ballast --version` prints Ballast's; after a command, --version is that command's (a model version).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .addHelpText('after', `\nEnvironment: ${Object.values(environmentVariables).join(', ')} (flags win). Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid config, 4 invalid input, 5 audit log does not verify.`);
@@ -109,6 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerReferenceCommand(program, { env, out, dataDir, dataDirOption });
   registerKeysCommand(program, { env, out, dataDir, dataDirOption });
   registerRetentionCommand(program, { env, out, dataDir, dataDirOption });
+  registerBreakerCommand(program, { env, out });
   registerAuditCommand(program, { env, out, dataDir, dataDirOption, setExitCode: (code) => (exitCode = code) });
 
   program

@@ -83,6 +83,13 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Recor
           },
         },
         live: 'logreg-v1',
+        // The seed's own example: when the labelled accuracy of a week falls below 90%, the quality
+        // breaker takes the model out of the path and people sort the mail until an operator closes it.
+        resilience: {
+          deadlineMs: 2000,
+          qualityBreaker: { accuracyFloor: 0.9 },
+          fallback: [{ review: { reason: 'the spam filter is below its accuracy floor: a person sorts this message' } }],
+        },
         // Weekly windows by the date the message was sent (the replay is faster than the weeks it covers).
         monitoring: {
           window: '1w',
@@ -91,8 +98,9 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Recor
           minSamples: 30,
           // Two text features: judge the whole input as drifted only when both drift (one is often a blip in a small week).
           drift: { share: 0.75 },
-          // Labels come back a few hundred decisions later; on this replay's time scale, two seconds.
-          performance: { labelDelay: '2s' },
+          // Labels come back a few hundred decisions later; the replay sends the rest of a week's labels at
+          // its end and waits a second before the monitors judge the week, as a weekly review would.
+          performance: { labelDelay: '1s' },
           ...(alerts === undefined
             ? {}
             : {

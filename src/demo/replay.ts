@@ -12,6 +12,8 @@ export interface ReplayedDecision {
   readonly label: string | null;
   readonly confidence: number | null;
   readonly timings: Readonly<Record<string, number>>;
+  /** The code of the model failure behind the decision (e.g. QUALITY_BREAKER_OPEN), if any. */
+  readonly modelError: string | null;
   /** Milliseconds from sending the request to reading the answer, as the client saw it. */
   readonly clientMs: number;
   /** Whether the true label was sent back as feedback. */
@@ -23,6 +25,7 @@ export interface ReplayResult {
   /** Requests the API refused (status and code), which should be none for the corpus. */
   readonly refused: ReadonlyArray<{ readonly messageId: string; readonly status: number; readonly code: string }>;
   readonly feedbackSent: number;
+  /** Wall time of the replay, the weekly pauses (onWeekEnd) left out. */
   readonly elapsedMs: number;
 }
 
@@ -37,6 +40,17 @@ export interface ReplayOptions {
   /** API keys: a decider's for the decisions, a labeler's for the feedback. */
   readonly keys: { readonly decider: string; readonly labeler: string };
   onProgress?(done: number, total: number): void;
+  /**
+   * Called after each week of messages (Monday to Sunday by the date sent) with every label of that
+   * week sent back: the replay waits for it, as traffic would wait for a weekly review of the monitors.
+   */
+  onWeekEnd?(week: string, messages: number): Promise<void>;
+}
+
+/** The Monday (UTC, yyyy-mm-dd) of the week a date falls in. */
+export function weekOf(date: Date): string {
+  const day = (date.getUTCDay() + 6) % 7;
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - day)).toISOString().slice(0, 10);
 }
 
 /** Whether a message's label comes back: a stable function of its id, so reruns label the same ones. */
@@ -69,9 +83,11 @@ export async function replayTraffic(options: ReplayOptions): Promise<ReplayResul
     }
   };
 
+  let batch: readonly SpamMessage[] = [];
+  let done = 0;
   const worker = async () => {
-    while (next < options.messages.length) {
-      const message = options.messages[next++]!;
+    while (next < batch.length) {
+      const message = batch[next++]!;
       const sentAt = message.date!.toISOString();
       const t0 = performance.now();
       const answer = await post('/v1/services/spam-filter/decisions', {
@@ -93,21 +109,40 @@ export async function replayTraffic(options: ReplayOptions): Promise<ReplayResul
           label: output?.label ?? null,
           confidence: (answer.body.confidence as number | null) ?? null,
           timings: answer.body.timings as Record<string, number>,
+          modelError: (answer.body.explanation as { modelError?: { code?: string } } | undefined)?.modelError?.code ?? null,
           clientMs,
           labelled,
         });
         if (labelled) pendingLabels.push({ id: String(answer.body.id), truth: message.label });
         await sendLabels(labelDelay);
       }
-      options.onProgress?.(decisions.length + refused.length, options.messages.length);
+      options.onProgress?.(++done, options.messages.length);
     }
   };
 
+  // Week by week (the messages are in date order): the workers finish a week before the next begins.
+  const weeks: SpamMessage[][] = [];
+  for (const message of options.messages) {
+    const last = weeks.at(-1);
+    if (last !== undefined && weekOf(last[0]!.date!) === weekOf(message.date!)) last.push(message);
+    else weeks.push([message]);
+  }
+  let pausedMs = 0;
   try {
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    for (const week of weeks) {
+      batch = week;
+      next = 0;
+      await Promise.all(Array.from({ length: options.concurrency }, worker));
+      if (options.onWeekEnd !== undefined) {
+        await sendLabels(0);
+        const paused = performance.now();
+        await options.onWeekEnd(weekOf(week[0]!.date!), week.length);
+        pausedMs += performance.now() - paused;
+      }
+    }
     await sendLabels(0);
   } finally {
     await pool.close();
   }
-  return { decisions, refused, feedbackSent, elapsedMs: performance.now() - started };
+  return { decisions, refused, feedbackSent, elapsedMs: performance.now() - started - pausedMs };
 }

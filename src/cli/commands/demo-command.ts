@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { fetchMonitoringReport, formatMonitoringReport, formatSummary, loadOrTrainSpamModel, replayTraffic, summarize, writeDemoConfig, writeSpamReferenceFile } from '../../demo/index.js';
+import { fetchMonitoringReport, formatMonitoringReport, formatSummary, loadOrTrainSpamModel, replayTraffic, summarize, writeDemoConfig, writeSpamReferenceFile, type ReplayedDecision } from '../../demo/index.js';
 import { verifyWebhook } from '../../monitoring/alerts/index.js';
 import { localActor, type ApiKeyView, type KeyManager } from '../../governance/index.js';
 import { localUser } from '../runtime.js';
@@ -72,6 +72,22 @@ export interface DemoCommandOptions {
   readonly progress: boolean;
 }
 
+/** What the quality breaker did in the replay: when it opened and why (the monitor values), and what went to people. */
+async function breakerLines(url: string, operatorKey: string, decisions: readonly ReplayedDecision[]): Promise<string[]> {
+  const answer = await fetch(`${url}/v1/services/spam-filter/breakers`, { headers: { authorization: `Bearer ${operatorKey}` } });
+  if (!answer.ok) throw new Error(`reading the breakers answered ${answer.status}: ${await answer.text()}`);
+  const body = (await answer.json()) as { history: Array<{ kind: string; version: string; from: string; to: string; at: string; reason: string }> };
+  const opened = body.history.filter((t) => t.kind === 'quality' && t.to === 'open').reverse();
+  const skipped = decisions.filter((d) => d.modelError === 'QUALITY_BREAKER_OPEN');
+  if (opened.length === 0) return ['Quality breaker (accuracy floor 90%): stayed closed'];
+  const first = skipped.map((d) => d.sentAt).sort()[0];
+  return [
+    `Quality breaker (accuracy floor 90%): ${opened.map((t) => `opened at ${t.at} for ${t.version}: ${t.reason}`).join('; ')}`,
+    `  from then on the model was not called: ${skipped.length} messages${first === undefined ? '' : ` (sent from ${first.slice(0, 10)} on)`} went to review; only an operator closes it:`,
+    `  ballast breaker close --server ${url} --service spam-filter --version ${opened[0]!.version} --kind quality --reason '…'`,
+  ];
+}
+
 /** Trains (or loads) the demo model, serves it, replays the newer messages and prints a summary. */
 export async function demoCommand(options: DemoCommandOptions, out: (line: string) => void): Promise<void> {
   const demoDir = path.join(options.dataDir, 'demo');
@@ -95,7 +111,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     (line) => out(`  ${line}`),
   );
 
-  const running = await startServing({ configPath, host: options.host, port: options.port, dataDir: options.dataDir, redactionKey: options.redactionKey, logLevel: 'warn' });
+  const running = await startServing({ configPath, host: options.host, port: options.port, dataDir: options.dataDir, redactionKey: options.redactionKey, logLevel: 'error' });
   out(`Serving spam-filter on ${running.url} (config: ${configPath}), with API keys required`);
   try {
     // The demo acts as a team would: a key per job, each with the narrowest role that does it.
@@ -105,6 +121,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const messages = options.limit === undefined ? model.served : model.served.slice(0, options.limit);
     const bar = options.progress && process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'Replaying {bar} {value}/{total} messages | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(messages.length, 0);
+    const operator = { authorization: `Bearer ${demoKeys.tokens.operator}`, 'content-type': 'application/json' };
     const result = await replayTraffic({
       url: running.url,
       messages,
@@ -112,12 +129,21 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
       labelShare: options.labelShare,
       keys: { decider: demoKeys.tokens.decider, labeler: demoKeys.tokens.labeler },
       onProgress: (done) => bar?.update(done),
+      // Once a week (of the messages' dates) the labels are in: the monitors judge the week, and a
+      // week below the accuracy floor opens the quality breaker before the next week's mail arrives.
+      onWeekEnd: async (_week, count) => {
+        if (count < 30) return;
+        await new Promise((resolve) => setTimeout(resolve, 1050));
+        const answer = await fetch(`${running.url}/v1/services/spam-filter/monitors/evaluate`, { method: 'POST', headers: operator, body: '{}' });
+        if (!answer.ok) throw new Error(`evaluating the monitors answered ${answer.status}: ${await answer.text()}`);
+      },
     });
     bar?.stop();
     out('');
     out('Summary');
     for (const line of formatSummary(summarize(result))) out(line);
     if (result.refused.length > 0) out(`Refused: ${result.refused.slice(0, 5).map((r) => `${r.messageId} ${r.status} ${r.code}`).join('; ')}`);
+    for (const line of await breakerLines(running.url, demoKeys.tokens.operator, result.decisions)) out(line);
 
     // Labels are judged once due (labelDelay 2 s in the demo's config); then evaluate every week and deliver the alerts.
     await new Promise((resolve) => setTimeout(resolve, 2100));

@@ -35,11 +35,16 @@ export async function openDataStore(ctx: Context, target: Target): Promise<{ sto
 /** A small client of the key routes, for --server. */
 export async function callApi(target: Target, method: string, path: string, body?: unknown): Promise<unknown> {
   if (target.apiKey === undefined) throw new BallastError('AUTH_REQUIRED', { detail: `--server needs an admin's key: --api-key or ${environmentVariables.apiKey}` });
-  const response = await fetch(new URL(path, target.server), {
-    method,
-    headers: { authorization: `Bearer ${target.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, target.server), {
+      method,
+      headers: { authorization: `Bearer ${target.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    throw new BallastError('UPSTREAM_UNAVAILABLE', { detail: `the Ballast server at ${String(target.server)} could not be reached (is it running? --server)`, cause: error });
+  }
   const answer = (await response.json()) as Record<string, unknown>;
   if (!response.ok) {
     const code = isErrorCode(answer.code) ? answer.code : 'INTERNAL';

@@ -181,6 +181,18 @@ describe('evaluateWindow', () => {
     expect(withoutCalibration.get('accuracy')!.message).toMatch(/no bound set on 100 labelled decisions$/);
   });
 
+  it('judges accuracy on the decisions the model predicted: labels of decisions without an output do not count as wrong', () => {
+    const config = resolveMonitoringConfig({});
+    const rows = traffic(400, 5);
+    const input = windowInput(rows);
+    const right = rows.filter((r) => r.outputLabel === r.actual).length;
+    // 300 more labelled decisions whose model was not called (a breaker was open): no prediction.
+    const withSkipped: WindowInput = { ...input, labels: [...input.labels!, ...Array.from({ length: 300 }, () => ({ predicted: null, actual: 'spam', score: null }))] };
+    const accuracy = byName(evaluateWindow(withSkipped, reference, config, none)).get('accuracy')!;
+    expect(accuracy.value).toBeCloseTo(right / 400, 12);
+    expect(accuracy.samples).toBe(400);
+  });
+
   it('handles an empty window and an unknown stage', () => {
     const config = resolveMonitoringConfig({ latency: { queue: 10 } });
     const m = byName(evaluateWindow(windowInput([]), reference, config, none));

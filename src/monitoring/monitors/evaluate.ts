@@ -187,9 +187,11 @@ function accuracyBounds(config: ResolvedMonitoringConfig, reference: ReferenceIn
 function accuracy(input: WindowInput, reference: ReferenceInput | undefined, config: ResolvedMonitoringConfig): Observation {
   const { thresholds, referenceAccuracy, source } = accuracyBounds(config, reference);
   if (input.labels === undefined) return unknown('accuracy', 'accuracy', `labels are not ripe yet (judged ${config.performance.labelDelay} after the window's last event)`, 0, {}, thresholds);
-  const n = input.labels.length;
+  // A decision the model gave no output for (it failed, its breaker was open, a fallback answered) has no prediction to judge.
+  const labels = input.labels.filter((pair) => pair.predicted !== null);
+  const n = labels.length;
   if (n < config.minSamples) return unknown('accuracy', 'accuracy', fewSamples(n, 'labelled decisions', config.minSamples), n, {}, thresholds);
-  const p = computePerformance(input.labels, config.performance.positiveLabel === undefined ? {} : { positiveLabel: config.performance.positiveLabel })!;
+  const p = computePerformance(labels, config.performance.positiveLabel === undefined ? {} : { positiveLabel: config.performance.positiveLabel })!;
   const observed = judgeBelow(p.accuracy, thresholds);
   const interval = rateWithInterval(p.correct, p.count);
   const basis = source === 'config' || source === 'none' ? '' : ` (${source})`;

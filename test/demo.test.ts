@@ -78,4 +78,43 @@ describe('ballast demo', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('loaded from cache');
   }, 240_000);
+
+  it('on the whole corpus, opens the quality breaker when the labelled accuracy of late September 2002 falls below its floor, and sends the rest to review', async () => {
+    const fullDir = mkdtempSync(path.join(os.tmpdir(), 'ballast-demo-full-'));
+    try {
+      const r = await runCli(['demo', '--exit', '--port', '0', '--no-progress', '--data-dir', fullDir], { timeoutMs: 180_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const opened = /Quality breaker \(accuracy floor 90%\): opened at \S+ for logreg-v1: labelled accuracy ([\d.]+)% is below the floor 90\.0% \(window from (\d{4}-\d{2}-\d{2})\)/.exec(r.stdout);
+      expect(opened, r.stdout).not.toBeNull();
+      expect(opened![2]).toBe('2002-09-23');
+      expect(Number(opened![1])).toBeLessThan(90);
+      const skipped = /from then on the model was not called: (\d+) messages \(sent from (\d{4}-\d{2}-\d{2}) on\) went to review/.exec(r.stdout)!;
+      expect(skipped[2]).toBe('2002-09-30');
+
+      // The store agrees: the breaker's change is kept with the monitor values behind it, and every
+      // decision of a message sent after that week went to review without a model call.
+      const store = await openStore({ kind: 'sqlite', path: path.join(fullDir, 'ballast.db') });
+      try {
+        const history = await store.breakers.list({ service: 'spam-filter', limit: 10 });
+        expect(history.map((t) => `${t.kind}:${t.from}>${t.to}`)).toEqual(['quality:closed>open']);
+        expect(history[0]!.figures).toMatchObject({ monitor: 'accuracy', floor: 0.9, window: { start: '2002-09-23T00:00:00.000Z' } });
+        const decisions = [];
+        for (let after: string | undefined; ; ) {
+          const page = await store.decisions.list({ limit: 1000, ...(after === undefined ? {} : { after }) });
+          decisions.push(...page);
+          if (page.length < 1000) break;
+          after = page.at(-1)!.id;
+        }
+        const late = decisions.filter((d) => String((d.input as { sent_at: string }).sent_at) >= '2002-09-30');
+        expect(late.length).toBe(Number(skipped[1]));
+        expect(late.every((d) => d.outcome === 'review' && d.explanation.modelError?.code === 'QUALITY_BREAKER_OPEN')).toBe(true);
+        const early = decisions.filter((d) => String((d.input as { sent_at: string }).sent_at) < '2002-09-30');
+        expect(early.some((d) => d.explanation.modelError?.code === 'QUALITY_BREAKER_OPEN')).toBe(false);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(fullDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

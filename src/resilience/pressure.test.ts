@@ -30,13 +30,13 @@ describe('createPressureMonitor', () => {
     const monitor = createPressureMonitor({ maxEventLoopDelayMs: 100, maxHeapUsedRatio: 0.8, sampleIntervalMs: 500 }, probes);
     expect(probes.reads).toBe(1); // sampled at creation
     expect(monitor.overloaded()).toBeUndefined();
-    expect(monitor.snapshot()).toEqual({ eventLoopDelayMs: 0, heapUsedRatio: 0.5 });
+    expect(monitor.snapshot()).toEqual({ eventLoopDelayMs: 0, heapUsedRatio: 0.5, descriptorRatio: 0 });
 
     probes.delay = 150;
     expect(monitor.overloaded()).toBeUndefined(); // not sampled yet
     vi.advanceTimersByTime(500);
     expect(monitor.overloaded()).toBe('event_loop_delay');
-    expect(monitor.snapshot()).toEqual({ eventLoopDelayMs: 150, heapUsedRatio: 0.5 });
+    expect(monitor.snapshot()).toEqual({ eventLoopDelayMs: 150, heapUsedRatio: 0.5, descriptorRatio: 0 });
 
     probes.heap = 0.85;
     vi.advanceTimersByTime(500);
@@ -71,6 +71,39 @@ describe('createPressureMonitor', () => {
     vi.advanceTimersByTime(500);
     expect(monitor.overloaded()).toBe('event_loop_delay');
     monitor.close();
+  });
+
+  it('reports descriptors when the open file descriptors pass their share of the limit, after delay and heap', () => {
+    vi.useFakeTimers();
+    const probes = { ...fakeProbes(), descriptors: 0.5, descriptorRatio() { return this.descriptors; } };
+    const monitor = createPressureMonitor({ maxDescriptorRatio: 0.8, sampleIntervalMs: 100 }, probes);
+    expect(monitor.overloaded()).toBeUndefined();
+    probes.descriptors = 0.85;
+    vi.advanceTimersByTime(100);
+    expect(monitor.overloaded()).toBe('descriptors');
+    expect(monitor.snapshot().descriptorRatio).toBe(0.85);
+    probes.heap = 0.95;
+    vi.advanceTimersByTime(100);
+    expect(monitor.overloaded()).toBe('heap');
+    monitor.close();
+  });
+
+  it('reads the real descriptor count: opening 300 more files raises the share by 300 over the limit', async () => {
+    const { openSync, closeSync, readFileSync } = await import('node:fs');
+    const limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]);
+    const before = createPressureMonitor({ sampleIntervalMs: 60_000 });
+    const fds = Array.from({ length: 300 }, () => openSync('/dev/null', 'r'));
+    const after = createPressureMonitor({ sampleIntervalMs: 60_000 });
+    try {
+      expect(before.snapshot().descriptorRatio).toBeGreaterThan(0);
+      // A few descriptors may open or close in between (the test runner's own); 300 dominate.
+      expect((after.snapshot().descriptorRatio - before.snapshot().descriptorRatio) * limit).toBeGreaterThan(290);
+      expect((after.snapshot().descriptorRatio - before.snapshot().descriptorRatio) * limit).toBeLessThan(320);
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+      before.close();
+      after.close();
+    }
   });
 
   it('stops sampling on close, idempotently', () => {

@@ -1,5 +1,6 @@
 // Process load signals, after @fastify/under-pressure: event-loop delay and heap use, sampled on an unref'd
 // timer so that the hot path only reads cached values.
+import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 
@@ -8,6 +9,8 @@ export interface PressureConfig {
   readonly maxEventLoopDelayMs?: number;
   /** Overloaded above this share of V8's heap_size_limit in use (default 0.9). */
   readonly maxHeapUsedRatio?: number;
+  /** Overloaded above this share of the process's file-descriptor limit in use (default 0.9; Linux only). */
+  readonly maxDescriptorRatio?: number;
   /** How often the probes are read (default 500 ms). */
   readonly sampleIntervalMs?: number;
 }
@@ -18,15 +21,17 @@ export interface PressureProbes {
   eventLoopDelayMs(): number;
   /** Heap in use as a share of the heap limit. */
   heapUsedRatio(): number;
+  /** Open file descriptors as a share of the soft limit (0 where it cannot be read). */
+  descriptorRatio?(): number;
 }
 
-export type PressureReason = 'event_loop_delay' | 'heap';
+export type PressureReason = 'event_loop_delay' | 'heap' | 'descriptors';
 
 export interface PressureMonitor {
-  /** Why the process is under pressure now ('event_loop_delay' | 'heap'), or undefined. O(1), reads cached values. */
+  /** Why the process is under pressure now ('event_loop_delay' | 'heap' | 'descriptors'), or undefined. O(1), reads cached values. */
   overloaded(): PressureReason | undefined;
   /** The values of the last sample. */
-  snapshot(): { eventLoopDelayMs: number; heapUsedRatio: number };
+  snapshot(): { eventLoopDelayMs: number; heapUsedRatio: number; descriptorRatio: number };
   /** Stops sampling. Idempotent. */
   close(): void;
 }
@@ -42,6 +47,7 @@ const RESOLUTION_MS = 10;
 export function createPressureMonitor(config: PressureConfig = {}, probes?: PressureProbes): PressureMonitor {
   const maxEventLoopDelayMs = config.maxEventLoopDelayMs ?? 200;
   const maxHeapUsedRatio = config.maxHeapUsedRatio ?? 0.9;
+  const maxDescriptorRatio = config.maxDescriptorRatio ?? 0.9;
   const sampleIntervalMs = config.sampleIntervalMs ?? 500;
   if (!(maxEventLoopDelayMs > 0 && Number.isFinite(maxEventLoopDelayMs))) throw new RangeError(`maxEventLoopDelayMs must be a finite number > 0 (got ${String(maxEventLoopDelayMs)})`);
   if (!(maxHeapUsedRatio > 0 && maxHeapUsedRatio <= 1)) throw new RangeError(`maxHeapUsedRatio must lie in (0, 1] (got ${String(maxHeapUsedRatio)})`);
@@ -52,11 +58,14 @@ export function createPressureMonitor(config: PressureConfig = {}, probes?: Pres
 
   let eventLoopDelayMs = 0;
   let heapUsedRatio = 0;
+  let descriptorRatio = 0;
   let reason: PressureReason | undefined;
   const sample = () => {
     eventLoopDelayMs = read.eventLoopDelayMs();
     heapUsedRatio = read.heapUsedRatio();
-    reason = eventLoopDelayMs > maxEventLoopDelayMs ? 'event_loop_delay' : heapUsedRatio > maxHeapUsedRatio ? 'heap' : undefined;
+    descriptorRatio = read.descriptorRatio?.() ?? 0;
+    reason =
+      eventLoopDelayMs > maxEventLoopDelayMs ? 'event_loop_delay' : heapUsedRatio > maxHeapUsedRatio ? 'heap' : descriptorRatio > maxDescriptorRatio ? 'descriptors' : undefined;
   };
   sample();
   const timer = setInterval(sample, sampleIntervalMs);
@@ -64,7 +73,7 @@ export function createPressureMonitor(config: PressureConfig = {}, probes?: Pres
 
   return {
     overloaded: () => reason,
-    snapshot: () => ({ eventLoopDelayMs, heapUsedRatio }),
+    snapshot: () => ({ eventLoopDelayMs, heapUsedRatio, descriptorRatio }),
     close() {
       clearInterval(timer);
       own?.close();
@@ -90,8 +99,24 @@ function defaultProbes(sampleIntervalMs: number): PressureProbes & { close(): vo
       const heap = getHeapStatistics();
       return heap.used_heap_size / heap.heap_size_limit;
     },
+    descriptorRatio,
     close() {
       histogram.disable();
     },
   };
+}
+
+/**
+ * Open descriptors over the soft limit, from /proc (Linux); 0 elsewhere or when unreadable. Running out
+ * of descriptors fails accepts silently (libuv closes them) and fails upstream connects with EMFILE, so
+ * it is shed before it happens. Reading /proc/self/fd with 10,000 entries takes a few milliseconds.
+ */
+function descriptorRatio(): number {
+  try {
+    const limit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    if (limit === undefined) return 0;
+    return readdirSync('/proc/self/fd').length / Number(limit);
+  } catch {
+    return 0;
+  }
 }

@@ -67,7 +67,8 @@ export function createAdmission(services: ReadonlyMap<string, Service>, options:
       // Under pressure only high-stakes requests are still let in: they are shed last.
       const overloaded = pressure.overloaded();
       if (overloaded !== undefined && request.priority !== 'high') {
-        return refusal(new BallastError('SERVER_BUSY', { detail: overloaded === 'heap' ? 'the server is short of memory' : 'the server is overloaded (event-loop delay)', retryAfterSeconds: 1 }), headers);
+        const why = { heap: 'the server is short of memory', descriptors: 'the server is running out of file descriptors', event_loop_delay: 'the server is overloaded (event-loop delay)' }[overloaded];
+        return refusal(new BallastError('SERVER_BUSY', { detail: why, retryAfterSeconds: 1 }), headers);
       }
       const limiter = limiters.get(service.name)!;
       const refused = (reason: string, retryAfterSeconds: number) =>

@@ -19,7 +19,7 @@ export const allowedImports = {
   index: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store', 'server'],
   demo: ['index'],
   testing: ['errors'],
-  cli: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store', 'server', 'index', 'demo'],
+  cli: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store', 'server', 'index', 'demo', 'testing'],
   client: [],
 };
 

@@ -6,6 +6,7 @@ import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
 import { registerBreakerCommand } from './commands/breaker-command.js';
+import { drillCommand, drillFaults } from './commands/drill-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
 import { monitorCommand } from './commands/monitor-command.js';
 import { validateCommand } from './commands/validate-command.js';
@@ -114,6 +115,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRetentionCommand(program, { env, out, dataDir, dataDirOption });
   registerBreakerCommand(program, { env, out });
   registerAuditCommand(program, { env, out, dataDir, dataDirOption, setExitCode: (code) => (exitCode = code) });
+
+  program
+    .command('drill')
+    .description("run a chosen failure against a config: the version's model server is replaced by a fake that fails on purpose, and each decision's outcome, fallback and calls are printed")
+    .addOption(new Option('-c, --config <file>', `config file [env ${environmentVariables.configPath}]`).default(env.configPath ?? 'ballast.yaml'))
+    .requiredOption('-s, --service <name>', 'the service')
+    .option('--version <name>', 'the model version to break (default: the live one)')
+    .requiredOption('--fault <fault>', `what the fake does: ${Object.keys(drillFaults).join(', ')}`)
+    .requiredOption('-i, --input <json>', 'the decision input (JSON)')
+    .addOption(new Option('-n, --requests <n>', 'decisions to make').argParser(parsePositiveInt).default(5))
+    .option('--answer <json>', 'http adapter: what the fake answers when it behaves')
+    .action(async (opts: { config: string; service: string; version?: string; fault: string; input: string; requests: number; answer?: string }) => {
+      await drillCommand({ configPath: opts.config, service: opts.service, fault: opts.fault, input: opts.input, requests: opts.requests, ...(opts.version === undefined ? {} : { version: opts.version }), ...(opts.answer === undefined ? {} : { answer: opts.answer }) }, out);
+    });
 
   program
     .command('demo')

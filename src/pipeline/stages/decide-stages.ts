@@ -27,8 +27,14 @@ function fallbackVerdict(ctx: Parameters<Stage<unknown>['run']>[0]) {
   if (answeredBy == null) return undefined;
   const failed = ctx.fallback!.steps.filter((step) => !step.answered).map((step) => `${step.name}: ${step.code ?? 'failed'}`);
   const after = [`${ctx.fallback!.from}: ${ctx.fallback!.cause.code}`, ...failed].join(', ');
-  const what = answeredBy.kind === 'review' ? 'the fallback chain sends the case to review' : `fallback step ${answeredBy.step + 1} (${answeredBy.name}) answered`;
-  return { kind: answeredBy.kind, name: answeredBy.name, message: `${what} after ${after}` };
+  const number = answeredBy.step + 1;
+  if (answeredBy.kind === 'review') {
+    // The step's configured reason is what the reviewer reads first: why the case came to them.
+    const step = ctx.service.resilience.fallback[answeredBy.step];
+    const reason = step?.kind === 'review' ? step.reason : 'the fallback chain sends the case to a human';
+    return { kind: answeredBy.kind, name: answeredBy.name, message: `${reason} (fallback step ${number}, after ${after})` };
+  }
+  return { kind: answeredBy.kind, name: answeredBy.name, message: `fallback step ${number} (${answeredBy.name}) answered after ${after}` };
 }
 
 /** Gathers what explains the decision: version, route, thresholds, rules, quality, attributions. */

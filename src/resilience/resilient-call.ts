@@ -81,10 +81,15 @@ export async function callResiliently<T>(plan: CallPlan, deadline: Deadline, cal
     }
     if (index === 0) plan.budget.recordCall();
     const started = performance.now();
+    const timeoutMs = Math.min(plan.totalMs, Math.ceil(left));
     let error: BallastError | undefined;
     let value: T | undefined;
+    let attemptSignal: AbortSignal | undefined;
     try {
-      value = await withDeadline({ timeoutMs: Math.min(plan.totalMs, Math.ceil(left)), what: plan.what, parent: options.parent }, call);
+      value = await withDeadline({ timeoutMs, what: plan.what, parent: options.parent }, (signal) => {
+        attemptSignal = signal;
+        return call(signal);
+      });
       error = options.check?.(value);
     } catch (thrown) {
       error = classifyError(thrown);
@@ -97,7 +102,11 @@ export async function callResiliently<T>(plan: CallPlan, deadline: Deadline, cal
       if (error === undefined) return { ok: true, value: value as T, attempts };
       return fail(error, 'caller_gone');
     }
-    if (permit !== undefined) plan.breaker?.record(permit, error !== undefined, ms);
+    // The attempt's signal aborts only when its own timer fires (the caller's abort returned above):
+    // then it lasted its whole timeout, although by performance.now() a timer may fire up to 1 ms
+    // early (libuv's clock counts whole milliseconds), which would make a timeout not slow.
+    const lasted = attemptSignal?.aborted === true ? Math.max(ms, timeoutMs) : ms;
+    if (permit !== undefined) plan.breaker?.record(permit, error !== undefined, lasted);
     attempts.push(entry(index, error?.code ?? null, ms, waitedMs));
     if (error === undefined) return { ok: true, value: value as T, attempts };
     // An answer that breaks the contract will break it again: not retried.

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { createAuthenticator, createFailedAuthLimiter } from '../../src/governance/index.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { createServer, type BallastServer } from '../../src/server/index.js';
+import type { Admission } from '../../src/server/admission.js';
 
 export const keywordModelPath = fileURLToPath(new URL('../fixtures/keyword-model.mjs', import.meta.url));
 
@@ -64,28 +65,53 @@ export interface TestBallast {
   readonly dir: string;
   readonly runtime: Runtime;
   readonly server: BallastServer;
+  /** The admission given by the `admission` option (closed by `close()`), else undefined (the server's own). */
+  readonly admission: Admission | undefined;
   close(): Promise<void>;
+}
+
+export interface TestBallastOptions {
+  readonly auth?: 'keys' | 'off';
+  readonly logger?: FastifyBaseLogger;
+  /** Builds the server's admission control (e.g. `createAdmission(runtime.services, …)`), so a test can read its snapshot. */
+  readonly admission?: (runtime: Runtime) => Admission;
 }
 
 /** A whole Ballast (config text → runtime → server) over a SQLite file in a temp dir. */
 /** With `auth: 'keys'` the server checks API keys (create them with `server.keys`); by default it does not. */
-export async function startTestBallast(yaml = testConfigYaml(), options: { readonly auth?: 'keys' | 'off'; readonly logger?: FastifyBaseLogger } = {}): Promise<TestBallast> {
+export async function startTestBallast(yaml = testConfigYaml(), options: TestBallastOptions = {}): Promise<TestBallast> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ballast-test-'));
+  return startIn(dir, yaml, options, true);
+}
+
+/**
+ * Like startTestBallast, over a data directory the caller owns: `close()` leaves it in place, so a
+ * second Ballast started on the same `dir` finds what the first one kept (a restart).
+ */
+export async function startTestBallastIn(dir: string, yaml = testConfigYaml(), options: TestBallastOptions = {}): Promise<TestBallast> {
+  mkdirSync(dir, { recursive: true });
+  return startIn(dir, yaml, options, false);
+}
+
+async function startIn(dir: string, yaml: string, options: TestBallastOptions, removeOnClose: boolean): Promise<TestBallast> {
   const file = path.join(dir, 'ballast.yaml');
   writeFileSync(file, yaml);
   const config = parseConfigText(yaml, file);
   const runtime = await startRuntime(config, { dataDir: dir, redactionKey: 'test-key', configText: yaml });
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition });
+  const admission = options.admission?.(runtime);
+  const server = createServer({ ...(admission === undefined ? {} : { admission }), services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition });
   await runtime.monitoring.start({ schedule: false });
   await server.app.ready();
   return {
     dir,
     runtime,
     server,
+    admission,
     async close() {
       await server.drain();
+      admission?.close();
       await runtime.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (removeOnClose) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -98,7 +98,7 @@ describe('ballast demo', () => {
         const history = await store.breakers.list({ service: 'spam-filter', limit: 10 });
         expect(history.map((t) => `${t.kind}:${t.from}>${t.to}`)).toEqual(['quality:closed>open']);
         expect(history[0]!.figures).toMatchObject({ monitor: 'accuracy', floor: 0.9, window: { start: '2002-09-23T00:00:00.000Z' } });
-        const decisions = [];
+        const decisions: Awaited<ReturnType<typeof store.decisions.list>> = [];
         for (let after: string | undefined; ; ) {
           const page = await store.decisions.list({ limit: 1000, ...(after === undefined ? {} : { after }) });
           decisions.push(...page);
@@ -107,9 +107,10 @@ describe('ballast demo', () => {
         }
         const late = decisions.filter((d) => String((d.input as { sent_at: string }).sent_at) >= '2002-09-30');
         expect(late.length).toBe(Number(skipped[1]));
-        expect(late.every((d) => d.outcome === 'review' && d.explanation.modelError?.code === 'QUALITY_BREAKER_OPEN')).toBe(true);
+        const modelError = (d: (typeof decisions)[number]) => (d.explanation as { modelError?: { code: string } }).modelError?.code;
+        expect(late.every((d) => d.outcome === 'review' && modelError(d) === 'QUALITY_BREAKER_OPEN')).toBe(true);
         const early = decisions.filter((d) => String((d.input as { sent_at: string }).sent_at) < '2002-09-30');
-        expect(early.some((d) => d.explanation.modelError?.code === 'QUALITY_BREAKER_OPEN')).toBe(false);
+        expect(early.some((d) => modelError(d) === 'QUALITY_BREAKER_OPEN')).toBe(false);
       } finally {
         await store.close();
       }

@@ -105,7 +105,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   const subjectKey = createRedactionKey(redactionKey);
   const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name], ...(options.logger === undefined ? {} : { logger: options.logger }) });
   try {
-    await restoreQualityBreakers(services, store);
+    await restoreBreakers(services, store);
   } catch (error) {
     await monitoring.close();
     await store.close();
@@ -135,14 +135,19 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   };
 }
 
-/** A quality breaker open when the server stopped is open again at start: only a person closes it. */
-async function restoreQualityBreakers(services: ReadonlyMap<string, Service>, store: Store): Promise<void> {
+/**
+ * Breakers a person must close stay open across a restart: a quality breaker that was open, and an
+ * error breaker an operator forced open (one that opened by itself starts closed, as its window is gone).
+ */
+async function restoreBreakers(services: ReadonlyMap<string, Service>, store: Store): Promise<void> {
   for (const service of services.values()) {
-    if (![...service.versions.values()].some((v) => v.quality !== undefined)) continue;
     const history = await store.breakers.list({ service: service.name, limit: 1000 });
+    if (history.length === 0) continue;
     for (const version of service.versions.values()) {
-      const last = history.find((t) => t.kind === 'quality' && t.version === version.name);
-      if (version.quality !== undefined && last !== undefined) version.quality.restore(last.to === 'open' ? 'open' : 'closed', Date.parse(last.at), last.reason, last.figures);
+      const quality = history.find((t) => t.kind === 'quality' && t.version === version.name);
+      if (version.quality !== undefined && quality !== undefined) version.quality.restore(quality.to === 'open' ? 'open' : 'closed', Date.parse(quality.at), quality.reason, quality.figures);
+      const errors = history.find((t) => t.kind === 'errors' && t.version === version.name);
+      if (errors !== undefined && errors.to === 'open' && errors.actor !== null) version.forceBreaker('open', errors.reason);
     }
   }
 }

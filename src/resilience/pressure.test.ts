@@ -53,11 +53,11 @@ describe('createPressureMonitor', () => {
     monitor.close();
   });
 
-  it('defaults to 200 ms of event-loop delay, 90% of the heap limit and a 500 ms interval', () => {
+  it('defaults to 1000 ms of event-loop delay, 90% of the heap limit and a 500 ms interval', () => {
     vi.useFakeTimers();
     const probes = fakeProbes();
     const monitor = createPressureMonitor({}, probes);
-    probes.delay = 200;
+    probes.delay = 1000;
     probes.heap = 0.9;
     vi.advanceTimersByTime(499);
     expect(probes.reads).toBe(1);
@@ -67,7 +67,7 @@ describe('createPressureMonitor', () => {
     probes.heap = 0.91;
     vi.advanceTimersByTime(500);
     expect(monitor.overloaded()).toBe('heap');
-    probes.delay = 201;
+    probes.delay = 1001;
     vi.advanceTimersByTime(500);
     expect(monitor.overloaded()).toBe('event_loop_delay');
     monitor.close();
@@ -133,7 +133,7 @@ describe('createPressureMonitor', () => {
   });
 
   it('reports event_loop_delay at the next sample after the real event loop was blocked for 300 ms', async () => {
-    const monitor = createPressureMonitor({ sampleIntervalMs: 100 });
+    const monitor = createPressureMonitor({ maxEventLoopDelayMs: 200, sampleIntervalMs: 100 });
     try {
       await new Promise((resolve) => setTimeout(resolve, 150));
       expect(monitor.overloaded()).toBeUndefined();

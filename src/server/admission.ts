@@ -30,7 +30,7 @@ export interface Admission {
 }
 
 export interface AdmissionOptions {
-  /** Load signals; a fresh monitor (event-loop delay over 200 ms, heap over 90%) when not given. */
+  /** Load signals; a fresh monitor (event-loop delay over 1 s, heap over 90%, file descriptors over 90%) when not given. */
   readonly pressure?: PressureMonitor;
 }
 

@@ -9,7 +9,7 @@ export interface ObservedDecision {
   readonly explanation: {
     readonly modelError?: { readonly code: string };
     readonly attempts?: readonly { readonly version: string; readonly attempt: number; readonly code: string | null }[];
-    readonly fallback?: { readonly answeredBy: { readonly step: number; readonly kind: string } | null; readonly steps: readonly { readonly step: number; readonly kind: string; readonly answered: boolean; readonly code?: string }[] };
+    readonly fallback?: { readonly from: string; readonly answeredBy: { readonly step: number; readonly kind: string } | null; readonly steps: readonly { readonly step: number; readonly kind: string; readonly answered: boolean; readonly code?: string }[] };
   };
 }
 
@@ -101,7 +101,7 @@ export function createDecisionMetrics(options: { readonly defaultMetrics?: boole
   });
   const modelCalls = new Counter({
     name: 'ballast_model_calls_total',
-    help: 'Model calls (first attempts, retries and fallback versions), by service, version and result code (ok when it answered well).',
+    help: 'Model calls (first attempts, retries and fallback versions; not the ones a breaker refused), by service, version and result code (ok when it answered well).',
     labelNames: ['service', 'version', 'code'] as const,
     registers: [registry],
   });
@@ -154,8 +154,11 @@ export function createDecisionMetrics(options: { readonly defaultMetrics?: boole
       const version = decision.version ?? 'none';
       decisions.inc({ service: decision.service, version, outcome: decision.outcome });
       const modelError = decision.explanation.modelError;
-      if (modelError !== undefined) modelErrors.inc({ service: decision.service, version: decision.explanation.fallback === undefined ? version : (decision.explanation.attempts?.[0]?.version ?? version), code: modelError.code });
+      // The routed version failed, whichever step answered in its place.
+      if (modelError !== undefined) modelErrors.inc({ service: decision.service, version: decision.explanation.fallback?.from ?? version, code: modelError.code });
       for (const attempt of decision.explanation.attempts ?? []) {
+        // A breaker's refusal is not a call: the fallback steps and the breaker metrics count it.
+        if (attempt.code === 'CIRCUIT_OPEN' || attempt.code === 'QUALITY_BREAKER_OPEN') continue;
         modelCalls.inc({ service: decision.service, version: attempt.version, code: attempt.code ?? 'ok' });
         if (attempt.attempt > 1) retries.inc({ service: decision.service, version: attempt.version });
       }

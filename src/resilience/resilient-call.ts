@@ -115,6 +115,8 @@ export async function callResiliently<T>(plan: CallPlan, deadline: Deadline, cal
     const wait = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : fullJitterDelay(index, plan.backoff, options.random);
     // A retry that could not finish before the deadline only delays the fallback.
     if (wait + 1 >= remainingMs(deadline)) return fail(error, 'deadline');
+    // This failure may have opened the breaker: waiting for a retry it would refuse only delays the fallback.
+    if (plan.breaker !== undefined && plan.breaker.snapshot().state === 'open') return fail(error, 'circuit_open');
     if (!plan.budget.tryRetry()) return fail(error, 'retry_budget');
     waitedMs = round3(wait);
     if (wait > 0 && !(await sleep(wait, options.parent))) return fail(error, 'caller_gone');

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parseJsonInput, resolveInputLimits, type InputLimits } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
@@ -44,10 +46,48 @@ export interface ServerOptions {
   readonly retention: Retention;
   /** How long a client may take to send a whole request (headers and body) before a 408; default 30 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * How long a drain goes on accepting connections and reading requests before it stops listening and closes the
+   * idle connections (default 1 s): a request already on its way gets its 503 SERVER_DRAINING with
+   * `Connection: close` instead of a connection reset. The grace ends sooner when no connection is open.
+   */
+  readonly drainGraceMs?: number;
 }
 
 /** The default of `requestTimeoutMs`: a slow client cannot hold a connection (and its memory) forever. */
 export const defaultRequestTimeoutMs = 30_000;
+
+/** The default of `drainGraceMs`. */
+export const defaultDrainGraceMs = 1_000;
+
+/**
+ * A reply that closes its connection before the request body has arrived (a 413, a 503 while draining) first
+ * reads and discards the rest of the body, at most this many bytes for at most this long: closing a socket with
+ * unread data makes the kernel send a reset, and a client still writing its body then often loses the answer.
+ */
+const discardBodyMaxBytes = 64 * 1024 * 1024;
+const discardBodyMaxMs = 10_000;
+
+/** Reads and drops the rest of `raw`'s body, then calls `then` (once): at its end, after the byte or time cap, or when the client goes away. */
+function discardBody(raw: IncomingMessage, then: () => void): void {
+  if (raw.readableEnded || raw.destroyed || Number(raw.headers['content-length']) > discardBodyMaxBytes) return then();
+  let bytes = 0;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    raw.off('data', onData).off('end', finish).off('close', finish).off('error', finish);
+    then();
+  };
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > discardBodyMaxBytes) finish();
+  };
+  const timer = setTimeout(finish, discardBodyMaxMs);
+  raw.on('data', onData).once('end', finish).once('close', finish).once('error', finish);
+  raw.resume();
+}
 
 export interface BallastServer {
   readonly app: FastifyInstance;
@@ -125,6 +165,16 @@ export function createServer(options: ServerOptions): BallastServer {
   });
   const admission = options.admission ?? createAdmission(options.services);
   let draining = false;
+  // Open connections, so that a drain can wait for them to close after their last answer.
+  const sockets = new Set<Socket>();
+  let allClosed: (() => void) | undefined;
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) allClosed?.();
+    });
+  });
   let drained: Promise<void> | undefined;
 
   app.removeAllContentTypeParsers();
@@ -144,9 +194,12 @@ export function createServer(options: ServerOptions): BallastServer {
   // While draining, every answer closes its connection: a keep-alive connection that was busy when
   // the drain began would otherwise stay open (and keep the process alive) until its idle timeout.
   // Callback-style hooks: they run on every request, and async ones cost a promise each.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
-    done(null, payload);
+    // Closing with part of the body unread would reset the connection (and lose this answer): read it first.
+    // (`complete` is only false on a real socket; an injected request has none.)
+    if (request.raw.complete === false && String(reply.getHeader('connection')).toLowerCase() === 'close') discardBody(request.raw, () => done(null, payload));
+    else done(null, payload);
   });
 
   app.addHook('onRequest', (_request, _reply, done) => {
@@ -207,6 +260,24 @@ export function createServer(options: ServerOptions): BallastServer {
     drain() {
       drained ??= (async () => {
         draining = true;
+        // For a grace period the server goes on accepting and reading requests, and answers each with 503
+        // SERVER_DRAINING and Connection: close (decisions in flight finish, with Connection: close too): closing
+        // the listener and the idle keep-alive connections at once would reset every connection still waiting to be
+        // accepted (under load libuv accepts one per event-loop turn) and every idle one on which a request is
+        // already on its way. The grace ends sooner when no connection is open.
+        if (sockets.size > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, options.drainGraceMs ?? defaultDrainGraceMs);
+            allClosed = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          allClosed = undefined;
+        }
+        // A connection that never sent a byte is not idle to http.Server#close, which would wait for it forever.
+        for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+        // Stops listening, closes the connections still idle and waits for the decisions in flight.
         await app.close();
         await options.store.flush();
         unsubscribe?.();

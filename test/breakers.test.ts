@@ -457,6 +457,7 @@ describe('operators and the breaker routes', () => {
     // None of them changed anything.
     expect((await client.breakers('ops')).breakers[0]?.state).toBe('closed');
   });
+
 });
 
 describe('breaker metrics', () => {
@@ -500,9 +501,6 @@ describe('a restart', () => {
     expect((await client.breakers('ops')).history[0]).toMatchObject({ from: 'closed', to: 'open', actor: 'anonymous', reason: 'anonymous: harmful outputs' });
   });
 
-  // KNOWN BUG (src/cli/runtime.ts): only quality breakers are restored at start (restoreQualityBreakers);
-  // an error breaker an operator forced open comes back closed, and traffic reaches the model again
-  // although no one closed it. Turn this into `it` once the forced state is restored.
   it('a forced open still holds after the restart (only an operator closes it)', async () => {
     const before = fakes.ops.requests;
     const { decision } = await client.decide('ops');

@@ -104,6 +104,13 @@ describe.each(protocols)('a $kind model call', (protocol) => {
     const { decide } = await faulty({ kind: 'hang' }, { timeouts: { totalMs: 5000 }, deadlineMs: 600 });
     expectCut(await decide(), 600, /did not answer within 600 ms/);
   });
+  it('opens at most resilience.connections.max connections to a hanging server; the calls beyond wait for one and are cut at their total bound too', async () => {
+    const { server, decide } = await faulty({ kind: 'hang' }, { timeouts: { totalMs: 500 }, connections: { max: 3 } });
+    const results = await Promise.all(Array.from({ length: 12 }, () => decide()));
+    // The good call's connection is one of the three.
+    expect(server.connections).toBeLessThanOrEqual(3);
+    for (const result of results) expectCut(result, 500, /did not answer within 500 ms/);
+  });
 });
 
 describe('a module model call', () => {

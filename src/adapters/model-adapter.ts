@@ -61,6 +61,8 @@ export interface AdapterContext {
   readonly secrets: Readonly<Record<string, string>>;
   /** Bounds inside one call, for adapters that talk to a server (the pipeline bounds the whole call): connecting, and the answer's first byte. */
   readonly timeouts?: { readonly connectMs?: number; readonly firstByteMs?: number };
+  /** At most this many connections open to the model's server at once (adapters that talk to one). */
+  readonly maxConnections?: number;
 }
 
 /** One kind of adapter: the JSON Schema of its config block, and how to build it. */

@@ -66,8 +66,8 @@ const closeGraceMs = 5_000;
 const defaultConnectTimeoutMs = 10_000;
 
 /** The client options that carry an adapter context's call timeouts. */
-export function callTimeouts(context: Pick<AdapterContext, 'timeouts'>): Pick<UpstreamClientOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs'> {
-  return { connectTimeoutMs: context.timeouts?.connectMs, firstByteTimeoutMs: context.timeouts?.firstByteMs };
+export function callTimeouts(context: Pick<AdapterContext, 'timeouts' | 'maxConnections'>): Pick<UpstreamClientOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'maxConnections'> {
+  return { connectTimeoutMs: context.timeouts?.connectMs, firstByteTimeoutMs: context.timeouts?.firstByteMs, maxConnections: context.maxConnections };
 }
 
 /** Creates a client with one keep-alive Pool for the base URL's origin; a URL that is not http(s) is CONFIG_INVALID. */

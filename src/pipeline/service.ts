@@ -105,6 +105,7 @@ export async function createService(name: string, config: ServiceConfig, deps: S
           ...deps.adapterContext,
           outputSchema: config.contract.output.schema,
           timeouts: { connectMs: resilience.timeouts.connectMs, firstByteMs: resilience.timeouts.firstByteMs },
+          maxConnections: resilience.connections.max,
         }),
       );
       const breakerConfig = resilience.breaker;

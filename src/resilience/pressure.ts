@@ -1,6 +1,6 @@
 // Process load signals, after @fastify/under-pressure: event-loop delay and heap use, sampled on an unref'd
 // timer so that the hot path only reads cached values.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFileSync, stat } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 
@@ -99,7 +99,7 @@ function defaultProbes(sampleIntervalMs: number): PressureProbes & { close(): vo
       const heap = getHeapStatistics();
       return heap.used_heap_size / heap.heap_size_limit;
     },
-    descriptorRatio,
+    descriptorRatio: descriptorProbe(),
     close() {
       histogram.disable();
     },
@@ -109,14 +109,39 @@ function defaultProbes(sampleIntervalMs: number): PressureProbes & { close(): vo
 /**
  * Open descriptors over the soft limit, from /proc (Linux); 0 elsewhere or when unreadable. Running out
  * of descriptors fails accepts silently (libuv closes them) and fails upstream connects with EMFILE, so
- * it is shed before it happens. Reading /proc/self/fd with 10,000 entries takes a few milliseconds.
+ * it is shed before it happens. The limit is read once (a Node process cannot change its own). The count
+ * is read off the event loop: each call returns the last count and starts the next read, a stat of
+ * /proc/self/fd (whose size is the number of open descriptors since Linux 6.2) or, on older kernels where
+ * that size is 0, an asynchronous listing of it (listing 10,000 entries synchronously blocked the loop for 9 ms).
  */
-function descriptorRatio(): number {
+function descriptorProbe(): () => number {
+  let limit = 0;
   try {
-    const limit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
-    if (limit === undefined) return 0;
-    return readdirSync('/proc/self/fd').length / Number(limit);
+    limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
   } catch {
-    return 0;
+    // not Linux: no descriptor probe
   }
+  if (!(limit > 0)) return () => 0;
+  let open = 0;
+  let reading = false;
+  let statWorks = true;
+  const done = (count: number | undefined) => {
+    reading = false;
+    if (count !== undefined) open = count;
+  };
+  const refresh = () => {
+    reading = true;
+    if (statWorks)
+      stat('/proc/self/fd', (error, stats) => {
+        if (error === null && stats.size > 0) return done(stats.size);
+        statWorks = false;
+        refresh();
+      });
+    else readdir('/proc/self/fd', (error, names) => done(error === null ? names.length : undefined));
+  };
+  refresh();
+  return () => {
+    if (!reading) refresh();
+    return open / limit;
+  };
 }

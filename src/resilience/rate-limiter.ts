@@ -28,6 +28,8 @@ export class RateLimiter {
   private readonly maxKeys: number;
   /** In least-recently-used-first order (a Map iterates in insertion order; a take re-inserts its key). */
   private readonly buckets = new Map<string, Bucket>();
+  /** The header items of each policy name seen (a service has one). */
+  private readonly policies = new Map<string, { readonly name: string; readonly field: string }>();
 
   /** `now` is in ms (default performance.now, monotonic). Beyond `maxKeys` (default 100,000) the least recently used key is forgotten; a forgotten key starts again with a full bucket. */
   constructor(config: RateLimitConfig, options: { now?: () => number; maxKeys?: number } = {}) {
@@ -78,13 +80,16 @@ export class RateLimiter {
    * end before the effective window). No partition key (`pk`) is sent: the key may be a secret.
    */
   headers(decision: RateDecision, policyName = 'default'): Record<string, string> {
-    if (!/^[\x20-\x7e]*$/.test(policyName)) throw new RangeError('policyName must be printable ASCII (a Structured Field String)');
-    const name = `"${policyName.replace(/[\\"]/g, '\\$&')}"`;
-    const window = Math.max(1, Math.ceil(this.config.burst / this.config.ratePerSecond));
+    // The policy's name and field depend only on the policy: built once per name, not per request.
+    let policy = this.policies.get(policyName);
+    if (policy === undefined) {
+      if (!/^[\x20-\x7e]*$/.test(policyName)) throw new RangeError('policyName must be printable ASCII (a Structured Field String)');
+      const name = `"${policyName.replace(/[\\"]/g, '\\$&')}"`;
+      const window = Math.max(1, Math.ceil(this.config.burst / this.config.ratePerSecond));
+      policy = { name, field: `${name};q=${this.config.burst};w=${window}` };
+      if (this.policies.size < 64) this.policies.set(policyName, policy);
+    }
     const t = decision.ok ? decision.resetSeconds : decision.retryAfterSeconds;
-    return {
-      'RateLimit-Policy': `${name};q=${this.config.burst};w=${window}`,
-      RateLimit: `${name};r=${decision.remaining};t=${t}`,
-    };
+    return { 'RateLimit-Policy': policy.field, RateLimit: `${policy.name};r=${decision.remaining};t=${t}` };
   }
 }

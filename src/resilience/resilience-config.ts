@@ -13,6 +13,12 @@ export interface TimeoutsConfig {
   readonly totalMs?: number;
 }
 
+/** The connections to one model version's server (http, openai, kserve-v2). */
+export interface ConnectionsConfig {
+  /** At most this many open at once; calls beyond wait for one (within their total timeout). */
+  readonly max?: number;
+}
+
 export interface RetryConfig {
   /** Calls per version per decision, the first included (1 = no retry). */
   readonly attempts?: number;
@@ -56,6 +62,7 @@ export interface RateLimitInput {
 /** The `resilience:` block of a model version: what may differ per version. */
 export interface VersionResilienceConfig {
   readonly timeouts?: TimeoutsConfig;
+  readonly connections?: ConnectionsConfig;
   readonly retry?: RetryConfig;
   readonly breaker?: BreakerConfigInput;
 }
@@ -74,6 +81,7 @@ export interface ServiceResilienceConfig extends VersionResilienceConfig {
 /** Every resilience setting of one model version after defaults. */
 export interface ResolvedVersionResilience {
   readonly timeouts: { readonly connectMs: number; readonly firstByteMs: number; readonly totalMs: number };
+  readonly connections: { readonly max: number };
   readonly retry: {
     readonly attempts: number;
     readonly backoff: { readonly baseMs: number; readonly capMs: number };
@@ -103,6 +111,7 @@ export interface ResolvedAdmission {
 export const resilienceDefaults = {
   deadlineMs: 5_000,
   timeouts: { connectMs: 1_000, totalMs: 2_000 },
+  connections: { max: 64 },
   retry: { attempts: 2, backoff: { baseMs: 25, capMs: 1_000 }, budget: { ratio: 0.1, windowSeconds: 10, minRetries: 3 } },
   breaker: { enabled: true, window: { calls: 100 }, minimumCalls: 20, failureRate: 0.5, slowCallRate: 1, openMs: 30_000, halfOpenProbes: 5 },
   admission: { fixed: 512, adaptive: { initial: 64, min: 8, max: 1_024 }, queue: { size: 512, maxWaitMs: 500 } },
@@ -156,7 +165,12 @@ const breakerSchema = {
 export const versionResilienceSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { timeouts: timeoutsSchema, retry: retrySchema, breaker: breakerSchema },
+  properties: {
+    timeouts: timeoutsSchema,
+    connections: { type: 'object', additionalProperties: false, properties: { max: { type: 'integer', minimum: 1, maximum: 100_000 } } },
+    retry: retrySchema,
+    breaker: breakerSchema,
+  },
 };
 
 /** JSON Schema of a service's `resilience:` block; `rulesItemSchema` is the schema of one fallback rule (the policy module's). */
@@ -242,6 +256,7 @@ export function resolveVersionResilience(service: VersionResilienceConfig | unde
   const window = b.window ?? d.breaker.window;
   return {
     timeouts,
+    connections: { max: version?.connections?.max ?? service?.connections?.max ?? d.connections.max },
     retry: {
       attempts: retry.attempts ?? d.retry.attempts,
       backoff: { baseMs: backoff.baseMs ?? d.retry.backoff.baseMs, capMs: backoff.capMs ?? d.retry.backoff.capMs },

@@ -59,8 +59,25 @@ function findVersion(services: Deps['services'], serviceName: string, versionNam
 
 type Request = Parameters<typeof actorOf>[0];
 
+/**
+ * Runs operator actions on one breaker one at a time: an action reads the state, awaits the store, then acts,
+ * so two at once would both see the old state and both be recorded (and audited) as the change.
+ */
+function serialized(): <T>(key: string, action: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return (key, action) => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(action, action);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return run;
+  };
+}
+
 export function registerBreakerRoutes(app: FastifyInstance, deps: Deps): void {
-  registerRoutes(app, deps, (service, version, target, reason, request) => forceQualityWith(deps, service, version, target, reason, request));
+  registerRoutes(app, deps, serialized(), (service, version, target, reason, request) => forceQualityWith(deps, service, version, target, reason, request));
 }
 
 /** An operator opens or closes a quality breaker: kept and audited before it takes effect, like the error breaker. */
@@ -85,6 +102,7 @@ async function forceQualityWith(deps: Deps, service: Service, version: ModelVers
 function registerRoutes(
   app: FastifyInstance,
   { services, store }: Deps,
+  oneAtATime: ReturnType<typeof serialized>,
   forceQuality: (service: Service, version: ModelVersion, target: 'open' | 'close', reason: string, request: Request) => Promise<unknown>,
 ): void {
   app.get<{ Params: { service: string } }>('/v1/services/:service/breakers', async (request) => {
@@ -107,34 +125,38 @@ function registerRoutes(
       if (kind !== 'errors' && kind !== 'quality') {
         throw new BallastError('REQUEST_INVALID', { detail: "kind must be 'errors' (the default) or 'quality'", issues: [{ pointer: '/kind', code: 'enum', message: 'must be errors or quality' }] });
       }
-      if (kind === 'quality') return forceQuality(service, version, target, reason.trim(), request);
+      const key = `${service.name}/${version.name}/${kind}`;
+      if (kind === 'quality') return oneAtATime(key, () => forceQuality(service, version, target, reason.trim(), request));
       if (version.breaker === undefined) {
         throw new BallastError('REQUEST_INVALID', { detail: `model ${service.name}/${version.name} has no breaker (resilience.breaker.enabled is false)` });
       }
-      const before = version.breaker.snapshot();
-      const to = target === 'open' ? 'open' : 'closed';
-      if (before.state === to) return { changed: false, breaker: breakerView(version) };
-      const actor = actorOf(request);
-      const at = new Date().toISOString();
-      const transition = {
-        id: newId('brk'),
-        service: service.name,
-        version: version.name,
-        kind: 'errors',
-        from: before.state,
-        to,
-        at,
-        reason: `${actor.principal}: ${reason.trim()}`,
-        figures: { calls: before.calls, failureRate: before.failureRate, slowCallRate: before.slowCallRate },
-        actor: actor.principal,
-      };
-      // Kept and audited before it takes effect: no operator's change is ever without its event.
-      await store.breakers.append(
-        transition,
-        auditEvent({ actor, action: target === 'open' ? 'breaker.opened' : 'breaker.closed', resource: { kind: 'breaker', id: `${service.name}/${version.name}` }, service: service.name, before: { state: before.state }, after: { state: to }, detail: reason.trim(), requestId: request.id, at }),
-      );
-      version.forceBreaker(to, transition.reason);
-      return { changed: true, breaker: breakerView(version) };
+      const breaker = version.breaker;
+      return oneAtATime(key, async () => {
+        const before = breaker.snapshot();
+        const to = target === 'open' ? 'open' : 'closed';
+        if (before.state === to) return { changed: false, breaker: breakerView(version) };
+        const actor = actorOf(request);
+        const at = new Date().toISOString();
+        const transition = {
+          id: newId('brk'),
+          service: service.name,
+          version: version.name,
+          kind: 'errors',
+          from: before.state,
+          to,
+          at,
+          reason: `${actor.principal}: ${reason.trim()}`,
+          figures: { calls: before.calls, failureRate: before.failureRate, slowCallRate: before.slowCallRate },
+          actor: actor.principal,
+        };
+        // Kept and audited before it takes effect: no operator's change is ever without its event.
+        await store.breakers.append(
+          transition,
+          auditEvent({ actor, action: target === 'open' ? 'breaker.opened' : 'breaker.closed', resource: { kind: 'breaker', id: `${service.name}/${version.name}` }, service: service.name, before: { state: before.state }, after: { state: to }, detail: reason.trim(), requestId: request.id, at }),
+        );
+        version.forceBreaker(to, transition.reason);
+        return { changed: true, breaker: breakerView(version) };
+      });
     });
   }
 }

@@ -457,7 +457,6 @@ describe('operators and the breaker routes', () => {
     // None of them changed anything.
     expect((await client.breakers('ops')).breakers[0]?.state).toBe('closed');
   });
-
 });
 
 describe('breaker metrics', () => {

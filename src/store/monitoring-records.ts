@@ -21,9 +21,10 @@ export interface StoredSketch {
 }
 
 /**
- * Where a writer's sketches stood at a checkpoint: every decision created before `decisionsFrom`
- * (and feedback before `feedbackFrom`) is in the sketches written so far, as are the ids in `seen`;
- * recovery replays the rest of the log.
+ * What the stored sketches (of every writer so far) held at a checkpoint: every decision created
+ * before `decisionsFrom` (and feedback before `feedbackFrom`), and of the later ones exactly the ids
+ * in `seen`; recovery replays the rest of the log. The writer states it for the whole store, ids it
+ * inherited from the checkpoint it started from included.
  */
 export interface StoredCheckpoint {
   readonly id: string;

@@ -8,6 +8,8 @@ import { newId, type Store, type StoredDecision, type StoredFeedback, type Store
 import type { FeatureSketchSet, FeatureSketchSetConfig } from '../sketches/index.js';
 import type { CalibrationTable } from '../monitors/calibration-table.js';
 import { WindowAccumulator, windowOutcomes, type WindowOutcome } from './window-accumulator.js';
+import { CheckpointCoverage } from './checkpoint-coverage.js';
+import { feedbackEffect } from './feedback-effect.js';
 
 /** A decision as the hub sees it (the pipeline's stored record has this shape). */
 export interface ObservedRecord {
@@ -73,6 +75,8 @@ export interface HubService<E extends HubEvaluation = HubEvaluation> {
   feedbackLabel(value: unknown): string | null;
   /** Stage timings kept as latency histograms (`total` is the sum of all stages). */
   readonly stages: readonly string[];
+  /** Raw values kept per numeric feature and window (`drift.sampleSize`); default the sketches' DEFAULT_SAMPLE_SIZE. */
+  readonly sampleSize?: number;
   readonly labelDelayMs: number;
   /** Whether windows are by event time (then only the wall-clock time of a window's last event tells when its labels are due). */
   readonly windowsByEventTime?: boolean;
@@ -157,9 +161,8 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   readonly writer = newId('mw');
   private readonly states = new Map<string, ServiceState<E>>();
   private readonly statuses = new Map<string, HubStatus>();
-  /** Decisions and feedback observed, with their creation time, kept while a checkpoint may need them. */
-  private recentDecisions: Array<readonly [string, string]> = [];
-  private recentFeedback: Array<readonly [string, string]> = [];
+  /** What the checkpoints this process writes say the stored deltas hold (see checkpoint-coverage.ts). */
+  private readonly coverage = new CheckpointCoverage();
   private chain: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private readonly statusListeners = new Set<(status: HubStatus) => void>();
@@ -241,14 +244,15 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   observeDecision(record: ObservedRecord): void {
     const state = this.states.get(record.service);
     if (state === undefined || this.closed) return;
-    this.recentDecisions.push([record.id, record.createdAt]);
+    this.coverage.decision(record.id, record.createdAt);
     const { service } = state;
     const input = isObject(record.input) ? record.input : {};
     const timings: Record<string, number> = { ...record.timings };
     let total = 0;
     for (const ms of Object.values(record.timings)) total += ms;
     timings.total = total;
-    const event = { input, outputLabel: service.outputLabel(record.output), confidence: record.confidence, timings };
+    // The decision id keys the numeric samples, so every process (and a replay after a crash) samples alike.
+    const event = { id: record.id, input, outputLabel: service.outputLabel(record.output), confidence: record.confidence, timings };
     const outcome = (windowOutcomes as readonly string[]).includes(record.outcome) ? (record.outcome as WindowOutcome) : undefined;
     const modelError = isObject(record.explanation) && record.explanation.modelError !== undefined;
     const now = this.now().getTime();
@@ -272,33 +276,24 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   }
 
   /**
-   * Counts one durable feedback row about `decision`; `earlier` is the decision's other feedback
-   * (a corrected label takes the old one back).
+   * Counts one durable feedback row about `decision`, in the decision's windows (a label or an outcome that arrives
+   * later still counts where its decision does); `earlier` is the decision's feedback (a corrected label takes the
+   * old one back; a decision counts once per business signal, however many outcome rows it gets).
    */
   observeFeedback(feedback: StoredFeedback, decision: StoredDecision, earlier: readonly StoredFeedback[]): void {
     const state = this.states.get(decision.service);
     if (state === undefined || this.closed) return;
-    this.recentFeedback.push([feedback.id, feedback.createdAt]);
+    this.coverage.feedbackRow(feedback.id, feedback.createdAt);
     const { service } = state;
+    const effect = feedbackEffect(feedback, earlier, (value) => service.feedbackLabel(value));
+    if (effect.labels.length === 0 && effect.business.decisions + effect.business.overrides + effect.business.complaints === 0) return;
     const predicted = service.outputLabel(decision.output);
-    const before = earlier.filter((f) => f.id !== feedback.id && f.createdAt <= feedback.createdAt);
     const now = this.now().getTime();
     for (const acc of this.accumulatorsOf(state, decision)) {
-      if (feedback.kind === 'label') {
-        const actual = service.feedbackLabel(feedback.value);
-        if (actual === null) continue;
-        const previous = latestLabel(before, service);
-        if (previous === actual) continue;
-        if (previous !== null) acc.addLabel(predicted, previous, decision.confidence, -1);
-        acc.addLabel(predicted, actual, decision.confidence, 1);
-      } else {
-        const now = businessFlags(feedback.value);
-        const then = before.filter((f) => f.kind === 'outcome').reduce((flags, f) => orFlags(flags, businessFlags(f.value)), { any: false, override: false, complaint: false });
-        // A decision counts once per signal, however many outcome rows it gets.
-        if (now.any && !then.any) acc.business.decisions++;
-        if (now.override && !then.override) acc.business.overrides++;
-        if (now.complaint && !then.complaint) acc.business.complaints++;
-      }
+      for (const { actual, weight } of effect.labels) acc.addLabel(predicted, actual, decision.confidence, weight);
+      acc.business.decisions += effect.business.decisions;
+      acc.business.overrides += effect.business.overrides;
+      acc.business.complaints += effect.business.complaints;
       acc.lastEventAt = now;
     }
   }
@@ -336,6 +331,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         features: reference?.config.features ?? [],
         outputLabels: reference?.config.outputLabels ?? [],
         stages: state.service.stages,
+        ...(state.service.sampleSize === undefined ? {} : { sampleSize: state.service.sampleSize }),
       };
       entry = { acc: WindowAccumulator.create(config), window, version, segment };
       state.open.set(key, entry);
@@ -359,9 +355,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       const oldest = source();
       if (oldest !== undefined && oldest < decisionsFrom) decisionsFrom = oldest;
     }
-    const feedbackFrom = new Date(now.getTime() - FEEDBACK_LOOKBACK_MS).toISOString();
-    this.recentDecisions = this.recentDecisions.filter(([, at]) => at >= decisionsFrom);
-    this.recentFeedback = this.recentFeedback.filter(([, at]) => at >= feedbackFrom);
+    const coverage = this.coverage.next(decisionsFrom, new Date(now.getTime() - FEEDBACK_LOOKBACK_MS).toISOString());
     const taken: Array<[ServiceState<E>, string, { acc: WindowAccumulator; window: { start: string; end: string }; version: string; segment: string }]> = [];
     const rows: StoredSketch[] = [];
     for (const state of this.states.values()) {
@@ -385,9 +379,8 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         });
       }
     }
-    const seen = [...this.recentDecisions.map(([id]) => id), ...this.recentFeedback.map(([id]) => id)];
     try {
-      await this.options.store.monitoring.checkpoint(rows, { id: newId('mcp'), writer: this.writer, createdAt: nowIso, decisionsFrom, feedbackFrom, seen });
+      await this.options.store.monitoring.checkpoint(rows, { id: newId('mcp'), writer: this.writer, createdAt: nowIso, ...coverage });
     } catch (error) {
       // Put the deltas back: the next checkpoint writes them.
       for (const [state, key, entry] of taken) {
@@ -403,6 +396,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   private async recover(): Promise<void> {
     const store = this.options.store;
     const checkpoint = await store.monitoring.latestCheckpoint();
+    if (checkpoint !== undefined) this.coverage.inherit(checkpoint);
     const horizon = new Date(this.now().getTime() - (this.options.replayHorizonMs ?? 30 * 86_400_000)).toISOString();
     const decisionsFrom = checkpoint?.decisionsFrom ?? horizon;
     const feedbackFrom = checkpoint?.feedbackFrom ?? horizon;
@@ -697,30 +691,4 @@ function compare(a: string, b: string): number {
 /** The smallest ISO instant after `iso` (windows are ms-aligned, so [start, start + 1 ms) selects one window start). */
 function nextInstant(iso: string): string {
   return new Date(Date.parse(iso) + 1).toISOString();
-}
-
-function latestLabel(feedback: readonly StoredFeedback[], service: HubService<HubEvaluation>): string | null {
-  let latest: string | null = null;
-  for (const f of feedback) {
-    if (f.kind !== 'label') continue;
-    const label = service.feedbackLabel(f.value);
-    if (label !== null) latest = label;
-  }
-  return latest;
-}
-
-interface BusinessFlags {
-  any: boolean;
-  override: boolean;
-  complaint: boolean;
-}
-
-/** Business-outcome feedback: `{ override: true }` and/or `{ complaint: true }` (other fields are kept but not counted). */
-function businessFlags(value: unknown): BusinessFlags {
-  const v = isObject(value) ? value : {};
-  return { any: true, override: v.override === true, complaint: v.complaint === true };
-}
-
-function orFlags(a: BusinessFlags, b: BusinessFlags): BusinessFlags {
-  return { any: a.any || b.any, override: a.override || b.override, complaint: a.complaint || b.complaint };
 }

@@ -38,7 +38,7 @@ export interface Explanation {
   readonly modelError?: { readonly code: string; readonly message: string };
   readonly outputIssues?: readonly Issue[];
   readonly modelMeta?: Readonly<Record<string, unknown>>;
-  /** What was known about the service when it decided, e.g. an active monitoring alert on a feature. */
+  /** What was known about the service when it decided, e.g. a monitor in warning on a feature's drift. */
   readonly notices?: readonly Notice[];
   /** Every model call made for this decision (retries and fallback versions included), in order. */
   readonly attempts?: readonly Attempt[];
@@ -68,14 +68,19 @@ export interface FallbackStepTrace {
   readonly message?: string;
 }
 
-/** A fact about the service at decision time that a reader of the explanation should know. */
+/**
+ * A fact about the service at decision time that a reader of the explanation should know: a monitor in
+ * `warning` or `alert` (whether or not an alert rule notified anybody of it).
+ */
 export interface Notice {
-  readonly kind: 'alert';
+  readonly kind: 'monitor';
   /** The monitor behind it, e.g. `feature_drift/body`. */
   readonly monitor: string;
-  readonly severity: 'warning' | 'alert';
-  /** When the condition began (ISO 8601). */
+  /** The monitor's state after hysteresis. */
+  readonly state: 'warning' | 'alert';
+  /** When the monitor entered that state (ISO 8601). */
   readonly since: string;
+  /** One sentence that agrees with `state` (a state held by hysteresis says so). */
   readonly message: string;
 }
 

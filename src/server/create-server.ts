@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { parseJsonInput, resolveInputLimits, type InputLimits } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
-import type { MonitoringHub } from '../monitoring/hub/index.js';
+import { monitorNotices, type MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
 import { breakerFigures, createDecisionPipeline, type BreakerEvent, type DecisionPipeline, type Service } from '../pipeline/index.js';
 import { createKeyManager, type AuditLedger, type KeyManager, type Retention } from '../governance/index.js';
@@ -146,7 +146,7 @@ export function createServer(options: ServerOptions): BallastServer {
       ? {}
       : {
           notices: (service: string, version: string | null) =>
-            hub.activeAlerts(service, version).map((s) => ({ kind: 'alert' as const, monitor: s.monitor, severity: s.state === 'alert' ? ('alert' as const) : ('warning' as const), since: s.since, message: s.message })),
+            monitorNotices(hub.activeAlerts(service, version)),
         }),
   });
   const removeInFlight = hub?.addInFlightSource(pipeline.oldestInFlight);

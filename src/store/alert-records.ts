@@ -50,7 +50,7 @@ export interface NewAlertDelivery {
   readonly timeoutMs: number;
   /** The exact JSON text to POST (and sign). */
   readonly body: string;
-  /** ISO instant: when it was enqueued, which is also when it is first due. */
+  /** ISO instant: when it was enqueued, which is also when it is first due (later than now when a rate limit holds it back). */
   readonly createdAt: string;
 }
 

@@ -30,6 +30,13 @@ export interface AlertFireResult {
   readonly created: boolean;
 }
 
+/** What `update` may change of a firing alert. */
+export interface AlertChange {
+  readonly severity?: string;
+  readonly summary?: string;
+  readonly values?: unknown;
+}
+
 /** A delivery to take for an attempt, with the `nextAttemptAt` it was read with. */
 export interface AlertDeliveryClaim {
   readonly id: string;
@@ -46,6 +53,13 @@ export interface AlertRepository {
   fire(alert: StoredAlert, deliveries: readonly NewAlertDelivery[]): Promise<AlertFireResult>;
   /** Resolves a firing alert and enqueues its deliveries in one transaction; undefined, and nothing written, when it is not firing. */
   resolve(alertId: string, resolvedAt: string, deliveries: readonly NewAlertDelivery[]): Promise<StoredAlert | undefined>;
+  /**
+   * Changes a firing alert (its severity, summary or values, as a group's members change) and enqueues
+   * deliveries (its notifications) in one transaction; undefined, and nothing written, when it is not firing.
+   */
+  update(alertId: string, change: AlertChange, deliveries: readonly NewAlertDelivery[]): Promise<StoredAlert | undefined>;
+  /** The `createdAt` of the deliveries of one rule of a service enqueued after `since`, oldest first (a rate limit's window). */
+  listDeliveryTimes(service: string, rule: string, since: string): Promise<string[]>;
   /** The firing alert with this key, if any. */
   getActive(key: AlertKey): Promise<StoredAlert | undefined>;
   /** Every firing alert (of one service), oldest first. */
@@ -121,6 +135,36 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
         return decodeAlert(row);
       });
     },
+
+    async update(alertId, change, deliveries) {
+      const set: { state: string; severity?: string; summary?: string; values?: string } = { state: 'firing' };
+      if (change.severity !== undefined) set.severity = change.severity;
+      if (change.summary !== undefined) set.summary = change.summary;
+      if ('values' in change) set.values = encodeValues(change.values);
+      return ctx.write(async (tx) => {
+        const updated = await tx.updateTable('alerts').set(set).where('id', '=', alertId).where('state', '=', 'firing').executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) return undefined;
+        const row = await tx.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirstOrThrow();
+        const outbox = deliveries.map((d) => encodeDelivery(d, alertId, row.rule));
+        if (outbox.length > 0) await tx.insertInto('alert_outbox').values(outbox).execute();
+        return decodeAlert(row);
+      });
+    },
+
+    listDeliveryTimes: (service, rule, since) =>
+      ctx.read(async (db) => {
+        checkInstant(since, 'since');
+        const rows = await db
+          .selectFrom('alert_outbox as o')
+          .innerJoin('alerts as a', 'a.id', 'o.alert_id')
+          .select('o.created_at')
+          .where('a.service', '=', service)
+          .where('o.rule', '=', rule)
+          .where('o.created_at', '>', since)
+          .orderBy('o.created_at')
+          .execute();
+        return rows.map((r) => r.created_at);
+      }),
 
     getActive: (key) => ctx.read((db) => selectActive(db, key)),
 
@@ -261,12 +305,7 @@ async function selectActive(db: Kysely<Database>, key: AlertKey): Promise<Stored
 function encodeAlert(a: StoredAlert): Omit<AlertsTable, 'active_key'> {
   checkInstant(a.firedAt, 'firedAt');
   if (a.resolvedAt !== null) checkInstant(a.resolvedAt, 'resolvedAt');
-  let values: string | undefined;
-  try {
-    values = JSON.stringify(a.values);
-  } catch (cause) {
-    throw new BallastError('INTERNAL', { detail: 'alert values are not JSON-serializable', cause });
-  }
+  const values = encodeValues(a.values);
   return {
     id: a.id,
     service: a.service,
@@ -279,9 +318,19 @@ function encodeAlert(a: StoredAlert): Omit<AlertsTable, 'active_key'> {
     fired_at: a.firedAt,
     resolved_at: a.resolvedAt,
     summary: a.summary,
-    // undefined has no JSON text: stored as null.
-    values: values ?? 'null',
+    values,
   };
+}
+
+function encodeValues(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new BallastError('INTERNAL', { detail: 'alert values are not JSON-serializable', cause });
+  }
+  // undefined has no JSON text: stored as null.
+  return text ?? 'null';
 }
 
 function decodeAlert(row: Selectable<AlertsTable>): StoredAlert {

@@ -10,7 +10,7 @@ export type {
   TimeRangeOptions,
 } from './store.js';
 export type { GroupCommitStats } from './group-commit.js';
-export type { AlertRepository, AlertListOptions, AlertFireResult, AlertDeliveryClaim } from './alert-repository.js';
+export type { AlertRepository, AlertListOptions, AlertFireResult, AlertDeliveryClaim, AlertChange } from './alert-repository.js';
 export {
   alertStates,
   alertEventTypes,

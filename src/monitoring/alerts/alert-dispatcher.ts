@@ -1,16 +1,36 @@
-// From "a monitor changed state" to "a signed webhook arrived". onTransition turns state changes into
-// alerts and writes each alert change together with its outbox rows in one transaction; the delivery
-// loop POSTs due outbox rows (Standard Webhooks signatures, undici), records every attempt in the
-// delivery log and retries with exponential backoff and full jitter. Everything that must survive a
-// restart is in the store, so a new dispatcher on the same database carries on where the last stopped.
+// From "a monitor changed state" to "a signed webhook arrived", grouped as Alertmanager groups.
 //
-// Delivery is at least once: the `webhook-id` header (the delivery id) is the same on every attempt,
-// so a receiver deduplicates on it.
+// onTransition puts a monitor (in one segment) into, or takes it out of, the alert of its group: one
+// alert per rule and group key (by default the monitor's family and the version), whose members are
+// the monitors and segments at or above the rule's minState. The alert, its members and its
+// notifications are rows of the store, written in one transaction each, so nothing lives only in
+// memory: a new dispatcher on the same database (after a restart, or on another replica) carries on
+// where the last stopped, and neither fires a second alert for a group nor notifies it twice.
+//
+// When to notify is decided from the store too (the last `alert.firing` delivery of the alert is
+// what was notified, and when): the first notification `group.wait` after the alert fired, a change
+// of its members `group.interval` after the last notification, an unchanged alert again after
+// `group.repeat`, and at most `rateLimit.max` notifications of one rule in any `rateLimit.per`.
+// The alert resolves when its last member leaves; its `alert.resolved` follows at once (or at the
+// rate limit's next free slot) if its firing was notified.
+//
+// The delivery loop POSTs due outbox rows (Standard Webhooks signatures, undici), records every
+// attempt in the delivery log and retries with exponential backoff and full jitter. Delivery is at
+// least once: the `webhook-id` header (the delivery id) is the same on every attempt, so a receiver
+// deduplicates on it.
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { BallastError } from '../../errors/index.js';
-import { createIdGenerator, type AlertEventType, type NewAlertDelivery, type Store, type StoredAlert, type StoredAlertDelivery } from '../../store/index.js';
-import type { AlertRuleConfig } from './alert-config.js';
+import {
+  createIdGenerator,
+  type AlertEventType,
+  type AlertKey,
+  type NewAlertDelivery,
+  type Store,
+  type StoredAlert,
+  type StoredAlertDelivery,
+} from '../../store/index.js';
+import type { AlertGroupLabel, AlertRuleConfig, AlertSeverity } from './alert-config.js';
 import { signWebhook } from './webhook-signature.js';
 
 /** A monitor's state: `unknown` (not enough data), then `ok` < `warning` < `alert`. */
@@ -31,11 +51,59 @@ export interface AlertTransition {
   readonly values: unknown;
 }
 
-/** What one transition did. */
+/** What one transition did to the alerts. */
 export interface AlertTransitionResult {
+  /** Alerts created (a group's first member). */
   readonly fired: readonly StoredAlert[];
+  /** Alerts whose members or severity changed. */
+  readonly updated: readonly StoredAlert[];
+  /** Alerts resolved (a group's last member left). */
   readonly resolved: readonly StoredAlert[];
 }
+
+/** One monitor, in one segment, that a grouped alert covers. */
+export interface AlertMember {
+  readonly monitor: string;
+  /** null: the unsegmented traffic. */
+  readonly segment: string | null;
+  readonly state: AlertSeverity;
+  /** When it joined the alert (the transition's time). */
+  readonly since: string;
+  /** The monitor's message when it joined or changed state. */
+  readonly message: string;
+  /** The monitor's numbers then (value, window and the monitor's own). */
+  readonly values: unknown;
+}
+
+/** The transition that last changed an alert's members. */
+export interface AlertChangeRecord {
+  readonly monitor: string;
+  readonly segment: string | null;
+  readonly from: string;
+  readonly to: string;
+  readonly at: string;
+  readonly message: string;
+  readonly values: unknown;
+}
+
+/** The `values` of a grouped alert: what it covers, every member, and its latest change. */
+export interface AlertGroupValues {
+  readonly by: readonly AlertGroupLabel[];
+  /** Distinct monitor names of the members, sorted. */
+  readonly monitors: readonly string[];
+  /** Distinct fields of the `feature_drift/<field>` members, sorted. */
+  readonly features: readonly string[];
+  /** Distinct segments of the members, sorted (null, the unsegmented traffic, first). */
+  readonly segments: ReadonlyArray<string | null>;
+  /** Distinct windows the members were judged in, oldest first. */
+  readonly windows: ReadonlyArray<{ readonly start: string; readonly end: string }>;
+  /** Sorted by monitor, then segment. */
+  readonly members: readonly AlertMember[];
+  readonly change: AlertChangeRecord;
+}
+
+/** Why a notification went out: the alert's first, a change of its members, a reminder, its end. */
+export type AlertNotificationReason = 'new' | 'changed' | 'repeat' | 'resolved';
 
 /** The retry schedule: attempt n failed → wait random(0, min(maxMs, baseMs·2^(n-1))) ("full jitter"). */
 export interface AlertBackoff {
@@ -65,13 +133,13 @@ export interface AlertDispatcherOptions {
   readonly rules: (service: string) => readonly AlertRuleConfig[];
   /** The value of a named secret (the CLI reads the environment), or undefined when it is not set. */
   readonly secret: (name: string) => string | undefined;
-  /** Milliseconds since the epoch (default Date.now): timestamps, due times, signatures. */
+  /** Milliseconds since the epoch (default Date.now): timestamps, due times, signatures, group timers. */
   readonly now?: () => number;
   /** Uniform in [0, 1) (default Math.random): the jitter. */
   readonly random?: () => number;
   readonly backoff?: Partial<AlertBackoff>;
   readonly logger?: AlertLogger;
-  /** Milliseconds between looks at the outbox while started (default 1000); an alert change looks at once. */
+  /** Milliseconds between looks at the outbox and the group timers while started (default 1000); an alert change looks at once. */
   readonly pollMs?: number;
   /** Attempts in flight at once (default 8). */
   readonly concurrency?: number;
@@ -80,35 +148,45 @@ export interface AlertDispatcherOptions {
 /** The JSON body of every delivery (`type` tells which event). */
 export interface AlertWebhookPayload {
   readonly type: AlertEventType;
-  /** When the event happened: firedAt for `alert.firing`, resolvedAt for `alert.resolved`. */
+  /** When the event happened: firedAt for the first notification, the notification's time for a change or a repeat, resolvedAt for `alert.resolved`. */
   readonly timestamp: string;
-  /** The alert id: the same for the firing and the resolved event of one alert. */
+  /** The alert id: the same in every notification of one alert. */
   readonly id: string;
   readonly rule: string;
   readonly service: string;
+  /** The group's key: the monitor (its family, or the whole name when grouped by feature), `*` when the rule does not group by it. */
   readonly monitor: string;
+  /** The version, `*` when the rule does not group by it. */
   readonly version: string;
-  /** null when the traffic is not segmented. */
+  /** The segment when the rule groups by it (null: the unsegmented traffic), else `*`. */
   readonly segment: string | null;
-  /** The monitor state that fired the alert. */
+  /** The highest state among the members (`warning` or `alert`). */
   readonly severity: string;
   readonly state: 'firing' | 'resolved';
+  readonly reason: AlertNotificationReason;
   readonly firedAt: string;
   readonly resolvedAt: string | null;
-  /** The monitor's message when the alert fired. */
+  /** One sentence: what the alert covers and the leading member's message. */
   readonly summary: string;
-  /** The monitor's numbers when the alert fired. */
-  readonly values: unknown;
-  /** The state change that caused this event. */
-  readonly transition: { readonly from: string; readonly to: string; readonly at: string; readonly message: string; readonly values: unknown };
+  readonly monitors: readonly string[];
+  readonly features: readonly string[];
+  readonly segments: ReadonlyArray<string | null>;
+  readonly windows: ReadonlyArray<{ readonly start: string; readonly end: string }>;
+  /** The members as of this notification (for `alert.resolved`: the last ones, which have now resolved). */
+  readonly members: readonly AlertMember[];
+  /** The state change that last changed the members (for `alert.resolved`: the one that emptied the group). */
+  readonly transition: AlertChangeRecord | null;
 }
 
 export interface AlertDispatcher {
-  /** Fires or resolves the alerts of every matching rule; resolves once the changes and their outbox rows are durable. */
+  /** Moves the monitor into or out of the alerts of every matching rule; resolves once the changes are durable. */
   onTransition(transition: AlertTransition): Promise<AlertTransitionResult>;
   /** Starts the delivery loop (idempotent). */
   start(): void;
-  /** Attempts every delivery due now, waits for the attempts, and repeats while any were made; returns how many. */
+  /**
+   * Enqueues the notifications due now (group timers, per `now`), attempts every delivery due now,
+   * waits for the attempts, and repeats while any were made; returns how many attempts.
+   */
   deliverDue(): Promise<number>;
   /** Stops the loop and waits for the attempts in flight (they are recorded); idempotent. Close it before the store. */
   close(): Promise<void>;
@@ -119,10 +197,30 @@ const stateRank: Readonly<Record<AlertMonitorState, number>> = { unknown: -1, ok
 const leaseMarginMs = 60_000;
 const errorExcerptBytes = 512;
 const userAgent = 'Ballast-Webhooks/1';
+/** The key value of a label the rule does not group by. */
+export const ungroupedLabel = '*';
 
 /** Whether a rule's `monitors` list names a monitor: exactly, or by a prefix ending in `*` (`*` alone is every monitor). */
 export function ruleMatchesMonitor(patterns: readonly string[], monitor: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? monitor.startsWith(p.slice(0, -1)) : p === monitor));
+}
+
+/** A monitor's family: the part before the first `/` (`feature_drift/body` → `feature_drift`), else the name. */
+export function monitorFamily(monitor: string): string {
+  const slash = monitor.indexOf('/');
+  return slash < 0 ? monitor : monitor.slice(0, slash);
+}
+
+/** The key of the alert a monitor (in a segment, of a version) belongs to under a rule. */
+export function alertGroupKey(rule: Pick<AlertRuleConfig, 'name' | 'group'>, t: Pick<AlertTransition, 'service' | 'monitor' | 'version' | 'segment'>): AlertKey {
+  const by = new Set(rule.group.by);
+  return {
+    rule: rule.name,
+    service: t.service,
+    monitor: by.has('feature') ? t.monitor : by.has('monitor') ? monitorFamily(t.monitor) : ungroupedLabel,
+    version: by.has('version') ? t.version : ungroupedLabel,
+    segment: by.has('segment') ? (t.segment ?? '') : ungroupedLabel,
+  };
 }
 
 /** The wait after failed attempt `attempt` (1-based): full jitter, random(0, min(maxMs, baseMs·2^(attempt-1))). */
@@ -166,6 +264,72 @@ interface AttemptResult {
   readonly retryAfter?: string | undefined;
 }
 
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const compareSegment = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : compareText(a, b));
+
+function sortMembers(members: Iterable<AlertMember>): AlertMember[] {
+  return [...members].sort((a, b) => compareText(a.monitor, b.monitor) || compareSegment(a.segment, b.segment));
+}
+
+const memberId = (monitor: string, segment: string | null): string => JSON.stringify([monitor, segment]);
+
+/** What a notification says about the members: which monitors, in which segments, in which state. */
+function membersIdentity(members: readonly AlertMember[]): string {
+  return JSON.stringify(sortMembers(members).map((m) => [m.monitor, m.segment, m.state]));
+}
+
+function windowOf(values: unknown): { start: string; end: string } | undefined {
+  if (values === null || typeof values !== 'object') return undefined;
+  const w = (values as { window?: unknown }).window;
+  if (w === null || typeof w !== 'object') return undefined;
+  const { start, end } = w as { start?: unknown; end?: unknown };
+  return typeof start === 'string' && typeof end === 'string' ? { start, end } : undefined;
+}
+
+/** The group values of an alert, or undefined for an alert that is not grouped (fired before grouping existed). */
+export function readAlertGroupValues(values: unknown): AlertGroupValues | undefined {
+  if (values === null || typeof values !== 'object') return undefined;
+  const v = values as Partial<AlertGroupValues>;
+  return Array.isArray(v.members) && Array.isArray(v.by) && v.change !== undefined ? (v as AlertGroupValues) : undefined;
+}
+
+function groupValues(by: readonly AlertGroupLabel[], members: readonly AlertMember[], change: AlertChangeRecord): AlertGroupValues {
+  const monitors = [...new Set(members.map((m) => m.monitor))].sort(compareText);
+  const features = [...new Set(members.filter((m) => m.monitor.startsWith('feature_drift/')).map((m) => m.monitor.slice('feature_drift/'.length)))].sort(compareText);
+  const segments = [...new Set(members.map((m) => m.segment))].sort(compareSegment);
+  const windows = new Map<string, { start: string; end: string }>();
+  for (const m of members) {
+    const w = windowOf(m.values);
+    if (w !== undefined) windows.set(`${w.start}/${w.end}`, w);
+  }
+  return { by: [...by], monitors, features, segments, windows: [...windows.values()].sort((a, b) => compareText(a.start, b.start) || compareText(a.end, b.end)), members, change };
+}
+
+function highestState(members: readonly AlertMember[]): AlertSeverity {
+  return members.some((m) => m.state === 'alert') ? 'alert' : 'warning';
+}
+
+function listed(items: readonly string[], max = 8): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+/** One sentence: the member's own message when there is one member, else what the alert covers and the leading member's message. */
+function groupSummary(key: AlertKey, values: AlertGroupValues): string {
+  const { members } = values;
+  const severity = highestState(members);
+  const lead = members.find((m) => m.state === severity) ?? members[0]!;
+  const where = (m: AlertMember) => (m.segment === null ? '' : ` [${m.segment}]`);
+  if (members.length === 1) return `${lead.message}${where(lead)}`;
+  const name = key.monitor === ungroupedLabel ? 'monitors' : key.monitor;
+  const parts: string[] = [];
+  if (values.features.length > 0) parts.push(`${values.features.length} ${values.features.length === 1 ? 'feature' : 'features'} (${listed(values.features)})`);
+  const others = values.monitors.filter((m) => !m.startsWith('feature_drift/'));
+  if (others.length > 0 && (values.features.length > 0 || others.length > 1 || others[0] !== key.monitor)) parts.push(listed(others));
+  const segments = values.segments.map((s) => s ?? 'all traffic');
+  parts.push(`${segments.length} ${segments.length === 1 ? 'segment' : 'segments'} (${listed(segments)})`);
+  return `${name} ${severity} on ${members.length} monitors × segments: ${parts.join(' in ')}; e.g. ${lead.message}${where(lead)}`;
+}
+
 /** Creates the dispatcher; nothing is sent until `start()` (or `deliverDue()`). */
 export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDispatcher {
   const alerts = options.store.alerts;
@@ -181,6 +345,10 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
 
   const chains = new Map<string, Promise<unknown>>();
   const inFlight = new Set<Promise<void>>();
+  /** When to look at a group's alert again (its notification timers), by the JSON text of its key. */
+  const checks = new Map<string, { key: AlertKey; at: number }>();
+  /** Whether the firing alerts of the store have been given their timers (once per dispatcher). */
+  let seeded = false;
   let started = false;
   let closing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -199,10 +367,21 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     return next;
   }
 
-  function payload(alert: StoredAlert, type: AlertEventType, t: AlertTransition): string {
+  const keyText = (key: AlertKey): string => JSON.stringify([key.rule, key.service, key.monitor, key.version, key.segment]);
+
+  function checkAt(key: AlertKey, at: number): void {
+    const text = keyText(key);
+    const previous = checks.get(text);
+    if (previous === undefined || at < previous.at) checks.set(text, { key, at });
+  }
+
+  /** The body of a notification; `transition` replaces the alert's latest change (the one that resolved it). */
+  function payload(alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): string {
+    const group = readAlertGroupValues(alert.values);
+    const timestamp = reason === 'new' ? alert.firedAt : reason === 'resolved' ? (alert.resolvedAt ?? iso(atMs)) : iso(atMs);
     const body: AlertWebhookPayload = {
       type,
-      timestamp: type === 'alert.firing' ? alert.firedAt : (alert.resolvedAt ?? t.at),
+      timestamp,
       id: alert.id,
       rule: alert.rule,
       service: alert.service,
@@ -211,62 +390,197 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       segment: alert.segment === '' ? null : alert.segment,
       severity: alert.severity,
       state: alert.state,
+      reason,
       firedAt: alert.firedAt,
       resolvedAt: alert.resolvedAt,
       summary: alert.summary,
-      values: alert.values,
-      transition: { from: t.from, to: t.to, at: t.at, message: t.message, values: t.values },
+      monitors: group?.monitors ?? [alert.monitor],
+      features: group?.features ?? [],
+      segments: group?.segments ?? [alert.segment === '' ? null : alert.segment],
+      windows: group?.windows ?? [],
+      members: group?.members ?? [],
+      transition: transition ?? group?.change ?? null,
     };
     return JSON.stringify(body);
   }
 
-  function delivery(rule: AlertRuleConfig, alert: StoredAlert, type: AlertEventType, t: AlertTransition): NewAlertDelivery {
+  function delivery(rule: AlertRuleConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): NewAlertDelivery {
     return {
       id: newId('whd'),
       type,
       url: rule.webhook.url,
       secretName: rule.webhook.secret,
       timeoutMs: rule.webhook.timeoutMs,
-      body: payload(alert, type, t),
-      createdAt: iso(now()),
+      body: payload(alert, type, reason, atMs, transition),
+      createdAt: iso(atMs),
     };
   }
 
-  async function applyRule(rule: AlertRuleConfig, t: AlertTransition, segment: string): Promise<{ fired?: StoredAlert; resolved?: StoredAlert }> {
-    // `unknown` means "not enough data": it neither fires nor resolves.
-    if (t.to === 'unknown') return {};
-    const key = { rule: rule.name, service: t.service, monitor: t.monitor, version: t.version, segment };
-    if (stateRank[t.to] >= stateRank[rule.minState]) {
-      const alert: StoredAlert = { ...key, id: newId('alt'), severity: t.to, state: 'firing', firedAt: t.at, resolvedAt: null, summary: t.message, values: t.values };
-      const result = await alerts.fire(alert, [delivery(rule, alert, 'alert.firing', t)]);
-      if (!result.created) return {};
-      logger.info({ alert: alert.id, rule: rule.name, service: t.service, monitor: t.monitor, version: t.version, segment }, 'alert fired');
-      return { fired: alert };
+  /** The earliest instant ≥ now at which the rule may notify once more: at most `max` in any `per`, counted in the store. */
+  async function rateSlot(rule: AlertRuleConfig, service: string, nowMs: number): Promise<number> {
+    const { max, perMs } = rule.rateLimit;
+    const times = (await alerts.listDeliveryTimes(service, rule.name, iso(nowMs - perMs))).map((t) => Date.parse(t));
+    if (times.length < max) return nowMs;
+    // The window (slot − per, slot] then holds the last max − 1 of them: room for one more.
+    return Math.max(nowMs, times[times.length - max]! + perMs);
+  }
+
+  /** The last `alert.firing` notification of an alert: when it was enqueued and what it said of the members. */
+  async function lastNotification(alertId: string): Promise<{ atMs: number; identity: string } | undefined> {
+    const firing = (await alerts.listDeliveries(alertId)).filter((d) => d.type === 'alert.firing');
+    const last = firing.at(-1);
+    if (last === undefined) return undefined;
+    let members: AlertMember[] = [];
+    try {
+      const body = JSON.parse(last.body) as { members?: unknown };
+      if (Array.isArray(body.members)) members = body.members as AlertMember[];
+    } catch {
+      // An unreadable body counts as a notification about no members: the next check notifies the current ones.
     }
+    return { atMs: Date.parse(last.createdAt), identity: membersIdentity(members) };
+  }
+
+  /** An alert fired before grouping (keyed by the exact monitor and segment) resolves as it used to, when its monitor falls below minState. */
+  async function resolveUngrouped(rule: AlertRuleConfig, t: AlertTransition, segment: string, change: AlertChangeRecord): Promise<StoredAlert | undefined> {
+    const key = { rule: rule.name, service: t.service, monitor: t.monitor, version: t.version, segment };
+    if (keyText(key) === keyText(alertGroupKey(rule, t))) return undefined;
     const active = await alerts.getActive(key);
-    if (active === undefined) return {};
-    // A transition stamped before the alert fired (clock skew between replicas) resolves it at its firing time.
+    if (active === undefined || readAlertGroupValues(active.values) !== undefined) return undefined;
     const resolvedAt = t.at < active.firedAt ? active.firedAt : t.at;
     const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt };
-    const done = await alerts.resolve(active.id, resolvedAt, [delivery(rule, resolved, 'alert.resolved', t)]);
-    if (done === undefined) return {};
-    logger.info({ alert: active.id, rule: rule.name, service: t.service, monitor: t.monitor, version: t.version, segment }, 'alert resolved');
-    return { resolved: done };
+    const at = await rateSlot(rule, t.service, now());
+    return alerts.resolve(active.id, resolvedAt, [delivery(rule, resolved, 'alert.resolved', 'resolved', at, change)]);
+  }
+
+  async function applyRule(rule: AlertRuleConfig, t: AlertTransition, key: AlertKey): Promise<{ fired?: StoredAlert; updated?: StoredAlert; resolved?: StoredAlert }> {
+    // `unknown` means "not enough data": it neither joins nor leaves.
+    if (t.to === 'unknown') return {};
+    const segment = t.segment === undefined || t.segment === '' ? null : t.segment;
+    const change: AlertChangeRecord = { monitor: t.monitor, segment, from: t.from, to: t.to, at: t.at, message: t.message, values: t.values };
+    const firing = stateRank[t.to] >= stateRank[rule.minState];
+    const fields = { rule: rule.name, service: t.service, monitor: t.monitor, version: t.version, segment: t.segment ?? '' };
+    if (!firing) {
+      const old = await resolveUngrouped(rule, t, t.segment ?? '', change);
+      if (old !== undefined) {
+        logger.info({ ...fields, alert: old.id }, 'alert resolved');
+        return { resolved: old };
+      }
+    }
+    const active = await alerts.getActive(key);
+    const current = active === undefined ? undefined : readAlertGroupValues(active.values);
+    const members = new Map((current?.members ?? []).map((m) => [memberId(m.monitor, m.segment), m]));
+    const id = memberId(t.monitor, segment);
+    const before = members.get(id);
+    if (firing) {
+      const state = t.to as AlertSeverity;
+      // Already a member in this state (a restart hands every state over again): nothing changes.
+      if (before?.state === state) return {};
+      members.set(id, { monitor: t.monitor, segment, state, since: before?.since ?? t.at, message: t.message, values: t.values });
+    } else {
+      if (before === undefined) return {};
+      members.delete(id);
+    }
+    const nowMs = now();
+
+    if (members.size === 0) {
+      if (active === undefined) return {};
+      // A transition stamped before the alert fired (clock skew between replicas) resolves it at its firing time.
+      const resolvedAt = t.at < active.firedAt ? active.firedAt : t.at;
+      const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt };
+      // Never announced (it ended within group.wait, or the rate limit held it back): it ends silently.
+      const announced = (await lastNotification(active.id)) !== undefined;
+      const deliveries = announced ? [delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, t.service, nowMs), change)] : [];
+      const done = await alerts.resolve(active.id, resolvedAt, deliveries);
+      if (done === undefined) return {};
+      checks.delete(keyText(key));
+      logger.info({ ...fields, alert: active.id, announced }, 'alert resolved');
+      return { resolved: done };
+    }
+
+    const values = groupValues(rule.group.by, sortMembers(members.values()), change);
+    const severity = highestState(values.members);
+    const summary = groupSummary(key, values);
+    if (active === undefined) {
+      const alert: StoredAlert = { ...key, id: newId('alt'), severity, state: 'firing', firedAt: t.at, resolvedAt: null, summary, values };
+      const result = await alerts.fire(alert, []);
+      if (!result.created) {
+        // Fired meanwhile by another writer: this member joins it at the next change.
+        checkAt(key, nowMs);
+        return {};
+      }
+      checkAt(key, Math.max(nowMs, Date.parse(alert.firedAt) + rule.group.waitMs));
+      logger.info({ ...fields, alert: alert.id }, 'alert fired');
+      return { fired: alert };
+    }
+    const updated = await alerts.update(active.id, { severity, summary, values }, []);
+    if (updated === undefined) return {};
+    checkAt(key, nowMs);
+    return { updated };
+  }
+
+  /** Sends the notification of one group's alert that is due now, or sets the timer for when one will be. Returns 1 if it enqueued one. */
+  async function checkGroup(key: AlertKey): Promise<number> {
+    const rule = options.rules(key.service).find((r) => r.name === key.rule);
+    if (rule === undefined) return 0;
+    const active = await alerts.getActive(key);
+    const values = active === undefined ? undefined : readAlertGroupValues(active.values);
+    if (active === undefined || values === undefined) return 0;
+    const nowMs = now();
+    const last = await lastNotification(active.id);
+    let reason: AlertNotificationReason;
+    let dueAt: number;
+    if (last === undefined) [reason, dueAt] = ['new', Date.parse(active.firedAt) + rule.group.waitMs];
+    else if (last.identity !== membersIdentity(values.members)) [reason, dueAt] = ['changed', last.atMs + rule.group.intervalMs];
+    else [reason, dueAt] = ['repeat', last.atMs + rule.group.repeatMs];
+    if (dueAt > nowMs) {
+      checkAt(key, dueAt);
+      return 0;
+    }
+    const slot = await rateSlot(rule, key.service, nowMs);
+    if (slot > nowMs) {
+      // Held back, not dropped: at the free slot the alert's state then is notified.
+      checkAt(key, slot);
+      logger.warn({ rule: rule.name, service: key.service, alert: active.id, reason, until: iso(slot) }, 'alert notification held back by the rule rate limit');
+      return 0;
+    }
+    const sent = await alerts.update(active.id, {}, [delivery(rule, active, 'alert.firing', reason, nowMs)]);
+    if (sent === undefined) return 0;
+    checkAt(key, nowMs + rule.group.repeatMs);
+    return 1;
+  }
+
+  /** Runs the group checks that are due; returns how many notifications they enqueued. */
+  async function checkDue(): Promise<number> {
+    if (!seeded) {
+      // A new process learns the timers of the alerts already firing (a repeat is due even if no monitor changes).
+      for (const alert of await alerts.listActive()) if (readAlertGroupValues(alert.values) !== undefined) checkAt(alert, 0);
+      seeded = true;
+    }
+    const nowMs = now();
+    const due = [...checks].filter(([, c]) => c.at <= nowMs);
+    let queued = 0;
+    for (const [text, { key }] of due) {
+      checks.delete(text);
+      queued += await serialized(text, () => checkGroup(key));
+    }
+    return queued;
   }
 
   async function onTransition(t: AlertTransition): Promise<AlertTransitionResult> {
     if (!(t.to in stateRank) || !(t.from in stateRank)) {
       throw new BallastError('INTERNAL', { detail: `a monitor transition must go between ${Object.keys(stateRank).join(', ')}, got ${String(t.from)} → ${String(t.to)}` });
     }
-    const segment = t.segment ?? '';
     const rules = options.rules(t.service).filter((rule) => ruleMatchesMonitor(rule.monitors, t.monitor));
     const outcomes = await Promise.all(
-      rules.map((rule) => serialized(JSON.stringify([rule.name, t.service, t.monitor, t.version, segment]), () => applyRule(rule, t, segment))),
+      rules.map((rule) => {
+        const key = alertGroupKey(rule, t);
+        return serialized(keyText(key), () => applyRule(rule, t, key));
+      }),
     );
-    const fired = outcomes.flatMap((o) => (o.fired === undefined ? [] : [o.fired]));
-    const resolved = outcomes.flatMap((o) => (o.resolved === undefined ? [] : [o.resolved]));
-    if (fired.length > 0 || resolved.length > 0) kick();
-    return { fired, resolved };
+    const pick = (name: 'fired' | 'updated' | 'resolved') => outcomes.flatMap((o) => (o[name] === undefined ? [] : [o[name]]));
+    const result = { fired: pick('fired'), updated: pick('updated'), resolved: pick('resolved') };
+    if (result.fired.length > 0 || result.updated.length > 0 || result.resolved.length > 0) kick();
+    return result;
   }
 
   // ---- delivery ---------------------------------------------------------------------------------
@@ -396,6 +710,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       try {
         do {
           again = false;
+          await checkDue();
           await startDue();
         } while (again && closing === undefined);
       } catch (error) {
@@ -422,10 +737,11 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       if (closing !== undefined) throw new BallastError('INTERNAL', { detail: 'the alert dispatcher is closed' });
       let total = 0;
       for (;;) {
+        const queued = await checkDue();
         const count = await startDue();
         total += count;
         await Promise.allSettled([...inFlight]);
-        if (count === 0) return total;
+        if (count === 0 && queued === 0) return total;
       }
     },
 

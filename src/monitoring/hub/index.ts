@@ -12,3 +12,4 @@ export {
   type ObservedRecord,
 } from './monitoring-hub.js';
 export { WindowAccumulator, type WindowAccumulatorJSON } from './window-accumulator.js';
+export { monitorNotice, monitorNotices, monitorStateMessage, type MonitorNotice } from './monitor-notices.js';

@@ -1,7 +1,7 @@
 // The `monitoring:` block of a service: its JSON Schema, every default in one place, durations and windows.
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { BallastError, type Issue } from '../../errors/index.js';
-import { alertRuleDefaults, alertRulesSchema, type AlertRuleConfig, type AlertSeverity } from '../alerts/alert-config.js';
+import { alertRulesSchema, resolveAlertRule, type AlertRuleConfig, type AlertRuleInput } from '../alerts/alert-config.js';
 
 /** Drift methods a feature can be compared with; `auto` picks one by kind and sample size (see drift.ts). */
 export const driftMethods = ['chi-square', 'ks', 'psi', 'jensen-shannon', 'hellinger', 'wasserstein'] as const;
@@ -35,6 +35,8 @@ export interface ResolvedDriftConfig {
   readonly correction: DriftCorrection;
   /** Significance level of the p-value methods, after the correction (false discovery rate for Benjamini–Hochberg). */
   readonly alpha: number;
+  /** Raw values kept per numeric feature and window: up to this many values, KS compares raw values (exact), beyond it bins. */
+  readonly sampleSize: number;
   readonly features: Readonly<Record<string, FeatureDriftOverride>>;
 }
 
@@ -92,7 +94,7 @@ export const monitoringDefaults = {
   window: '1h',
   evaluateEvery: '1m',
   minSamples: 30,
-  drift: { method: 'auto', share: 0.5, correction: 'benjamini-hochberg', alpha: 0.05 },
+  drift: { method: 'auto', share: 0.5, correction: 'benjamini-hochberg', alpha: 0.05, sampleSize: 1000 },
   performance: { labelDelay: '1d', accuracy: { warningDrop: 0.05, alertDrop: 0.1 } },
   calibration: { warning: 0.05, alert: 0.1 },
   rates: { error: { warning: 0.01, alert: 0.05 }, fallback: { warning: 0.05, alert: 0.1 }, reject: {}, review: {} },
@@ -162,6 +164,7 @@ export const monitoringConfigSchema = {
         share: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         correction: { enum: driftCorrections },
         alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        sampleSize: { type: 'integer', minimum: 0, maximum: 100000, description: 'Raw values kept per numeric feature and window (0: none, always binned).' },
         features: {
           type: 'object',
           additionalProperties: {
@@ -241,14 +244,14 @@ interface RawConfig {
   outputLabel?: string;
   evaluateEvery?: string;
   minSamples?: number;
-  drift?: { method?: DriftMethodChoice; threshold?: number; share?: number; correction?: DriftCorrection; alpha?: number; features?: Record<string, { method?: DriftMethodChoice; threshold?: number; enabled?: boolean }> };
+  drift?: { method?: DriftMethodChoice; threshold?: number; share?: number; correction?: DriftCorrection; alpha?: number; sampleSize?: number; features?: Record<string, { method?: DriftMethodChoice; threshold?: number; enabled?: boolean }> };
   performance?: { labelDelay?: string; positiveLabel?: string; accuracy?: RawThresholds & { warningDrop?: number; alertDrop?: number } };
   calibration?: RawThresholds;
   latency?: Record<string, number | RawThresholds>;
   rates?: { error?: RawThresholds; fallback?: RawThresholds; reject?: RawThresholds; review?: RawThresholds };
   business?: { override?: RawThresholds; complaint?: RawThresholds };
   hysteresis?: { raiseAfter?: number; clearAfter?: number };
-  alerts?: { name: string; monitors?: string[]; minState?: AlertSeverity; webhook: { url: string; secret: string; timeoutMs?: number } }[];
+  alerts?: AlertRuleInput[];
 }
 
 /** Copies the bounds that are set; `given` wins over `defaults` per bound only when `given` is absent as a whole. */
@@ -323,13 +326,13 @@ export function resolveMonitoringConfig(raw: unknown | undefined): ResolvedMonit
   const alerts: AlertRuleConfig[] = (c.alerts ?? []).map((rule, i) => {
     if (alertNames.has(rule.name)) issues.push({ pointer: `/alerts/${i}/name`, code: 'uniqueName', message: `alerts/${i}/name: ${rule.name} is used by an earlier rule` });
     alertNames.add(rule.name);
-    return {
-      name: rule.name,
-      monitors: rule.monitors ?? [...alertRuleDefaults.monitors],
-      minState: rule.minState ?? alertRuleDefaults.minState,
-      webhook: { url: rule.webhook.url, secret: rule.webhook.secret, timeoutMs: rule.webhook.timeoutMs ?? alertRuleDefaults.webhook.timeoutMs },
-    };
-  });
+    try {
+      return resolveAlertRule(rule, `alerts/${i}`);
+    } catch (error) {
+      issues.push({ pointer: `/alerts/${i}`, code: 'alertRule', message: error instanceof BallastError ? error.detail : String(error) });
+      return undefined;
+    }
+  }).filter((rule): rule is AlertRuleConfig => rule !== undefined);
 
   if (issues.length > 0) throw new BallastError('CONFIG_INVALID', { detail: 'the monitoring block is invalid', issues });
 
@@ -351,6 +354,7 @@ export function resolveMonitoringConfig(raw: unknown | undefined): ResolvedMonit
       share: c.drift?.share ?? d.drift.share,
       correction: c.drift?.correction ?? d.drift.correction,
       alpha: c.drift?.alpha ?? d.drift.alpha,
+      sampleSize: c.drift?.sampleSize ?? d.drift.sampleSize,
       features,
     },
     performance: {

@@ -107,7 +107,7 @@ describe('reference profiles over HTTP', () => {
       if (actual[i] === undefined || predicted === undefined) return;
       labelled++;
       if (predicted === actual[i]) correct++;
-      calibration.update(d.confidence as number, predicted === actual[i]);
+      calibration.update(d.confidence as number, predicted === actual[i], predicted);
     });
     expect(labelled).toBeGreaterThan(4);
     expect(profile.accuracy).toStrictEqual({ labelled, correct, accuracy: correct / labelled });

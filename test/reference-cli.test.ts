@@ -88,7 +88,7 @@ describe('ballast reference', () => {
       // The emoji is not a token (not a letter, mark or digit).
       expect((stored!.vocabularies as Record<string, string[]>).text).toStrictEqual(['bad', 'good']);
       const calibration = new CalibrationTable();
-      for (const row of rows) if ('truth' in row && 'conf' in row) calibration.update(row.conf, row.truth === row.pred);
+      for (const row of rows) if ('truth' in row && 'conf' in row) calibration.update(row.conf, row.truth === row.pred, row.pred);
       expect(stored!.calibration).toStrictEqual(calibration.toJSON());
       expect(stored!.accuracy).toStrictEqual({ labelled: 5, correct: 4, accuracy: 0.8 });
       expect(loadReferenceProfile(stored!).config.features.map((f) => f.name)).toStrictEqual(['text', 'amount', 'country']);

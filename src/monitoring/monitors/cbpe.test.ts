@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIDENCE_EDGES, NumericHistogram } from '../sketches/index.js';
-import { CalibrationTable } from './calibration-table.js';
+import { CalibrationTable, ClassConfidenceCounts } from './calibration-table.js';
 import { estimateAccuracy } from './cbpe.js';
 
+/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -17,85 +21,227 @@ function binByScan(c: number): number {
   return CONFIDENCE_EDGES.length - 2;
 }
 
-/** A model whose confidence overstates its accuracy: P(right | c) = 0.2 + 0.7·c. */
-function rows(n: number, random: () => number, skew = 1) {
-  return Array.from({ length: n }, () => {
-    const confidence = Math.min(1, 0.5 + 0.5 * random() ** skew);
-    return { confidence, correct: random() < 0.2 + 0.7 * confidence };
-  });
+interface Row {
+  readonly label: string;
+  readonly confidence: number;
+  readonly correct: boolean;
 }
 
-describe('estimateAccuracy (CBPE)', () => {
-  it('equals a brute-force computation over the raw rows', () => {
+function tableOf(rows: readonly Row[], perClass = true): CalibrationTable {
+  const table = new CalibrationTable();
+  for (const r of rows) table.update(r.confidence, r.correct, perClass ? r.label : undefined);
+  return table;
+}
+
+function countsOf(rows: readonly Pick<Row, 'label' | 'confidence'>[], labels: readonly string[]): ClassConfidenceCounts {
+  const counts = new ClassConfidenceCounts(labels);
+  for (const r of rows) counts.update(r.label, r.confidence);
+  return counts;
+}
+
+function histogramOf(rows: readonly Pick<Row, 'confidence'>[]): NumericHistogram {
+  const h = new NumericHistogram(CONFIDENCE_EDGES);
+  for (const r of rows) h.update(r.confidence);
+  return h;
+}
+
+const repeat = <T,>(n: number, row: T): T[] => Array.from({ length: n }, () => row);
+
+describe('estimateAccuracy (CBPE per class)', () => {
+  it('equals SciPy: the mean and spread of Beta-binomial outcomes per cell under Jeffreys posteriors', () => {
+    // Reference cells (class, confidence, labelled, right): spam 0.97 50/50, spam 0.72 29/40, ham 0.98 27/30, ham 0.52 1/3.
+    const reference: Row[] = [
+      ...Array.from({ length: 50 }, () => ({ label: 'spam', confidence: 0.97, correct: true })),
+      ...Array.from({ length: 40 }, (_, i) => ({ label: 'spam', confidence: 0.72, correct: i < 29 })),
+      ...Array.from({ length: 30 }, (_, i) => ({ label: 'ham', confidence: 0.98, correct: i < 27 })),
+      ...Array.from({ length: 3 }, (_, i) => ({ label: 'ham', confidence: 0.52, correct: i < 1 })),
+    ];
+    const window = [...repeat(120, { label: 'spam', confidence: 0.96 }), ...repeat(30, { label: 'spam', confidence: 0.71 }), ...repeat(45, { label: 'ham', confidence: 0.99 }), ...repeat(5, { label: 'ham', confidence: 0.53 })];
+    // from scipy.stats import betabinom; cells = [(120, 50, 50), (30, 40, 29), (45, 30, 27), (5, 3, 1)]  # (n, T, K)
+    // sum(betabinom(n, K + .5, T - K + .5).mean() for …) / 200, sqrt(sum(betabinom(n, K + .5, T - K + .5).var() for …)) / 200
+    const e = estimateAccuracy(tableOf(reference), countsOf(window, ['ham', 'spam']))!;
+    expect(e.calibratedBy).toBe('class');
+    expect(e.estimatedAccuracy).toBeCloseTo(0.9110162505206645, 13);
+    expect(e.standardError).toBeCloseTo(0.025922615065479188, 13);
+    expect(e).toMatchObject({ count: 200, thinCount: 5, thinShare: 0.025, unknownReason: null, pooledBecause: null });
+    expect(e.cells.map((c) => [c.label, c.count, c.referenceCount, c.thin])).toEqual([
+      ['ham', 5, 3, true],
+      ['ham', 45, 30, false],
+      ['spam', 30, 40, false],
+      ['spam', 120, 50, false],
+    ]);
+    // An all-right cell is not certain: 50/50 → posterior mean 50.5/51, never 1 ± 0.
+    expect(e.cells[3]!.expectedAccuracy).toBeCloseTo(50.5 / 51, 14);
+    expect(e.cells[3]!.posteriorSd).toBeGreaterThan(0.01);
+    // The same, calibrated by confidence only (pooled bins: 0.95–1 → 77/80): SciPy gives 0.9066536811201447 ± 0.028639538050734315.
+    const pooled = estimateAccuracy(tableOf(reference), histogramOf(window))!;
+    expect(pooled.calibratedBy).toBe('confidence');
+    expect(pooled.pooledBecause).toMatch(/no confidence counts per predicted class/);
+    expect(pooled.estimatedAccuracy).toBeCloseTo(0.9066536811201447, 13);
+    expect(pooled.standardError).toBeCloseTo(0.028639538050734315, 13);
+  });
+
+  it('equals a brute-force computation over the raw rows, per class and pooled', () => {
     const random = seeded(3);
-    const reference = rows(2000, random).filter((r) => r.confidence < 0.95);
-    const current = [...rows(700, random, 0.5), { confidence: 0.99, correct: true }, { confidence: 1, correct: true }];
-    const table = new CalibrationTable();
-    reference.forEach((r) => table.update(r.confidence, r.correct));
-    const histogram = new NumericHistogram(CONFIDENCE_EDGES);
-    current.forEach((r) => histogram.update(r.confidence));
-    histogram.update(null);
-    histogram.update(1.5);
-
-    const estimate = estimateAccuracy(table, histogram)!;
-    // Brute force: for each current row, the mean correctness of the reference rows in its bin, else the bin's midpoint.
-    let sum = 0;
-    let outcomeVariance = 0;
-    const perBin = new Map<number, { n: number; a: number; t: number }>();
-    let fallback = 0;
-    const rowsOfBin = new Map<number, typeof reference>();
-    for (const row of current) {
-      const b = binByScan(row.confidence);
-      if (!rowsOfBin.has(b)) rowsOfBin.set(b, reference.filter((r) => binByScan(r.confidence) === b));
-      const same = rowsOfBin.get(b)!;
-      const a = same.length > 0 ? same.filter((r) => r.correct).length / same.length : ((CONFIDENCE_EDGES[b] as number) + (CONFIDENCE_EDGES[b + 1] as number)) / 2;
-      if (same.length === 0) fallback++;
-      sum += a;
-      outcomeVariance += a * (1 - a);
-      if (same.length > 0) perBin.set(b, { n: (perBin.get(b)?.n ?? 0) + 1, a, t: same.length });
-    }
-    const n = current.length;
-    let estimateVariance = 0;
-    for (const { n: nb, a, t } of perBin.values()) estimateVariance += (nb / n) ** 2 * ((a * (1 - a)) / t);
-    expect(estimate.count).toBe(n);
-    expect(estimate.midpointCount).toBe(fallback);
-    expect(fallback).toBe(current.filter((r) => r.confidence >= 0.95).length);
-    expect(fallback).toBeGreaterThan(2);
-    expect(estimate.estimatedAccuracy).toBeCloseTo(sum / n, 12);
-    expect(estimate.standardError).toBeCloseTo(Math.sqrt(outcomeVariance / n ** 2 + estimateVariance), 12);
-    expect(estimate.referenceAccuracy).toBeCloseTo(reference.filter((r) => r.correct).length / reference.length, 14);
-    expect(estimate.bins.at(-1)).toMatchObject({ source: 'midpoint', expectedAccuracy: 0.975, count: fallback, referenceCount: 0 });
+    const labels = ['a', 'b', 'c'];
+    const draw = (n: number, skew: number): Row[] =>
+      Array.from({ length: n }, () => {
+        const label = labels[Math.floor(random() * 3)] as string;
+        const confidence = Math.min(1, 1 / 3 + (2 / 3) * random() ** skew);
+        return { label, confidence, correct: random() < (label === 'a' ? confidence : 0.1 + 0.7 * confidence) };
+      });
+    const reference = draw(3000, 1).filter((r) => r.confidence < 0.95);
+    const window = [...draw(700, 0.5), { label: 'a', confidence: 1, correct: true }, { label: 'zzz', confidence: 0.5, correct: false }];
+    // Brute force: per window row, the reference rows of its class (or all of them) in its bin; a Jeffreys posterior
+    // Beta(K + ½, T − K + ½); the variance of the realised number right is the Beta-binomial's n·a·b·(a + b + n) / ((a + b)²·(a + b + 1)).
+    const brute = (perClass: boolean) => {
+      const cells = new Map<string, { n: number; t: number; k: number }>();
+      for (const row of window) {
+        const b = binByScan(row.confidence);
+        const key = perClass ? `${row.label}/${b}` : String(b);
+        if (!cells.has(key)) {
+          const same = reference.filter((r) => binByScan(r.confidence) === b && (!perClass || r.label === row.label));
+          cells.set(key, { n: 0, t: same.length, k: same.filter((r) => r.correct).length });
+        }
+        cells.get(key)!.n++;
+      }
+      let mean = 0;
+      let variance = 0;
+      let thin = 0;
+      for (const { n, t, k } of cells.values()) {
+        const a = k + 0.5;
+        const b = t - k + 0.5;
+        mean += (n * a) / (a + b);
+        variance += (n * a * b * (a + b + n)) / ((a + b) ** 2 * (a + b + 1));
+        if (t < 20) thin += n;
+      }
+      return { mean: mean / window.length, se: Math.sqrt(variance) / window.length, thin };
+    };
+    const perClass = estimateAccuracy(tableOf(reference), countsOf(window, labels))!;
+    const expected = brute(true);
+    expect(perClass.calibratedBy).toBe('class');
+    expect(perClass.count).toBe(window.length);
+    expect(perClass.estimatedAccuracy).toBeCloseTo(expected.mean, 12);
+    expect(perClass.standardError).toBeCloseTo(expected.se, 12);
+    expect(perClass.thinCount).toBe(expected.thin);
+    expect(perClass.thinCount).toBeGreaterThan(30); // the window's confidences ≥ 0.95 and the untracked label
+    expect(perClass.cells.find((c) => c.label === '')).toMatchObject({ count: 1, referenceCount: 0, expectedAccuracy: 0.5, thin: true });
+    const pooled = estimateAccuracy(tableOf(reference), histogramOf(window))!;
+    const expectedPooled = brute(false);
+    expect(pooled.estimatedAccuracy).toBeCloseTo(expectedPooled.mean, 12);
+    expect(pooled.standardError).toBeCloseTo(expectedPooled.se, 12);
+    expect(pooled.referenceAccuracy).toBeCloseTo(reference.filter((r) => r.correct).length / reference.length, 14);
   });
 
-  it('tracks the realised accuracy under a confidence shift: within 2 standard errors in about 95% of windows', () => {
-    const random = seeded(11);
-    const table = new CalibrationTable();
-    rows(20_000, random).forEach((r) => table.update(r.confidence, r.correct));
-    let within = 0;
-    const windows = 200;
-    for (let w = 0; w < windows; w++) {
-      const current = rows(300, random, 0.4);
-      const histogram = new NumericHistogram(CONFIDENCE_EDGES);
-      current.forEach((r) => histogram.update(r.confidence));
-      const e = estimateAccuracy(table, histogram)!;
-      const realised = current.filter((r) => r.correct).length / current.length;
-      if (Math.abs(realised - e.estimatedAccuracy) <= 2 * e.standardError) within++;
+  it('issue case 1: a window on a bin with a single reference label is unknown, with an honest standard error', () => {
+    // 1,000 reference rows at 0.72 (720 right) and one at 0.97; a window of 1,000 decisions at 0.97. Before: 1.00 ± 0
+    // (or 0.00 ± 0 when that one label was wrong).
+    for (const lastRight of [true, false]) {
+      const reference: Row[] = [...Array.from({ length: 1000 }, (_, i) => ({ label: 'yes', confidence: 0.72, correct: i < 720 })), { label: 'yes', confidence: 0.97, correct: lastRight }];
+      const window = repeat(1000, { label: 'yes', confidence: 0.97 });
+      for (const e of [estimateAccuracy(tableOf(reference), histogramOf(window))!, estimateAccuracy(tableOf(reference), countsOf(window, ['yes']))!]) {
+        expect(e.unknownReason).toMatch(/^1000 of 1000 predictions \(100\.0%\) fall in (class × )?confidence bins with fewer than 20 labelled reference predictions/);
+        // Beta(1.5, 0.5) or Beta(0.5, 1.5): mean 0.75 or 0.25, sd 0.25: the number is there to read, not to judge.
+        expect(e.estimatedAccuracy).toBeCloseTo(lastRight ? 0.75 : 0.25, 12);
+        expect(e.standardError).toBeGreaterThan(0.25);
+        expect(e.standardError).toBeLessThan(0.26);
+      }
     }
-    expect(within / windows).toBeGreaterThan(0.9);
-    expect(within / windows).toBeLessThan(0.995);
   });
 
-  it('is null for a window without confidences and refuses other edges', () => {
+  it('issue case 2: class A right 90% at 0.9, class B 70%: a window of class A alone is estimated at 0.90', () => {
+    // Before, by confidence only: 0.80 ± 0.016, 6.5 standard errors from the true 0.90.
+    const reference: Row[] = [
+      ...Array.from({ length: 1000 }, (_, i) => ({ label: 'A', confidence: 0.9, correct: i < 900 })),
+      ...Array.from({ length: 1000 }, (_, i) => ({ label: 'B', confidence: 0.9, correct: i < 700 })),
+    ];
+    const window = repeat(1000, { label: 'A', confidence: 0.9 });
+    const e = estimateAccuracy(tableOf(reference), countsOf(window, ['A', 'B']))!;
+    expect(e.calibratedBy).toBe('class');
+    expect(e.unknownReason).toBeNull();
+    expect(e.estimatedAccuracy).toBeCloseTo(900.5 / 1001, 12);
+    // Sampling √(0.09 / 1000) and calibration √(0.09 / 1002), both ≈ 0.0095.
+    expect(e.samplingError).toBeCloseTo(0.0095, 3);
+    expect(e.calibrationError).toBeCloseTo(0.0095, 3);
+    expect(Math.abs(0.9 - e.estimatedAccuracy)).toBeLessThan(e.standardError);
+    // Calibrated by confidence only, the same window is still 0.80: that path says why.
+    const pooled = estimateAccuracy(tableOf(reference), histogramOf(window))!;
+    expect(pooled.estimatedAccuracy).toBeCloseTo(1600.5 / 2001, 12);
+    expect(pooled.calibratedBy).toBe('confidence');
+    expect(Math.abs(0.9 - pooled.estimatedAccuracy) / pooled.standardError).toBeGreaterThan(5);
+    // A profile stored before per-class counts (no `classes` in its JSON) still loads; CBPE pools and says to rebuild.
+    const { classes, ...old } = tableOf(reference).toJSON();
+    expect(classes).toHaveLength(2);
+    const legacy = estimateAccuracy(CalibrationTable.fromJSON(old), countsOf(window, ['A', 'B']))!;
+    expect(legacy.calibratedBy).toBe('confidence');
+    expect(legacy.pooledBecause).toMatch(/rebuild it/);
+    expect(legacy.estimatedAccuracy).toBeCloseTo(pooled.estimatedAccuracy, 14);
+  });
+
+  it('covers the realised accuracy within 2 standard errors in 93–97% of 400 windows, calibrated or not, with or without covariate shift', () => {
+    // Two classes; the model's confidence c in [0.5, 1]; P(right | class, c) is c (calibrated) or differs by class
+    // (miscalibrated: A 0.2 + 0.75c, B 1.6c − 0.7). Covariate shift: the window's class mix moves from 50/50 to 85/15 and
+    // its confidences move (A towards 1, B towards 0.5). Each window gets a fresh reference of 2,000 labelled rows, so
+    // the calibration term of the standard error is tested too.
+    const scenarios = [
+      { name: 'calibrated', truth: (_label: string, c: number) => c, shift: false },
+      { name: 'calibrated, shifted', truth: (_label: string, c: number) => c, shift: true },
+      { name: 'miscalibrated', truth: (label: string, c: number) => (label === 'A' ? 0.2 + 0.75 * c : 1.6 * c - 0.7), shift: false },
+      { name: 'miscalibrated, shifted', truth: (label: string, c: number) => (label === 'A' ? 0.2 + 0.75 * c : 1.6 * c - 0.7), shift: true },
+    ];
+    const random = seeded(20_261_207);
+    const results: Record<string, { perClass: number; pooled: number; unknown: number }> = {};
+    for (const s of scenarios) {
+      const draw = (n: number, shifted: boolean): Row[] =>
+        Array.from({ length: n }, () => {
+          const label = random() < (shifted ? 0.85 : 0.5) ? 'A' : 'B';
+          const skew = shifted ? (label === 'A' ? 0.5 : 2) : 1;
+          const confidence = 0.5 + 0.5 * random() ** skew;
+          return { label, confidence, correct: random() < s.truth(label, confidence) };
+        });
+      let perClass = 0;
+      let pooled = 0;
+      let unknown = 0;
+      const windows = 400;
+      for (let w = 0; w < windows; w++) {
+        const table = tableOf(draw(2000, false));
+        const window = draw(500, s.shift);
+        const realised = window.filter((r) => r.correct).length / window.length;
+        const e = estimateAccuracy(table, countsOf(window, ['A', 'B']))!;
+        if (e.unknownReason !== null) unknown++;
+        else if (Math.abs(realised - e.estimatedAccuracy) <= 2 * e.standardError) perClass++;
+        const p = estimateAccuracy(table, histogramOf(window))!;
+        if (Math.abs(realised - p.estimatedAccuracy) <= 2 * p.standardError) pooled++;
+      }
+      results[s.name] = { perClass: perClass / windows, pooled: pooled / windows, unknown };
+    }
+    for (const s of scenarios) {
+      expect(results[s.name]!.unknown, s.name).toBe(0);
+      expect(results[s.name]!.perClass, s.name).toBeGreaterThanOrEqual(0.93);
+      expect(results[s.name]!.perClass, s.name).toBeLessThanOrEqual(0.97);
+    }
+    // Calibrated by confidence only, the shifted miscalibrated model is missed: the reason to calibrate per class.
+    expect(results['miscalibrated, shifted']!.pooled).toBeLessThan(0.5);
+    console.log(JSON.stringify(results));
+  });
+
+  it('is null for a window without usable predictions and refuses other edges', () => {
     const table = new CalibrationTable();
     const empty = new NumericHistogram(CONFIDENCE_EDGES);
     empty.update(null);
     expect(estimateAccuracy(table, empty)).toBeNull();
+    const counts = new ClassConfidenceCounts(['x']);
+    counts.update(null, 0.9);
+    counts.update('x', 1.5);
+    expect(counts.unusable).toBe(2);
+    expect(estimateAccuracy(table, counts)).toBeNull();
     expect(() => estimateAccuracy(table, new NumericHistogram([0, 1]))).toThrow(/CONFIDENCE_EDGES/);
-    // An empty reference: every bin falls back to its midpoint.
+    // An empty reference: the prior, ½ ± √(1/8), and unknown.
     const h = new NumericHistogram(CONFIDENCE_EDGES);
     h.update(0.91);
     const e = estimateAccuracy(table, h)!;
-    expect(e).toMatchObject({ estimatedAccuracy: 0.925, referenceAccuracy: null, midpointCount: 1 });
-    expect(e.standardError).toBeCloseTo(Math.sqrt(0.925 * 0.075), 14);
+    expect(e).toMatchObject({ estimatedAccuracy: 0.5, referenceAccuracy: null, thinCount: 1 });
+    expect(e.calibrationError).toBeCloseTo(Math.sqrt(1 / 8), 14);
+    expect(e.unknownReason).not.toBeNull();
   });
 });

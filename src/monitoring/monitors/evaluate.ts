@@ -212,9 +212,11 @@ function estimatedAccuracy(input: WindowInput, reference: ReferenceInput | undef
   const confidences = input.sketch.confidenceHistogram;
   if (reference === undefined) return unknown('estimated_accuracy', label, 'no reference profile to calibrate with', 0, {}, thresholds);
   if (reference.calibration === undefined || reference.calibration.count === 0) return unknown('estimated_accuracy', label, 'the reference has no labelled predictions with a confidence', 0, {}, thresholds);
-  const estimate = estimateAccuracy(reference.calibration, confidences);
+  // Per predicted class when the window counts its predictions by class; else by confidence only (values say why).
+  const estimate = estimateAccuracy(reference.calibration, input.predictions ?? confidences);
   const n = estimate?.count ?? 0;
   if (estimate === null || n < config.minSamples) return unknown('estimated_accuracy', label, fewSamples(n, 'predictions with a confidence', config.minSamples), n, {}, thresholds);
+  if (estimate.unknownReason !== null) return unknown('estimated_accuracy', label, `the reference is too thin for this window: ${estimate.unknownReason}`, n, { ...estimate, referenceAccuracy, thresholdSource: source }, thresholds);
   const observed = judgeBelow(estimate.estimatedAccuracy, thresholds);
   const basis = source === 'config' || source === 'none' ? '' : ` (${source})`;
   return {
@@ -223,7 +225,7 @@ function estimatedAccuracy(input: WindowInput, reference: ReferenceInput | undef
     value: estimate.estimatedAccuracy,
     threshold: thresholds,
     samples: n,
-    message: `estimated accuracy ${formatNumber(estimate.estimatedAccuracy)} ± ${formatNumber(estimate.standardError)} (CBPE) ${boundWords(observed, thresholds, 'below', formatNumber)}${basis} on ${n} predictions`,
+    message: `estimated accuracy ${formatNumber(estimate.estimatedAccuracy)} ± ${formatNumber(estimate.standardError)} (CBPE ${estimate.calibratedBy === 'class' ? 'per class' : 'by confidence only'}) ${boundWords(observed, thresholds, 'below', formatNumber)}${basis} on ${n} predictions`,
     values: { ...estimate, referenceAccuracy, thresholdSource: source },
   };
 }

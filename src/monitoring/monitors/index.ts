@@ -41,9 +41,9 @@ export {
   type InputDrift,
 } from './drift.js';
 export { computePerformance, type LabelledPair, type Performance, type PerformanceOptions } from './performance.js';
-export { estimateAccuracy, type CbpeBin, type CbpeEstimate } from './cbpe.js';
+export { CBPE_MAX_THIN_SHARE, CBPE_MIN_REFERENCE_COUNT, CBPE_PRIOR, estimateAccuracy, type CbpeCell, type CbpeEstimate, type CbpeOptions } from './cbpe.js';
 export { calibrationFromTable, type CalibrationBinSummary, type CalibrationSummary } from './calibration.js';
-export { CalibrationTable, CALIBRATION_TABLE_VERSION, type CalibrationTableJSON } from './calibration-table.js';
+export { CalibrationTable, CALIBRATION_TABLE_VERSION, ClassConfidenceCounts, type BinCounts, type CalibrationClassJSON, type CalibrationTableJSON } from './calibration-table.js';
 export { histogramQuantile, summarizeLatency, type LatencySummary } from './latency.js';
 export { rateWithInterval, Z_95, type Rate } from './rates.js';
 export { judgeAbove, judgeBelow, type JudgedState } from './judge.js';

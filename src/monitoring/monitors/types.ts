@@ -1,6 +1,6 @@
 // What the monitors are given (one window of one service, version and segment; a reference) and what they return.
 import type { FeatureSketchSet } from '../sketches/index.js';
-import type { CalibrationTable } from './calibration-table.js';
+import type { CalibrationTable, ClassConfidenceCounts } from './calibration-table.js';
 import type { Thresholds } from './monitoring-config.js';
 import type { LabelledPair } from './performance.js';
 import type { MonitorState, MonitorStatus } from './state.js';
@@ -23,6 +23,8 @@ export interface WindowInput {
   readonly window: MonitorWindow;
   /** The window's sketches, over the reference's bins. */
   readonly sketch: FeatureSketchSet;
+  /** The window's predictions by predicted class and confidence bin; with it CBPE calibrates per class, without it by confidence only. */
+  readonly predictions?: ClassConfidenceCounts;
   readonly counts: {
     readonly decisions: number;
     readonly byOutcome: Readonly<Record<WindowOutcome, number>>;

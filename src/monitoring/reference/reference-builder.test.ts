@@ -123,12 +123,17 @@ describe('ReferenceBuilder', () => {
     const record = builtWith(rows);
     expect(record.accuracy).toStrictEqual({ labelled: 5, correct: 4, accuracy: 4 / 5 });
     const expected = new CalibrationTable();
-    expected.update(0.97, true);
-    expected.update(0.62, false);
-    expected.update(0.61, true);
+    expected.update(0.97, true, 'spam');
+    expected.update(0.62, false, 'spam');
+    expected.update(0.61, true, '1');
     expect(record.calibration).toStrictEqual(expected.toJSON());
     expect(record.calibration!.total[12]).toBe(2);
     expect(record.calibration!.correct[12]).toBe(1);
+    // Per predicted class too (CBPE calibrates per class): '1' right once at 0.61, 'spam' wrong at 0.62 and right at 0.97.
+    expect(record.calibration!.classes!.map((c) => [c.label, c.total[12], c.correct[12], c.total[19], c.correct[19]])).toStrictEqual([
+      ['1', 1, 1, 0, 0],
+      ['spam', 1, 0, 1, 1],
+    ]);
     const unlabelled = builtWith(rows.map((r) => ({ ...r, label: undefined })));
     expect(unlabelled.accuracy).toBeNull();
     expect(unlabelled.calibration).toBeNull();

@@ -231,7 +231,7 @@ export class ReferenceBuilder {
     if (actual === undefined || predicted === undefined) return;
     this.labelled++;
     if (actual === predicted) this.correct++;
-    this.calibration.update(typeof row.confidence === 'number' ? row.confidence : undefined, actual === predicted);
+    this.calibration.update(typeof row.confidence === 'number' ? row.confidence : undefined, actual === predicted, predicted);
   }
 
   /** The stored form of the profile; throws a SketchError before pass 2 or when it sketched no row. */

@@ -28,10 +28,41 @@ function parsePositiveInt(value: string): number {
   return n;
 }
 
+const closedStreams = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * A reader that stops early (`ballast monitor | head`) closes the pipe: the next write fails with
+ * EPIPE, which Node raises as an 'error' event that would end the process with a stack trace.
+ * Such a stream is marked closed and later writes to it are dropped; the command runs to its end
+ * (nothing half-done in the store) and exits with its own code. Installed once per process.
+ */
+function watchForClosedReader(stream: NodeJS.WriteStream): void {
+  if (stream.listeners('error').some((l) => (l as { ballastClosedReader?: true }).ballastClosedReader === true)) return;
+  const onError = Object.assign(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+        closedStreams.add(stream);
+        return;
+      }
+      throw error;
+    },
+    { ballastClosedReader: true as const },
+  );
+  stream.on('error', onError);
+}
+
+/** Writes a line unless the reader has gone away. */
+export function writeLine(stream: NodeJS.WriteStream, line: string): void {
+  if (closedStreams.has(stream) || stream.destroyed) return;
+  stream.write(`${line}\n`);
+}
+
 /** Runs the `ballast` command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  watchForClosedReader(process.stdout);
+  watchForClosedReader(process.stderr);
   const env = readEnvironment();
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => writeLine(process.stdout, line);
   const dataDir = (flag?: string) => path.resolve(flag ?? env.dataDir ?? '.ballast');
   let exitCode: number = exitCodes.ok;
 

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newId, openStore, type Store, type StoredDecision, type StoredFeedback } from '../../store/index.js';
 import { makeDecision, tempDir } from '../../store/testing/fixtures.js';
+import { evaluateWindow, resolveMonitoringConfig, type MonitorEvaluation } from '../monitors/index.js';
 import { MonitoringHub, type HubService, type HubWindowInput } from './monitoring-hub.js';
 
 const HOUR = 3_600_000;
@@ -242,5 +243,66 @@ describe('MonitoringHub counts across restarts and crashes', () => {
       }),
       { numRuns: 20 },
     );
+  });
+});
+
+describe('MonitoringHub business rates', () => {
+  it('counts an override in its decision’s window however late it comes, and the rate is over that window’s decisions', async () => {
+    const tmp = tempDir();
+    let clock = Date.parse('2026-11-23T10:00:00.000Z');
+    const now = () => new Date(clock);
+    const config = resolveMonitoringConfig({});
+    const results: Array<{ start: string; decisions: number; rate: MonitorEvaluation | undefined }> = [];
+    const svc: HubService<MonitorEvaluation> = {
+      name: 'spam-filter',
+      window: hourWindow, // by decision time
+      segments: [],
+      outputLabel: labelOf,
+      feedbackLabel: labelOf,
+      stages: ['total'],
+      labelDelayMs: 0,
+      evaluate(input) {
+        const evaluations = evaluateWindow(input, undefined, config, new Map());
+        results.push({ start: input.window.start, decisions: input.counts.decisions, rate: evaluations.find((e) => e.monitor === 'override_rate') });
+        return evaluations;
+      },
+    };
+    let store = await openStore({ kind: 'sqlite', path: tmp.dbPath });
+    const boot = async () => {
+      const hub = new MonitoringHub<MonitorEvaluation>({ store, services: [svc], loadReference: () => Promise.resolve(undefined), now });
+      await hub.start();
+      return hub;
+    };
+    let hub = await boot();
+    const decisions: StoredDecision[] = [];
+    for (let i = 0; i < 100; i++) {
+      const d = makeDecision({ id: newId('dec'), service: 'spam-filter', createdAt: new Date(clock + i).toISOString(), output: { label: 'ham' } });
+      await store.decisions.append(d);
+      hub.observeDecision(d);
+      decisions.push(d);
+    }
+    // Two hours later (another window), outcomes come in: 31 overrides (3 of them reported twice), 4 outcomes that are not overrides.
+    clock += 2 * HOUR;
+    const outcome = async (d: StoredDecision, override: boolean) => {
+      const f: StoredFeedback = { id: newId('fb'), decisionId: d.id, kind: 'outcome', value: { override }, source: null, note: null, supersedes: null, createdAt: new Date(clock++).toISOString() };
+      await store.feedback.append(f);
+      hub.observeFeedback(f, d, await store.feedback.listForDecision(d.id));
+    };
+    for (let i = 0; i < 35; i++) await outcome(decisions[i * 2]!, i < 31);
+    for (let i = 0; i < 3; i++) await outcome(decisions[i * 2]!, true);
+    // A crash after a checkpoint, and a graceful restart: nothing changes.
+    await hub.checkpoint();
+    await store.close();
+    store = await openStore({ kind: 'sqlite', path: tmp.dbPath });
+    hub = await boot();
+    await hub.close();
+    hub = await boot();
+    await hub.evaluate('spam-filter', 'all');
+    await hub.close();
+    await store.close();
+    tmp.remove();
+    expect(results.map((r) => r.start)).toEqual(['2026-11-23T10:00:00.000Z']);
+    expect(results[0]!.decisions).toBe(100);
+    expect(results[0]!.rate).toMatchObject({ value: 0.31, samples: 100, observed: 'alert' }); // default bounds 0.1 / 0.2
   });
 });

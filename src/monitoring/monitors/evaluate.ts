@@ -302,8 +302,10 @@ function rates(input: WindowInput, config: ResolvedMonitoringConfig): Observatio
     rate('fallback_rate', 'fallback rate', byOutcome.fallback, decisions, 'decisions', config.rates.fallback, config),
     rate('reject_rate', 'reject rate', byOutcome.rejected, decisions, 'decisions', config.rates.reject, config),
     rate('review_rate', 'review rate', byOutcome.review, decisions, 'decisions', config.rates.review, config),
-    rate('override_rate', 'override rate', b.overrides, b.decisions, 'decisions with feedback', config.business.override, config),
-    rate('complaint_rate', 'complaint rate', b.complaints, b.decisions, 'decisions with feedback', config.business.complaint, config),
+    // Over the window's decisions, not over those with outcome feedback (a decision nobody reported on was not
+    // overridden); feedback counts in its decision's window however late it arrives, so overrides ≤ decisions.
+    rate('override_rate', 'override rate', b.overrides, decisions, 'decisions', config.business.override, config),
+    rate('complaint_rate', 'complaint rate', b.complaints, decisions, 'decisions', config.business.complaint, config),
   ];
 }
 

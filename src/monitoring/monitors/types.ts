@@ -35,7 +35,10 @@ export interface WindowInput {
   readonly labels?: readonly LabelledPair[];
   /** This window's labelled predictions by confidence bin; present with `labels`. */
   readonly calibration?: CalibrationTable;
-  /** Decisions with feedback counted for business rates: reviewer overrides and complaints among `decisions`. */
+  /**
+   * Business signals of the window's decisions: `decisions` with outcome feedback, and of those the ones overridden and
+   * complained about (each decision once, in its own window). The rates are over `counts.decisions`.
+   */
   readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
 }
 

@@ -38,13 +38,19 @@ export interface RuntimeOptions {
   readonly configText?: string;
   /** Where monitoring's background work reports failures (checkpoints, evaluations, alert deliveries). */
   readonly logger?: AlertLogger;
+  /**
+   * Compile only these services (a command that acts on one service, such as `reference build`):
+   * the others' adapters are not created, so their secrets need not be set. Default: every service.
+   */
+  readonly services?: readonly string[];
 }
 
 /** Opens the store and compiles every service of `config`: the composition root. */
 export async function startRuntime(config: BallastConfig, options: RuntimeOptions): Promise<Runtime> {
   const redactionKey = options.redactionKey ?? loadOrCreateKey(options.dataDir);
   const storeConfig = storeConfigOf(config, options.dataDir);
-  const secrets = readSecrets(secretNames(config.services));
+  const chosen = Object.entries(config.services).filter(([name]) => options.services === undefined || options.services.includes(name));
+  const secrets = readSecrets(secretNames(Object.fromEntries(chosen)));
   const services = new Map<string, Service>();
   // Breakers change state only once calls flow, after the store is open; listeners are the server's.
   const breakerListeners: ((event: BreakerEvent) => void)[] = [];
@@ -60,7 +66,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     }
   };
   try {
-    for (const [name, serviceConfig] of Object.entries(config.services)) {
+    for (const [name, serviceConfig] of chosen) {
       try {
         const service = await createService(name, serviceConfig, { adapterContext: { baseDir: config.baseDir, secrets }, redactionKey, onBreakerTransition });
         services.set(name, service);

@@ -29,7 +29,7 @@ export async function decideCommand(options: DecideCommandOptions, out: (line: s
   if (context !== undefined && (context === null || typeof context !== 'object' || Array.isArray(context))) {
     throw new BallastError('REQUEST_INVALID', { detail: '--context must be a JSON object' });
   }
-  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8') });
+  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), services: [options.service] });
   try {
     const pipeline = createDecisionPipeline({ services: runtime.services, sink: runtime.store.decisions, newId: () => newId('dec'), hashSubject: runtime.hashSubject });
     const decision = await pipeline.decide({

@@ -103,7 +103,8 @@ async function withService<T>(options: { configPath: string; service: string; da
     throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${options.service}' in ${options.configPath} (services: ${Object.keys(config.services).join(', ')})` });
   }
   before();
-  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8') });
+  // Only this service is compiled: another service's adapter secrets (an OpenAI key) are not needed here.
+  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), services: [options.service] });
   try {
     return await work(runtime);
   } finally {

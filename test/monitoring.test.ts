@@ -45,6 +45,7 @@ function monitoringYaml(url: string): string {
           monitors: ['input_drift', 'feature_drift/*']
           minState: warning
           webhook: { url: ${JSON.stringify(url)}, secret: ${SECRET_NAME}, timeoutMs: 2000 }
+          group: { wait: 1s }     # the test waits this long before it delivers (default 30s)
 `;
 }
 
@@ -152,24 +153,35 @@ describe('monitoring end to end', () => {
     expect(input.state).toBe('alert');
     expect(monitors.json.reference).toEqual({ id: 'ref_test' });
 
-    // The alert fired and was delivered, signed.
+    // One alert per monitor (group.by [version, monitor]) however many segments and features drifted, delivered, signed.
     const alerts = await call('GET', '/v1/alerts?service=loans&state=firing');
-    const fired = alerts.json.alerts.map((a: { monitor: string }) => a.monitor);
-    expect(fired).toContain('feature_drift/amount');
-    expect(fired).toContain('input_drift');
-    expect(fired).not.toContain('feature_drift/text');
+    expect(alerts.json.alerts.map((a: { monitor: string; segment: string }) => `${a.monitor} ${a.segment}`).sort()).toEqual(['feature_drift *', 'input_drift *']);
+    const featureAlert = alerts.json.alerts.find((a: { monitor: string }) => a.monitor === 'feature_drift');
+    expect(featureAlert.values.features).toContain('amount');
+    expect(featureAlert.values.features).not.toContain('text');
+    expect(featureAlert.values.segments).toContain(null);
+    // Its members are exactly the feature monitors (in every segment) at or above the rule's minState.
+    const drifted = monitors.json.monitors.filter((m: { monitor: string; state: string }) => m.monitor.startsWith('feature_drift/') && (m.state === 'warning' || m.state === 'alert'));
+    expect(drifted.length).toBeGreaterThan(1);
+    expect(featureAlert.values.members.length).toBe(drifted.length);
+    expect(new Set(featureAlert.values.members.map((m: { monitor: string; segment: string | null }) => `${m.monitor} ${m.segment}`)).size).toBe(featureAlert.values.members.length);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // group.wait, while the alert collects its members
     await running!.runtime.monitoring.dispatcher.deliverDue();
-    const deliveries = received.filter((r) => JSON.parse(r.body).monitor === 'feature_drift/amount');
-    expect(deliveries.length).toBeGreaterThanOrEqual(1);
+    const deliveries = received.filter((r) => JSON.parse(r.body).monitor === 'feature_drift');
+    expect(deliveries.length).toBe(1);
+    // The one notification lists every member the alert has.
+    expect(JSON.parse(deliveries[0]!.body).members).toEqual(featureAlert.values.members);
     const verdict = verifyWebhook(deliveries[0]!.headers as Record<string, string>, deliveries[0]!.body, secret);
     expect(verdict.valid).toBe(true);
     expect(verifyWebhook(deliveries[0]!.headers as Record<string, string>, deliveries[0]!.body.replace('amount', 'amounT'), secret).valid).toBe(false);
 
-    // A later decision cites the active alert.
+    // A later decision cites the monitors in warning or alert, each in its own state with a message that says the same.
     const later = await call('POST', '/v1/services/loans/decisions', { input: { text: 'good loan please', amount: 500, at: hourOf(2) } });
-    const notices = later.json.explanation.notices as Array<{ monitor: string; kind: string }>;
+    const notices = later.json.explanation.notices as Array<{ monitor: string; kind: string; state: string; message: string }>;
     expect(notices.map((n) => n.monitor)).toEqual(expect.arrayContaining(['feature_drift/amount', 'input_drift']));
     expect(notices.map((n) => n.monitor)).not.toContain('feature_drift/text');
+    expect(notices.find((n) => n.monitor === 'feature_drift/amount')).toMatchObject({ kind: 'monitor', state: 'warning', message: expect.stringMatching(/^feature `amount` drifted/) });
+    expect(notices.find((n) => n.monitor === 'input_drift')).toMatchObject({ kind: 'monitor', state: 'alert', message: expect.stringMatching(/^input drifted/) });
 
     const openapi = await call('GET', '/v1/openapi.json');
     for (const path of ['/v1/services/{service}/monitors', '/v1/services/{service}/monitors/{monitor}', '/v1/services/{service}/monitors/evaluate', '/v1/alerts', '/v1/alerts/{id}']) {

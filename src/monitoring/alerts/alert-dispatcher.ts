@@ -503,18 +503,16 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     if (active === undefined) {
       const alert: StoredAlert = { ...key, id: newId('alt'), severity, state: 'firing', firedAt: t.at, resolvedAt: null, summary, values };
       const result = await alerts.fire(alert, []);
-      if (!result.created) {
-        // Fired meanwhile by another writer: this member joins it at the next change.
-        checkAt(key, nowMs);
-        return {};
-      }
-      checkAt(key, Math.max(nowMs, Date.parse(alert.firedAt) + rule.group.waitMs));
+      // Fired meanwhile by another writer: the member joins that alert instead.
+      if (!result.created) return applyRule(rule, t, key);
       logger.info({ ...fields, alert: alert.id }, 'alert fired');
+      // With group.wait 0 the first notification is enqueued now, before the transition is acknowledged.
+      await checkGroup(key);
       return { fired: alert };
     }
     const updated = await alerts.update(active.id, { severity, summary, values }, []);
     if (updated === undefined) return {};
-    checkAt(key, nowMs);
+    await checkGroup(key);
     return { updated };
   }
 
@@ -561,7 +559,13 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     let queued = 0;
     for (const [text, { key }] of due) {
       checks.delete(text);
-      queued += await serialized(text, () => checkGroup(key));
+      try {
+        queued += await serialized(text, () => checkGroup(key));
+      } catch (error) {
+        // Not lost: the group is looked at again at the next pass.
+        checkAt(key, nowMs);
+        throw error;
+      }
     }
     return queued;
   }

@@ -40,8 +40,9 @@ export function monitorStateMessage(status: Pick<HubStatus, 'state' | 'message' 
     return status.message;
   }
   const below = -hysteresis.streak;
-  const windows = below === 1 ? 'window' : `${below} windows`;
-  return `still in ${state} (hysteresis holds it until enough windows in a row are below ${state}); the latest ${windows} ${below === 1 ? 'was' : 'were'} below it, the latest (${status.window.start} to ${status.window.end}): ${status.message}`;
+  const held = `still in ${state}, held by hysteresis until enough windows in a row are below it`;
+  const latest = `${status.window.start} to ${status.window.end}`;
+  return below === 1 ? `${held}; the latest window (${latest}) was below: ${status.message}` : `${held}; the latest ${below} windows were below, the latest (${latest}): ${status.message}`;
 }
 
 /** The notice of a monitor in `warning` or `alert`; undefined in any other state. */

@@ -74,7 +74,7 @@ describe('resolveMonitoringConfig', () => {
       evaluateEvery: '1m',
       evaluateEveryMs: 60_000,
       minSamples: 30,
-      drift: { method: 'auto', share: 0.5, correction: 'benjamini-hochberg', alpha: 0.05, features: {} },
+      drift: { method: 'auto', share: 0.5, correction: 'benjamini-hochberg', alpha: 0.05, sampleSize: 1000, features: {} },
       performance: { labelDelay: '1d', labelDelayMs: 86_400_000, accuracy: { warningDrop: 0.05, alertDrop: 0.1 } },
       calibration: { warning: 0.05, alert: 0.1 },
       latency: {},
@@ -115,6 +115,7 @@ describe('resolveMonitoringConfig', () => {
       share: 0.5,
       correction: 'bonferroni',
       alpha: 0.05,
+      sampleSize: 1000,
       features: { body: { method: 'chi-square', enabled: true }, id: { enabled: false } },
     });
     expect(config.performance).toMatchObject({ positiveLabel: 'spam', accuracy: { alert: 0.8, warningDrop: 0.05, alertDrop: 0.1 } });
@@ -124,7 +125,16 @@ describe('resolveMonitoringConfig', () => {
     expect(config.rates.error).toEqual({ alert: 0.02 });
     expect(config.rates.review).toEqual({ warning: 0.3 });
     expect(config.hysteresis).toEqual({ raiseAfter: 2, clearAfter: 2 });
-    expect(config.alerts).toEqual([{ name: 'oncall', monitors: ['*'], minState: 'alert', webhook: { url: 'https://example.com/hook', secret: 'HOOK_SECRET', timeoutMs: 5000 } }]);
+    expect(config.alerts).toEqual([
+      {
+        name: 'oncall',
+        monitors: ['*'],
+        minState: 'alert',
+        webhook: { url: 'https://example.com/hook', secret: 'HOOK_SECRET', timeoutMs: 5000 },
+        group: { by: ['version', 'monitor'], waitMs: 30_000, intervalMs: 300_000, repeatMs: 14_400_000 },
+        rateLimit: { max: 20, perMs: 3_600_000 },
+      },
+    ]);
   });
 
   it.each([
@@ -143,6 +153,10 @@ describe('resolveMonitoringConfig', () => {
     [{ performance: { accuracy: { warningDrop: 0.2 } } }, '/performance/accuracy', 'thresholds'],
     [{ latency: { 'a/b': { warning: 300, alert: 200 } } }, '/latency/a~1b', 'thresholds'],
     [{ alerts: [1, 2].map(() => ({ name: 'same', webhook: { url: 'http://x', secret: 'S' } })) }, '/alerts/1/name', 'uniqueName'],
+    [{ alerts: [{ name: 'x', webhook: { url: 'http://x', secret: 'S' }, group: { by: ['team'] } }] }, '/alerts/0/group/by/0', 'enum'],
+    [{ alerts: [{ name: 'x', webhook: { url: 'http://x', secret: 'S' }, group: { wait: '30 s' } }] }, '/alerts/0/group/wait', 'pattern'],
+    [{ alerts: [{ name: 'x', webhook: { url: 'http://x', secret: 'S' }, group: { repeat: '0s' } }] }, '/alerts/0', 'alertRule'],
+    [{ alerts: [{ name: 'x', webhook: { url: 'http://x', secret: 'S' }, rateLimit: { max: 0 } }] }, '/alerts/0/rateLimit/max', 'minimum'],
   ])('rejects %j at its pointer', (raw, pointer, code) => {
     const error = configError(raw);
     expect(error.code).toBe('CONFIG_INVALID');

@@ -154,7 +154,8 @@ describe('the decision path end to end', () => {
     expect(doc.body.components.schemas['loans.input'].required).toEqual(['text', 'amount']);
     for (const [p, methods] of Object.entries(doc.body.paths as Record<string, Json>)) {
       for (const method of Object.keys(methods)) {
-        const url = p.replace(/\{(\w+)\}/g, ':$1');
+        // A service's own typed path (/v1/services/loans/decisions) is served by the templated route.
+        const url = p.replace(/^\/v1\/services\/[a-z][a-z0-9-]*\/decisions$/, '/v1/services/{service}/decisions').replace(/\{(\w+)\}/g, ':$1');
         expect(ballast.server.app.hasRoute({ method: method.toUpperCase() as 'GET', url }), `${method} ${url}`).toBe(true);
       }
     }

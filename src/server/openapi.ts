@@ -234,13 +234,68 @@ function withPermissions(paths: Record<string, Record<string, Record<string, unk
   return paths;
 }
 
-/** The OpenAPI 3.1 document of the API, with each service's contract as a component schema. */
+/** `spam-filter` → `decideSpamFilter`: an operation id a code generator turns into a method name. */
+function decideOperationId(service: string, taken: Set<string>): string {
+  const base = `decide${service.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('')}`;
+  let id = base;
+  for (let n = 2; taken.has(id); n++) id = `${base}_${n}`;
+  taken.add(id);
+  return id;
+}
+
+/**
+ * One path per service (`/v1/services/spam-filter/decisions`) whose request and answer are typed by
+ * that service's contract: `input` is `<service>.input`, `output` is `<service>.output` (or null when
+ * no output is given: review, rejected). A concrete path matches before the templated one (OpenAPI
+ * 3.1, Path Templating Matching), so a generated client gets one typed method per service. The
+ * operation keeps the generic one's permission, security and answers.
+ */
+function serviceDecisionPaths(services: ReadonlyMap<string, Service>, generic: Record<string, unknown>) {
+  const paths: Record<string, { post: Record<string, unknown> }> = {};
+  const schemas: Record<string, unknown> = {};
+  const taken = new Set<string>(['decide']);
+  for (const service of services.values()) {
+    const name = service.name;
+    const ref = (schema: string) => ({ $ref: `#/components/schemas/${name}.${schema}` });
+    schemas[`${name}.DecisionRequest`] = {
+      allOf: [{ $ref: '#/components/schemas/DecisionRequest' }],
+      type: 'object',
+      required: ['input'],
+      properties: { input: { ...ref('input'), description: `The input of ${name}, validated by its input contract` } },
+    };
+    schemas[`${name}.Decision`] = {
+      allOf: [{ $ref: '#/components/schemas/Decision' }],
+      type: 'object',
+      properties: { service: { const: name }, output: { anyOf: [ref('output'), { type: 'null' }], description: `The output by ${name}'s output contract; null when there is none (review without an answer, rejected)` } },
+    };
+    const responses = { ...(generic.responses as Record<string, unknown>) };
+    responses[200] = json(ref('Decision'), 'The decision (any outcome: auto, review, fallback, rejected)');
+    responses[404] = problemResponse('SERVICE_NOT_FOUND: the server no longer serves this service');
+    const { parameters: _parameters, ...rest } = generic;
+    paths[`/v1/services/${name}/decisions`] = {
+      post: {
+        ...rest,
+        operationId: decideOperationId(name, taken),
+        summary: `Make one decision of ${name}; answers once it is durably recorded`,
+        requestBody: { required: true, content: { 'application/json': { schema: ref('DecisionRequest') } } },
+        responses,
+        'x-ballast-service': name,
+      },
+    };
+  }
+  return { paths, schemas };
+}
+
+/** The OpenAPI 3.1 document of the API, with each service's contract as component schemas and its own decision path. */
 export function buildOpenApiDocument(options: { version: string; services: ReadonlyMap<string, Service> }) {
   const serviceSchemas: Record<string, unknown> = {};
   for (const service of options.services.values()) {
     serviceSchemas[`${service.name}.input`] = service.config.contract.input.schema;
     serviceSchemas[`${service.name}.output`] = service.config.contract.output.schema;
   }
+  const paths = withPermissions(genericPaths());
+  const perService = serviceDecisionPaths(options.services, paths['/v1/services/{service}/decisions']!.post!);
+  Object.assign(serviceSchemas, perService.schemas);
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -250,147 +305,7 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
       description: 'Decisions through contracts, policy and a model, recorded durably and explained. Errors are RFC 9457 problem documents with a stable `code` (see docs/errors.md).',
     },
     security: [{ apiKey: [] }, { bearer: [] }],
-    paths: withPermissions({
-      ...governancePaths,
-      ...retentionPaths,
-      ...breakerPaths,
-      '/v1/services/{service}/decisions': {
-        post: {
-          operationId: 'decide',
-          summary: 'Make one decision; answers once it is durably recorded',
-          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DecisionRequest' } } } },
-          responses: {
-            200: json({ $ref: '#/components/schemas/Decision' }, 'The decision (any outcome: auto, review, fallback, rejected)'),
-            400: problemResponse('Malformed body, or body breaking a size, depth or length limit'),
-            404: problemResponse('No such service'),
-            413: problemResponse('Body too large'),
-            415: problemResponse('Content type missing or not application/json'),
-            422: problemResponse("Input violates the service's contract; `issues` lists every violation"),
-            429: problemResponse("RATE_LIMITED: the caller's rate limit is spent; RateLimit and RateLimit-Policy say how it stands, Retry-After when to come back"),
-            503: problemResponse('Busy (admission: concurrency limit, wait queue, event-loop delay or heap), draining, or the decision log is unavailable; see Retry-After'),
-          },
-        },
-      },
-      '/v1/decisions/{id}': {
-        get: {
-          operationId: 'getDecision',
-          summary: 'A recorded decision with its explanation, timings and feedback; without its input and context (`withheld`) unless `view=raw`, which needs decisions:read-raw and is audited',
-          parameters: [
-            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'view', in: 'query', schema: { enum: ['redacted', 'raw'], default: 'redacted' } },
-          ],
-          responses: { 200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision'), 404: problemResponse('No such decision') },
-        },
-      },
-      '/v1/decisions/{id}/feedback': {
-        post: {
-          operationId: 'postFeedback',
-          summary: 'Record a ground-truth label or a business outcome (append-only)',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedbackRequest' } } } },
-          responses: { 201: json({ $ref: '#/components/schemas/Feedback' }, 'Recorded'), 400: problemResponse('Malformed feedback'), 404: problemResponse('No such decision') },
-        },
-      },
-      '/v1/services': { get: { operationId: 'listServices', summary: 'The services this server decides for', responses: { 200: json({ type: 'object' }, 'Services') } } },
-      '/v1/services/{service}': {
-        get: {
-          operationId: 'getService',
-          summary: "A service's contract, policy and versions",
-          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: json({ type: 'object' }, 'The service'), 404: problemResponse('No such service') },
-        },
-      },
-      '/v1/services/{service}/references': {
-        post: {
-          operationId: 'buildReference',
-          summary: "Build a reference profile (statistics, never rows) from a window of the service's decision log and store it",
-          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ReferenceRequest' } } } },
-          responses: {
-            201: json({ allOf: [{ $ref: '#/components/schemas/Reference' }, { type: 'object', properties: { skipped: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, reason: { type: 'string' } } } } } }] }, 'Stored; Location names it'),
-            400: problemResponse('Malformed request (issues point at name, since, until)'),
-            404: problemResponse('No such service'),
-            422: problemResponse('REFERENCE_WINDOW_EMPTY: no decisions in the window'),
-          },
-        },
-        get: {
-          operationId: 'listReferences',
-          summary: "The service's stored reference profiles without their statistics, newest first per name",
-          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: {
-            200: json({ type: 'object', properties: { service: { type: 'string' }, references: { type: 'array', items: { $ref: '#/components/schemas/ReferenceSummary' } } } }, 'Reference profiles'),
-            404: problemResponse('No such service'),
-          },
-        },
-      },
-      '/v1/services/{service}/references/{name}': {
-        get: {
-          operationId: 'getReference',
-          summary: 'The newest reference profile of that name, with its statistics',
-          parameters: [
-            { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-          ],
-          responses: { 200: json({ $ref: '#/components/schemas/Reference' }, 'The profile'), 404: problemResponse('No such service (SERVICE_NOT_FOUND) or profile (REFERENCE_NOT_FOUND)') },
-        },
-      },
-      '/v1/services/{service}/monitors': {
-        get: {
-          operationId: 'listMonitors',
-          summary: 'The current state of every monitor of the service, per model version and segment (after hysteresis)',
-          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: json({ type: 'object', properties: { service: { type: 'string' }, reference: { type: ['object', 'null'] }, monitors: { type: 'array', items: { $ref: '#/components/schemas/MonitorStatus' } } } }, 'Monitors'), 404: problemResponse('No such service') },
-        },
-      },
-      '/v1/services/{service}/monitors/evaluate': {
-        post: {
-          operationId: 'evaluateMonitors',
-          summary: 'Evaluate now: the windows with new traffic or waiting for labels, or every stored window',
-          parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
-          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { windows: { const: 'all' } } } } } },
-          responses: { 200: json({ type: 'object' }, 'The windows evaluated and the resulting states'), 400: problemResponse('Malformed request'), 404: problemResponse('No such service') },
-        },
-      },
-      '/v1/services/{service}/monitors/{monitor}': {
-        get: {
-          operationId: 'getMonitorHistory',
-          summary: "One monitor's current states and its history, newest first (names with '/' URL-encoded)",
-          parameters: [
-            { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'monitor', in: 'path', required: true, schema: { type: 'string' }, example: 'feature_drift%2Fbody' },
-            { name: 'version', in: 'query', required: false, schema: { type: 'string' } },
-            { name: 'segment', in: 'query', required: false, schema: { type: 'string' }, description: "e.g. country=DE; empty for the unsegmented traffic" },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          ],
-          responses: { 200: json({ type: 'object' }, 'Current states and history'), 400: problemResponse('Bad limit'), 404: problemResponse('No such service (SERVICE_NOT_FOUND) or monitor (MONITOR_NOT_FOUND)') },
-        },
-      },
-      '/v1/alerts': {
-        get: {
-          operationId: 'listAlerts',
-          summary: 'Alerts raised by the alert rules of the services',
-          parameters: [
-            { name: 'service', in: 'query', required: false, schema: { type: 'string' } },
-            { name: 'state', in: 'query', required: false, schema: { enum: ['firing', 'resolved'] } },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          ],
-          responses: { 200: json({ type: 'object' }, 'Alerts'), 400: problemResponse('Bad state or limit'), 404: problemResponse('No such service') },
-        },
-      },
-      '/v1/alerts/{id}': {
-        get: {
-          operationId: 'getAlert',
-          summary: 'One alert with its webhook deliveries and every attempt of each',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: json({ type: 'object' }, 'The alert'), 404: problemResponse('No such alert') },
-        },
-      },
-      '/healthz': { get: { operationId: 'health', summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'Alive') } } },
-      '/readyz': { get: { operationId: 'ready', summary: 'Readiness: the decision log is writable and the server is not draining', responses: { 200: json({ type: 'object' }, 'Ready'), 503: json({ type: 'object' }, 'Not ready') } } },
-      '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/v1/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
-    }),
+    paths: { ...paths, ...perService.paths },
     components: {
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A Ballast API key (bk_…)' },
@@ -400,111 +315,260 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
         ...serviceSchemas,
         ...governanceSchemas,
         ...breakerSchemas,
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'detail', 'code', 'retryable'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            instance: { type: 'string' },
-            code: { enum: errorCodes },
-            retryable: { type: 'boolean' },
-            issues: { type: 'array', items: { $ref: '#/components/schemas/Issue' } },
-          },
-        },
-        Issue: { type: 'object', required: ['pointer', 'code', 'message'], properties: { pointer: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
-        DecisionRequest: {
-          type: 'object',
-          required: ['input'],
-          additionalProperties: false,
-          properties: {
-            input: { description: "The model input; validated by the service's input contract" },
-            subjectKey: { type: 'string', maxLength: 1024 },
-            context: { type: 'object' },
-            priority: { enum: ['high', 'normal', 'low'], default: 'normal', description: 'Under overload, high is shed last and low first' },
-          },
-        },
-        Decision: {
-          type: 'object',
-          required: ['id', 'service', 'version', 'createdAt', 'outcome', 'output', 'confidence', 'reasons', 'explanation', 'timings'],
-          properties: {
-            id: { type: 'string' },
-            service: { type: 'string' },
-            version: { type: ['string', 'null'] },
-            createdAt: { type: 'string', format: 'date-time' },
-            outcome: { enum: decisionOutcomes },
-            output: {},
-            confidence: { type: ['number', 'null'] },
-            reasons: { type: 'array', items: { type: 'object' } },
-            explanation: { type: 'object' },
-            timings: { type: 'object', propertyNames: { enum: stageNames }, additionalProperties: { type: 'number' } },
-          },
-        },
-        StoredDecision: { type: 'object', description: 'The decision as recorded: redacted input, explanation, timings, feedback' },
-        FeedbackRequest: {
-          type: 'object',
-          required: ['value'],
-          additionalProperties: false,
-          properties: { kind: { enum: feedbackKinds, default: 'label' }, value: {}, source: { type: 'string' }, note: { type: 'string' }, supersedes: { type: 'string' } },
-        },
-        Feedback: { type: 'object' },
-        ReferenceRequest: {
-          type: 'object',
-          required: ['since', 'until'],
-          additionalProperties: false,
-          properties: {
-            name: { type: 'string', pattern: referenceNamePattern, default: DEFAULT_REFERENCE_NAME, description: 'Monitors compare with the profile named default' },
-            since: { type: 'string', format: 'date-time', description: 'Decisions created at or after this instant' },
-            until: { type: 'string', format: 'date-time', description: 'and before this one' },
-          },
-        },
-        MonitorStatus: {
-          type: 'object',
-          required: ['monitor', 'version', 'segment', 'state', 'since', 'message', 'value', 'window'],
-          properties: {
-            monitor: { type: 'string', examples: ['input_drift', 'feature_drift/body', 'accuracy'] },
-            version: { type: 'string' },
-            segment: { type: ['string', 'null'] },
-            state: { enum: ['unknown', 'ok', 'warning', 'alert'] },
-            since: { type: 'string', format: 'date-time' },
-            message: { type: 'string' },
-            value: { type: ['number', 'null'] },
-            window: { type: 'object', properties: { start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' } } },
-          },
-        },
-        ReferenceSummary: {
-          type: 'object',
-          required: ['id', 'service', 'name', 'createdAt', 'source', 'rows', 'latest'],
-          properties: {
-            id: { type: 'string' },
-            service: { type: 'string' },
-            name: { type: 'string' },
-            createdAt: { type: 'string', format: 'date-time' },
-            source: { type: 'object', description: "{ kind: 'file', path, format, rows } or { kind: 'window', since, until, decisions }" },
-            rows: { type: 'integer' },
-            latest: { type: 'boolean', description: 'The newest of its name: the one in use' },
-          },
-        },
-        Reference: {
-          type: 'object',
-          required: ['id', 'service', 'name', 'createdAt', 'source', 'rows', 'features', 'sketch', 'vocabularies', 'calibration', 'accuracy'],
-          properties: {
-            id: { type: 'string' },
-            service: { type: 'string' },
-            name: { type: 'string' },
-            createdAt: { type: 'string', format: 'date-time' },
-            source: { type: 'object' },
-            rows: { type: 'integer' },
-            features: { type: 'array', items: { type: 'object' }, description: 'Sketch specs: numeric edges, tracked categories, text length and token-count edges' },
-            sketch: { type: 'object', description: "The reference's own feature sketch set (JSON of FeatureSketchSet)" },
-            vocabularies: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Per text feature, its most frequent lower-case tokens, sorted' },
-            calibration: { type: ['object', 'null'], description: 'Labelled predictions per confidence bin' },
-            accuracy: { type: ['object', 'null'], properties: { labelled: { type: 'integer' }, correct: { type: 'integer' }, accuracy: { type: 'number' } } },
-          },
-        },
+        ...commonSchemas,
       },
     },
   };
 }
+
+/** Every route's operations, with the decision path generic over `{service}`. */
+function genericPaths(): Record<string, Record<string, Record<string, unknown>>> {
+  return {
+    ...governancePaths,
+    ...retentionPaths,
+    ...breakerPaths,
+    '/v1/services/{service}/decisions': {
+      post: {
+        operationId: 'decide',
+        summary: 'Make one decision; answers once it is durably recorded',
+        parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DecisionRequest' } } } },
+        responses: {
+          200: json({ $ref: '#/components/schemas/Decision' }, 'The decision (any outcome: auto, review, fallback, rejected)'),
+          400: problemResponse('Malformed body, or body breaking a size, depth or length limit'),
+          404: problemResponse('No such service'),
+          413: problemResponse('Body too large'),
+          415: problemResponse('Content type missing or not application/json'),
+          422: problemResponse("Input violates the service's contract; `issues` lists every violation"),
+          429: problemResponse("RATE_LIMITED: the caller's rate limit is spent; RateLimit and RateLimit-Policy say how it stands, Retry-After when to come back"),
+          503: problemResponse('Busy (admission: concurrency limit, wait queue, event-loop delay or heap), draining, or the decision log is unavailable; see Retry-After'),
+        },
+      },
+    },
+    '/v1/decisions/{id}': {
+      get: {
+        operationId: 'getDecision',
+        summary: 'A recorded decision with its explanation, timings and feedback; without its input and context (`withheld`) unless `view=raw`, which needs decisions:read-raw and is audited',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'view', in: 'query', schema: { enum: ['redacted', 'raw'], default: 'redacted' } },
+        ],
+        responses: { 200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision'), 404: problemResponse('No such decision') },
+      },
+    },
+    '/v1/decisions/{id}/feedback': {
+      post: {
+        operationId: 'postFeedback',
+        summary: 'Record a ground-truth label or a business outcome (append-only)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/FeedbackRequest' } } } },
+        responses: { 201: json({ $ref: '#/components/schemas/Feedback' }, 'Recorded'), 400: problemResponse('Malformed feedback'), 404: problemResponse('No such decision') },
+      },
+    },
+    '/v1/services': { get: { operationId: 'listServices', summary: 'The services this server decides for', responses: { 200: json({ type: 'object' }, 'Services') } } },
+    '/v1/services/{service}': {
+      get: {
+        operationId: 'getService',
+        summary: "A service's contract, policy and versions",
+        parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: json({ type: 'object' }, 'The service'), 404: problemResponse('No such service') },
+      },
+    },
+    '/v1/services/{service}/references': {
+      post: {
+        operationId: 'buildReference',
+        summary: "Build a reference profile (statistics, never rows) from a window of the service's decision log and store it",
+        parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ReferenceRequest' } } } },
+        responses: {
+          201: json({ allOf: [{ $ref: '#/components/schemas/Reference' }, { type: 'object', properties: { skipped: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, reason: { type: 'string' } } } } } }] }, 'Stored; Location names it'),
+          400: problemResponse('Malformed request (issues point at name, since, until)'),
+          404: problemResponse('No such service'),
+          422: problemResponse('REFERENCE_WINDOW_EMPTY: no decisions in the window'),
+        },
+      },
+      get: {
+        operationId: 'listReferences',
+        summary: "The service's stored reference profiles without their statistics, newest first per name",
+        parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: json({ type: 'object', properties: { service: { type: 'string' }, references: { type: 'array', items: { $ref: '#/components/schemas/ReferenceSummary' } } } }, 'Reference profiles'),
+          404: problemResponse('No such service'),
+        },
+      },
+    },
+    '/v1/services/{service}/references/{name}': {
+      get: {
+        operationId: 'getReference',
+        summary: 'The newest reference profile of that name, with its statistics',
+        parameters: [
+          { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        responses: { 200: json({ $ref: '#/components/schemas/Reference' }, 'The profile'), 404: problemResponse('No such service (SERVICE_NOT_FOUND) or profile (REFERENCE_NOT_FOUND)') },
+      },
+    },
+    '/v1/services/{service}/monitors': {
+      get: {
+        operationId: 'listMonitors',
+        summary: 'The current state of every monitor of the service, per model version and segment (after hysteresis)',
+        parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: json({ type: 'object', properties: { service: { type: 'string' }, reference: { type: ['object', 'null'] }, monitors: { type: 'array', items: { $ref: '#/components/schemas/MonitorStatus' } } } }, 'Monitors'), 404: problemResponse('No such service') },
+      },
+    },
+    '/v1/services/{service}/monitors/evaluate': {
+      post: {
+        operationId: 'evaluateMonitors',
+        summary: 'Evaluate now: the windows with new traffic or waiting for labels, or every stored window',
+        parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { windows: { const: 'all' } } } } } },
+        responses: { 200: json({ type: 'object' }, 'The windows evaluated and the resulting states'), 400: problemResponse('Malformed request'), 404: problemResponse('No such service') },
+      },
+    },
+    '/v1/services/{service}/monitors/{monitor}': {
+      get: {
+        operationId: 'getMonitorHistory',
+        summary: "One monitor's current states and its history, newest first (names with '/' URL-encoded)",
+        parameters: [
+          { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'monitor', in: 'path', required: true, schema: { type: 'string' }, example: 'feature_drift%2Fbody' },
+          { name: 'version', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'segment', in: 'query', required: false, schema: { type: 'string' }, description: "e.g. country=DE; empty for the unsegmented traffic" },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: { 200: json({ type: 'object' }, 'Current states and history'), 400: problemResponse('Bad limit'), 404: problemResponse('No such service (SERVICE_NOT_FOUND) or monitor (MONITOR_NOT_FOUND)') },
+      },
+    },
+    '/v1/alerts': {
+      get: {
+        operationId: 'listAlerts',
+        summary: 'Alerts raised by the alert rules of the services',
+        parameters: [
+          { name: 'service', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'state', in: 'query', required: false, schema: { enum: ['firing', 'resolved'] } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: { 200: json({ type: 'object' }, 'Alerts'), 400: problemResponse('Bad state or limit'), 404: problemResponse('No such service') },
+      },
+    },
+    '/v1/alerts/{id}': {
+      get: {
+        operationId: 'getAlert',
+        summary: 'One alert with its webhook deliveries and every attempt of each',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: json({ type: 'object' }, 'The alert'), 404: problemResponse('No such alert') },
+      },
+    },
+    '/healthz': { get: { operationId: 'health', summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'Alive') } } },
+    '/readyz': { get: { operationId: 'ready', summary: 'Readiness: the decision log is writable and the server is not draining', responses: { 200: json({ type: 'object' }, 'Ready'), 503: json({ type: 'object' }, 'Not ready') } } },
+    '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/v1/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } } },
+  };
+}
+
+const commonSchemas = {
+  Problem: {
+    type: 'object',
+    required: ['type', 'title', 'status', 'detail', 'code', 'retryable'],
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      instance: { type: 'string' },
+      code: { enum: errorCodes },
+      retryable: { type: 'boolean' },
+      issues: { type: 'array', items: { $ref: '#/components/schemas/Issue' } },
+    },
+  },
+  Issue: { type: 'object', required: ['pointer', 'code', 'message'], properties: { pointer: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+  DecisionRequest: {
+    type: 'object',
+    required: ['input'],
+    additionalProperties: false,
+    properties: {
+      input: { description: "The model input; validated by the service's input contract (typed per service in `<service>.DecisionRequest`, at `/v1/services/<service>/decisions`)" },
+      subjectKey: { type: 'string', maxLength: 1024 },
+      context: { type: 'object' },
+      priority: { enum: ['high', 'normal', 'low'], default: 'normal', description: 'Under overload, high is shed last and low first' },
+    },
+  },
+  Decision: {
+    type: 'object',
+    required: ['id', 'service', 'version', 'createdAt', 'outcome', 'output', 'confidence', 'reasons', 'explanation', 'timings'],
+    properties: {
+      id: { type: 'string' },
+      service: { type: 'string' },
+      version: { type: ['string', 'null'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      outcome: { enum: decisionOutcomes },
+      output: {},
+      confidence: { type: ['number', 'null'] },
+      reasons: { type: 'array', items: { type: 'object' } },
+      explanation: { type: 'object' },
+      timings: { type: 'object', propertyNames: { enum: stageNames }, additionalProperties: { type: 'number' } },
+    },
+  },
+  StoredDecision: { type: 'object', description: 'The decision as recorded: redacted input, explanation, timings, feedback' },
+  FeedbackRequest: {
+    type: 'object',
+    required: ['value'],
+    additionalProperties: false,
+    properties: { kind: { enum: feedbackKinds, default: 'label' }, value: {}, source: { type: 'string' }, note: { type: 'string' }, supersedes: { type: 'string' } },
+  },
+  Feedback: { type: 'object' },
+  ReferenceRequest: {
+    type: 'object',
+    required: ['since', 'until'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', pattern: referenceNamePattern, default: DEFAULT_REFERENCE_NAME, description: 'Monitors compare with the profile named default' },
+      since: { type: 'string', format: 'date-time', description: 'Decisions created at or after this instant' },
+      until: { type: 'string', format: 'date-time', description: 'and before this one' },
+    },
+  },
+  MonitorStatus: {
+    type: 'object',
+    required: ['monitor', 'version', 'segment', 'state', 'since', 'message', 'value', 'window'],
+    properties: {
+      monitor: { type: 'string', examples: ['input_drift', 'feature_drift/body', 'accuracy'] },
+      version: { type: 'string' },
+      segment: { type: ['string', 'null'] },
+      state: { enum: ['unknown', 'ok', 'warning', 'alert'] },
+      since: { type: 'string', format: 'date-time' },
+      message: { type: 'string' },
+      value: { type: ['number', 'null'] },
+      window: { type: 'object', properties: { start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' } } },
+    },
+  },
+  ReferenceSummary: {
+    type: 'object',
+    required: ['id', 'service', 'name', 'createdAt', 'source', 'rows', 'latest'],
+    properties: {
+      id: { type: 'string' },
+      service: { type: 'string' },
+      name: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
+      source: { type: 'object', description: "{ kind: 'file', path, format, rows } or { kind: 'window', since, until, decisions }" },
+      rows: { type: 'integer' },
+      latest: { type: 'boolean', description: 'The newest of its name: the one in use' },
+    },
+  },
+  Reference: {
+    type: 'object',
+    required: ['id', 'service', 'name', 'createdAt', 'source', 'rows', 'features', 'sketch', 'vocabularies', 'calibration', 'accuracy'],
+    properties: {
+      id: { type: 'string' },
+      service: { type: 'string' },
+      name: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
+      source: { type: 'object' },
+      rows: { type: 'integer' },
+      features: { type: 'array', items: { type: 'object' }, description: 'Sketch specs: numeric edges, tracked categories, text length and token-count edges' },
+      sketch: { type: 'object', description: "The reference's own feature sketch set (JSON of FeatureSketchSet)" },
+      vocabularies: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'Per text feature, its most frequent lower-case tokens, sorted' },
+      calibration: { type: ['object', 'null'], description: 'Labelled predictions per confidence bin' },
+      accuracy: { type: ['object', 'null'], properties: { labelled: { type: 'integer' }, correct: { type: 'integer' }, accuracy: { type: 'number' } } },
+    },
+  },
+};

@@ -103,6 +103,7 @@ function hubService(service: Service, config: ResolvedMonitoringConfig): HubServ
     feedbackLabel: labels.feedbackLabel,
     stages: [...new Set(['total', 'invoke', ...Object.keys(config.latency)])],
     labelDelayMs: config.performance.labelDelayMs,
+    sampleSize: config.drift.sampleSize,
     evaluate: (input, reference, previous) => evaluateWindow(input, reference, config, previous as ReadonlyMap<string, never>),
   };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CategoryCounter, FeatureSketchSet, NumericHistogram, TextStats, buildReferenceProfile, quantileEdges, tokenize, type SketchEvent } from '../sketches/index.js';
-import { twoProportionZTest, wassersteinDistance } from '../stats/index.js';
+import { jensenShannonMinimumEffect, ks2samp, twoProportionZTest, wassersteinDistance } from '../stats/index.js';
 import fixtures from './fixtures/monitors.json' with { type: 'json' };
+import exact from '../stats/fixtures/exact-drift.json' with { type: 'json' };
 import {
   adjustPValues,
   autoMethod,
@@ -250,6 +251,65 @@ describe('edge cases', () => {
   });
 });
 
+describe('exact KS on raw values', () => {
+  const spec = (edges: number[]) => ({ key: { service: 's', modelVersion: 'v', window: 'w' }, features: [{ name: 'x', kind: 'numeric' as const, edges }], outputLabels: [] });
+  const setOf = (values: number[], edges: number[], sampleSize: number, prefix: string) => {
+    const s = new FeatureSketchSet({ ...spec(edges), sampleSize });
+    values.forEach((x, i) => s.update({ id: `${prefix}${i}`, input: { x } }));
+    return s;
+  };
+
+  for (const c of exact.ks) {
+    it(`= scipy.stats.ks_2samp on the raw values when both sides kept them: ${c.name}`, () => {
+      const edges = quantileEdges(c.reference, 10);
+      const ref = setOf(c.reference, edges, 5000, 'r');
+      const cur = setOf(c.current, edges, 1000, 'c');
+      const d = compareFeature('x', ref.numeric('x'), cur.numeric('x'), { method: 'ks' });
+      expect(d.detail.values).toBe('raw');
+      expect(d.detail.exact).toBe(true);
+      near(d.statistic, c.statistic, { rel: 1e-12 });
+      near(d.pValue, c.pValue, { rel: 1e-9, abs: 1e-12 });
+      // auto picks KS for a window of at most 1,000 values, so it gets the raw test too.
+      expect(compareFeature('x', ref.numeric('x'), cur.numeric('x')).pValue).toBe(d.pValue);
+      // The binned test on the same data is never more significant (it sees only the bin edges).
+      const binned = compareFeature('x', setOf(c.reference, edges, 0, 'r').numeric('x'), setOf(c.current, edges, 0, 'c').numeric('x'), { method: 'ks' });
+      expect(binned.detail.values).toBe('binned');
+      expect(binned.statistic as number).toBeLessThanOrEqual((d.statistic as number) + 1e-12);
+    });
+  }
+
+  it('uses the reference sample when the reference kept only part of its values, and bins when the window outgrew its sample', () => {
+    const c = exact.ks.find((k) => k.name === 'shift 0.1 sd')!;
+    const edges = quantileEdges(c.reference, 10);
+    const ref = setOf(c.reference, edges, 500, 'r');
+    const cur = setOf(c.current, edges, 1000, 'c');
+    const sampled = ref.numeric('x').sample();
+    expect(sampled).toHaveLength(500);
+    const d = compareFeature('x', ref.numeric('x'), cur.numeric('x'), { method: 'ks' });
+    expect(d.detail).toMatchObject({ values: 'raw', referenceSample: 500 });
+    expect(d.pValue).toBe(ks2samp(sampled, c.current).pValue);
+    const small = setOf(c.current, edges, 999, 'c');
+    expect(small.numeric('x').sampleComplete).toBe(false);
+    expect(compareFeature('x', ref.numeric('x'), small.numeric('x'), { method: 'ks' }).detail.values).toBe('binned');
+  });
+
+  it('keeps no false alarms beyond α: 400 no-drift windows of 200 values flag about 5%', () => {
+    const random = seeded(99);
+    const normal = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+    const refValues = Array.from({ length: 3000 }, normal);
+    const edges = quantileEdges(refValues, 10);
+    const ref = setOf(refValues, edges, 5000, 'r');
+    let flagged = 0;
+    for (let w = 0; w < 400; w++) {
+      const cur = setOf(Array.from({ length: 200 }, normal), edges, 1000, `w${w}:`);
+      if (compareFeature('x', ref.numeric('x'), cur.numeric('x')).drifted) flagged++;
+    }
+    // Binomial(400, 0.05): mean 20, sd 4.4.
+    expect(flagged).toBeGreaterThanOrEqual(6);
+    expect(flagged).toBeLessThanOrEqual(34);
+  });
+});
+
 describe('text features', () => {
   const vocabulary = new Set(['good', 'bad', 'service']);
   const config = { lengthEdges: [0, 10, 20, 40], tokenEdges: [0, 1, 2, 4, 8], vocabulary };
@@ -262,13 +322,13 @@ describe('text features', () => {
   const currentTexts = Array.from({ length: 200 }, (_, i) => ['good service', 'awful', 'terrible awful service', '', '!!', 'bad'][i % 6]);
   const current = stats([...currentTexts, null]);
 
-  it('tests token counts and empty share (Bonferroni within the feature) and judges the out-of-vocabulary share by effect size', () => {
+  it('tests token counts, empty share and out-of-vocabulary share beyond a margin (Bonferroni within the feature)', () => {
     const d = compareFeature('review', reference, current);
-    const components = d.detail.components as { component: string; method: string; pValue: number; statistic: number }[];
+    const components = d.detail.components as { component: string; method: string; pValue: number; statistic: number; standardError?: number }[];
     expect(components.map((c) => [c.component, c.method])).toEqual([
       ['token-count', 'ks'],
       ['empty', 'chi-square'],
-      // Counted per token, so a test would call any shift significant: a distance instead.
+      // Counted per token, so a test of "no change" would call any shift significant: a test of "beyond the margin" instead.
       ['out-of-vocabulary', 'jensen-shannon'],
     ]);
     // Brute force from the raw texts: a 2×2 chi-square without correction has the two-proportion z-test's p-value.
@@ -280,18 +340,55 @@ describe('text features', () => {
     const h = (p: number) => (p <= 0 || p >= 1 ? 0 : -p * Math.log2(p) - (1 - p) * Math.log2(1 - p));
     const [p1, p2] = [share(refTexts), share(currentTexts as string[])];
     near(components[2]!.statistic, Math.sqrt(h((p1 + p2) / 2) - (h(p1) + h(p2)) / 2), { rel: 1e-9, abs: 1e-12 });
-    expect(components[2]!.pValue).toBeNull();
+    // Its variance by brute force, texts as units: n/(n−1) Σ(o_i − R t_i)² / (Σt)², on each side.
+    const clusterVariance = (texts: string[]) => {
+      const o = texts.map((t) => tokenize(t).filter((w) => !vocabulary.has(w)).length);
+      const t = texts.map((x) => tokenize(x).length);
+      const r = o.reduce((a, b) => a + b, 0) / t.reduce((a, b) => a + b, 0);
+      const total = t.reduce((a, b) => a + b, 0);
+      return ((texts.length / (texts.length - 1)) * o.reduce((a, oi, i) => a + (oi - r * (t[i] as number)) ** 2, 0)) / total ** 2;
+    };
+    const expected = jensenShannonMinimumEffect({ rate: p1, variance: clusterVariance(refTexts) }, { rate: p2, variance: clusterVariance(currentTexts as string[]) }, 0.1);
+    near(components[2]!.standardError!, expected.standardError, { rel: 1e-9 });
+    near(components[2]!.pValue, expected.pValue, { rel: 1e-9, abs: 1e-300 });
     const empties = (texts: string[]) => texts.filter((t) => tokenize(t).length === 0).length;
     const ze = twoProportionZTest({ successes: empties(currentTexts as string[]), trials: 200 }, { successes: empties(refTexts), trials: 300 });
     near(components[1]!.pValue, ze.pValue, { rel: 1e-9, abs: 1e-300 });
     const tested = components.filter((c) => c.pValue !== null);
     const smallest = Math.min(...tested.map((c) => c.pValue));
-    near(d.pValue, Math.min(1, 2 * smallest), { rel: 1e-12, abs: 1e-300 });
+    near(d.pValue, Math.min(1, 3 * smallest), { rel: 1e-12, abs: 1e-300 });
     expect(d.detail.component).toBe(tested.find((c) => c.pValue === smallest)!.component);
     expect(d.drifted).toBe(true);
     expect(d.currentCount).toBe(200);
     expect(d.detail.currentMissing).toBeCloseTo(1 / 201, 12);
     near(d.detail.currentOutOfVocabulary as number, current.outOfVocabularyRate());
+  });
+
+  it('the out-of-vocabulary share drifts only beyond its margin by more than noise, and joins the correction', () => {
+    const words = ['good', 'bad', 'service'];
+    // Texts of 10 tokens, k of them unknown: the reference at 5% (every other text has one unknown token).
+    const text = (unknown: number, i: number) => Array.from({ length: 10 }, (_, j) => (j < unknown ? `zz${i}x${j}` : words[(i + j) % 3])).join(' ');
+    const make = (rate: (i: number) => number, n: number) => stats(Array.from({ length: n }, (_, i) => text(rate(i), i)));
+    const ref = make((i) => (i % 2 === 0 ? 1 : 0), 2000);
+    const margin = (q: TextStats) => compareFeature('t', ref, q).detail.components as { component: string; statistic: number; pValue: number }[];
+    // 8%: Jensen–Shannon 0.059, within the 0.1 margin: not significant however many texts.
+    const within = margin(make((i) => (i % 5 < 2 ? 2 : 0), 1000)).find((c) => c.component === 'out-of-vocabulary')!;
+    expect(within.statistic).toBeLessThan(0.1);
+    expect(within.pValue).toBe(1);
+    // 30%: far beyond the margin: significant.
+    const beyond = margin(make(() => 3, 300)).find((c) => c.component === 'out-of-vocabulary')!;
+    expect(beyond.statistic).toBeGreaterThan(0.2);
+    expect(beyond.pValue).toBeLessThan(1e-6);
+    // In evaluateInputDrift the text feature's one p-value is corrected with the others.
+    const refSet = new FeatureSketchSet({ key: { service: 's', modelVersion: 'r', window: 'r' }, features: [{ name: 't', kind: 'text', ...config }], outputLabels: [] });
+    const curSet = new FeatureSketchSet({ key: { service: 's', modelVersion: 'v', window: 'w' }, features: [{ name: 't', kind: 'text', ...config }], outputLabels: [] });
+    for (let i = 0; i < 2000; i++) refSet.update({ input: { t: text(i % 2 === 0 ? 1 : 0, i) } });
+    for (let i = 0; i < 300; i++) curSet.update({ input: { t: text(3, i) } });
+    const drift = evaluateInputDrift(refSet, curSet, resolveMonitoringConfig({}));
+    const t = drift.features[0]!;
+    expect(t.detail.component).toBe('out-of-vocabulary');
+    expect(t.adjustedPValue).not.toBeNull();
+    expect(t.drifted).toBe(true);
   });
 
   it('with a distance method drifts when any component reaches its threshold', () => {

@@ -1,6 +1,16 @@
 // Drift of one feature (reference sketch vs current sketch, same specs) and of the whole input, on binned data.
 import { CategoryCounter, NumericHistogram, TextStats, type FeatureKind, type FeatureSketchSet } from '../sketches/index.js';
-import { chiSquareHomogeneity, hellingerDistance, jensenShannonDistance, kolmogorovSf, ks2samp, populationStabilityIndex, DEFAULT_MIN_REFERENCE_STD } from '../stats/index.js';
+import {
+  chiSquareHomogeneity,
+  hellingerDistance,
+  jensenShannonDistance,
+  jensenShannonMinimumEffect,
+  kolmogorovSf,
+  ks2samp,
+  populationStabilityIndex,
+  ratioVariance,
+  DEFAULT_MIN_REFERENCE_STD,
+} from '../stats/index.js';
 import type { DriftCorrection, DriftMethod, DriftMethodChoice, ResolvedMonitoringConfig } from './monitoring-config.js';
 
 /** Methods that give a p-value (judged against α after the correction); the others give a distance (judged against a threshold). */
@@ -131,6 +141,19 @@ export function binnedKs(reference: readonly number[], current: readonly number[
 }
 
 /**
+ * Two-sample KS on raw values when both sides kept them: the window's sample is complete (it holds every value of the
+ * window, which has at most drift.sampleSize) and the reference kept a sample (all its values, or a uniform sample of
+ * them). This is scipy.stats.ks_2samp on those values (exact null distribution up to 10,000 per side). Null otherwise.
+ */
+export function rawKs(reference: NumericHistogram, current: NumericHistogram): { statistic: number; pValue: number; exact: boolean; referenceSample: number } | null {
+  if (!current.sampleComplete || reference.sampleSize === 0) return null;
+  const referenceValues = reference.sample();
+  if (referenceValues.length === 0) return null;
+  const result = ks2samp(referenceValues, current.sample());
+  return { statistic: result.statistic, pValue: result.pValue, exact: result.method === 'exact', referenceSample: referenceValues.length };
+}
+
+/**
  * Knots (x, F) of a piecewise-linear CDF: each bin's mass spread evenly over the bin; the underflow over
  * [min, min(e0, max)] and the overflow over [max(eK, min), max] (a single value there is the min or max itself).
  */
@@ -251,6 +274,14 @@ function compareNumeric(reference: NumericHistogram, current: NumericHistogram, 
       const w = binnedNormedWasserstein(reference, current);
       return judged(method, w.statistic, null, options, { distance: w.distance, referenceStd: w.referenceStd });
     }
+    case 'ks': {
+      const raw = rawKs(reference, current);
+      if (raw === null) {
+        const binned = compareCounts(method, reference.countsWithTails(), current.countsWithTails(), true, options);
+        return { ...binned, extra: { values: 'binned', ...binned.extra } };
+      }
+      return judged(method, raw.statistic, raw.pValue, options, { values: 'raw', exact: raw.exact, referenceSample: raw.referenceSample });
+    }
     default:
       return compareCounts(method, reference.countsWithTails(), current.countsWithTails(), true, options);
   }
@@ -345,6 +376,18 @@ function shareMethod(tokenMethod: DriftMethod, chosen: DriftMethodChoice | undef
   return tokenMethod === 'wasserstein' ? 'jensen-shannon' : tokenMethod;
 }
 
+/**
+ * A text sketch's out-of-vocabulary rate and the variance of that estimate, texts as independent units (ratioVariance);
+ * a sketch stored before the per-text sums were kept falls back to the binomial variance over tokens, which is too small.
+ */
+function oovEstimate(stats: TextStats): { rate: number; variance: number } {
+  const c = stats.counts;
+  const rate = c.outOfVocabulary / c.tokens;
+  const m = stats.textMoments;
+  const clustered = m === null ? Number.NaN : ratioVariance(c.texts, c.outOfVocabulary, c.tokens, Number(m.oovSquares), Number(m.tokenSquares), Number(m.products));
+  return { rate, variance: Number.isFinite(clustered) ? clustered : (rate * (1 - rate)) / c.tokens };
+}
+
 function textDrift(feature: string, reference: TextStats, current: TextStats, options: CompareOptions): FeatureDrift {
   const rc = reference.counts;
   const cc = current.counts;
@@ -369,29 +412,39 @@ function textDrift(feature: string, reference: TextStats, current: TextStats, op
     { component: 'token-count', ...compareNumeric(reference.tokenCountHistogram, current.tokenCountHistogram, tokenMethod, options) },
     { component: 'empty', ...compareCounts(proportions, [rc.empty, n1 - rc.empty], [cc.empty, n2 - cc.empty], true, shareOptions) },
   ];
-  // Out-of-vocabulary tokens are counted per token, not per text: a window of a few hundred mails has
-  // hundreds of thousands of tokens, where any test's p-value is tiny for a shift nobody cares about.
-  // So this component is always judged by effect size (Jensen–Shannon distance unless a distance was chosen).
-  const oovMethod = isTestMethod(proportions) ? 'jensen-shannon' : proportions;
-  const oov =
-    !Number.isNaN(reference.outOfVocabularyRate()) && !Number.isNaN(current.outOfVocabularyRate())
-      ? { component: 'out-of-vocabulary', ...compareCounts(oovMethod, [rc.outOfVocabulary, rc.tokens - rc.outOfVocabulary], [cc.outOfVocabulary, cc.tokens - cc.outOfVocabulary], true, oovMethod === proportions ? shareOptions : {}) }
-      : undefined;
+  // Out-of-vocabulary tokens are counted per token, not per text: a window of a few hundred mails has hundreds of
+  // thousands of tokens, where a test of "no change" calls a shift of a fraction of a point significant, and the
+  // reference's own rate is measured in-sample (lower than any new text's). Under a distance method this component uses
+  // that distance. Under a test method it is a minimum-effect test: is the rate's Jensen–Shannon distance from the
+  // reference's beyond the margin (0.1, the distance's default threshold) by more than noise, with texts (not tokens)
+  // as the independent units? Its p-value then joins the feature's other components and the correction across features.
+  const hasOov = !Number.isNaN(reference.outOfVocabularyRate()) && !Number.isNaN(current.outOfVocabularyRate());
+  let oov: (Outcome & { component: string }) | undefined;
+  if (hasOov && isTestMethod(proportions)) {
+    const margin = defaultDistanceThresholds['jensen-shannon'];
+    const test = jensenShannonMinimumEffect(oovEstimate(reference), oovEstimate(current), margin);
+    oov = {
+      component: 'out-of-vocabulary',
+      ...judged('jensen-shannon', test.distance, test.pValue, shareOptions, {
+        margin,
+        marginRates: [test.lower, test.upper],
+        standardError: test.standardError,
+      }),
+    };
+  } else if (hasOov) {
+    oov = { component: 'out-of-vocabulary', ...compareCounts(proportions, [rc.outOfVocabulary, rc.tokens - rc.outOfVocabulary], [cc.outOfVocabulary, cc.tokens - cc.outOfVocabulary], true, shareOptions) };
+  }
   const all = oov === undefined ? components : [...components, oov];
-  detail.components = all.map((o) => ({ component: o.component, method: o.method, statistic: o.statistic, pValue: o.pValue, threshold: o.threshold, drifted: o.drifted }));
+  detail.components = all.map((o) => ({ component: o.component, method: o.method, statistic: o.statistic, pValue: o.pValue, threshold: o.threshold, drifted: o.drifted, ...o.extra }));
 
   let decisive: Outcome & { component: string };
   let outcome: Outcome;
   if (isTestMethod(tokenMethod)) {
-    // Bonferroni within the feature: the smallest p-value times the number of components is a valid p-value for "any".
-    decisive = components.reduce((best, o) => ((o.pValue as number) < (best.pValue as number) ? o : best));
-    const pValue = Math.min(1, (decisive.pValue as number) * components.length);
-    outcome = judged(decisive.method, decisive.statistic, pValue, options);
-    // The effect-size component drifts on its own; the feature then reports it (no p-value to adjust).
-    if (!outcome.drifted && oov?.drifted === true) {
-      decisive = oov;
-      outcome = oov;
-    }
+    // Bonferroni within the feature: the smallest p-value times the number of components is a valid p-value for "any";
+    // that one p-value per feature is what the correction across features sees.
+    decisive = all.reduce((best, o) => ((o.pValue as number) < (best.pValue as number) ? o : best));
+    const pValue = Math.min(1, (decisive.pValue as number) * all.length);
+    outcome = judged(decisive.method, decisive.statistic, pValue, options, decisive.extra);
   } else {
     decisive = all.reduce((best, o) => (o.statistic / o.threshold > best.statistic / best.threshold ? o : best));
     outcome = { ...decisive, drifted: all.some((o) => o.drifted) };

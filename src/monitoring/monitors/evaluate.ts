@@ -2,7 +2,7 @@
 import type { NumericHistogram } from '../sketches/index.js';
 import { calibrationFromTable } from './calibration.js';
 import { estimateAccuracy } from './cbpe.js';
-import { compareConfidenceDrift, compareOutputDrift, evaluateInputDrift, isTestMethod, type CompareOptions, type FeatureDrift } from './drift.js';
+import { compareConfidenceDrift, compareOutputDrift, evaluateInputDrift, type CompareOptions, type FeatureDrift } from './drift.js';
 import { formatNumber, formatPercent, judgeAbove, judgeBelow, type JudgedState } from './judge.js';
 import { histogramQuantile, summarizeLatency } from './latency.js';
 import type { DriftMethod, ResolvedMonitoringConfig, Thresholds } from './monitoring-config.js';
@@ -70,7 +70,7 @@ function driftValue(d: FeatureDrift): number | null {
 function driftValues(d: FeatureDrift): Record<string, unknown> {
   return {
     method: d.method,
-    comparison: isTestMethod(d.method) ? 'p-value below threshold' : 'distance at or above threshold',
+    comparison: d.pValue !== null ? 'p-value below threshold' : 'distance at or above threshold',
     statistic: d.statistic,
     pValue: d.pValue,
     adjustedPValue: d.adjustedPValue,

@@ -7,10 +7,12 @@ import {
   DEFAULT_BINS,
   DEFAULT_MAX_CATEGORIES,
   DEFAULT_OTHER_SAMPLE_SIZE,
+  DEFAULT_REFERENCE_SAMPLE_SIZE,
   FeatureSketchSet,
   SketchError,
   categoryOf,
   codePointLength,
+  referenceRowId,
   quantileEdges,
   tokenize,
   type FeatureSpec,
@@ -41,6 +43,8 @@ export interface ReferenceBuilderOptions {
   readonly maxOutputLabels?: number;
   /** Tokens kept per text feature's vocabulary; default 20,000. */
   readonly maxVocabulary?: number;
+  /** Raw values kept per numeric feature (a uniform sample, for exact tests on small windows); default 5,000. */
+  readonly sampleSize?: number;
 }
 
 /** What identifies a profile besides its statistics. */
@@ -216,6 +220,7 @@ export class ReferenceBuilder {
       key: referenceSketchKey(this.options.service),
       features: specs,
       outputLabels: mostFrequent(this.outputCounts, this.options.maxOutputLabels ?? DEFAULT_MAX_CATEGORIES),
+      sampleSize: this.options.sampleSize ?? DEFAULT_REFERENCE_SAMPLE_SIZE,
     });
     this.outputCounts.clear();
     return specs;
@@ -226,7 +231,8 @@ export class ReferenceBuilder {
     const set = this.set;
     if (set === undefined) throw new SketchError('sketch() before finishFirstPass()');
     const predicted = labelOf(row.prediction);
-    set.update({ input: row.input, outputLabel: predicted, confidence: row.confidence as number | null | undefined });
+    // Sample keys from the row's content (as buildReferenceProfile), so any reading order gives the same profile.
+    set.update({ id: referenceRowId(row.input), input: row.input, outputLabel: predicted, confidence: row.confidence as number | null | undefined });
     const actual = labelOf(row.label);
     if (actual === undefined || predicted === undefined) return;
     this.labelled++;

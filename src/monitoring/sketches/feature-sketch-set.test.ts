@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { populationStabilityIndex } from '../stats/index.js';
-import { FeatureSketchSet, LATENCY_EDGES_MS, type SketchEvent } from './feature-sketch-set.js';
+import { DEFAULT_SAMPLE_SIZE, FeatureSketchSet, LATENCY_EDGES_MS, type SketchEvent } from './feature-sketch-set.js';
 import { quantileEdges } from './numeric-histogram.js';
 import { buildReferenceProfile, topCategories } from './reference-profile.js';
 import { SketchError } from './sketch-error.js';
@@ -85,15 +85,16 @@ describe('FeatureSketchSet', () => {
   };
   const event = fc.record(
     {
+      id: fc.string({ maxLength: 6 }),
       input: fc.record({ x: fc.oneof(fc.double(), fc.constantFrom(0, 1, 2, null)), c: fc.constantFrom('a', 'b', 'z', 'y', 'w', null), t: fc.oneof(fc.string({ maxLength: 12 }), fc.constant('good service')) }, { requiredKeys: [] }),
       outputLabel: fc.constantFrom('yes', 'no', 'maybe', undefined),
       confidence: fc.oneof(fc.double({ min: -0.1, max: 1.1 }), fc.constantFrom(0, 0.05, 1, null)),
       timings: fc.record({ total: fc.double({ min: 0, max: 2e4, noNaN: true }), model: fc.constantFrom(...LATENCY_EDGES_MS), parse: fc.double() }, { requiredKeys: [] }),
     },
-    { requiredKeys: ['input'] },
+    { requiredKeys: ['input', 'id'] },
   );
 
-  it('obeys the merge law', () => {
+  it('obeys the merge law (events with ids: the numeric samples are keyed by them)', () => {
     assertMergeLaw({ values: event, create: () => new FeatureSketchSet(config), update: (s, e) => s.update(e), fromJSON: (json) => FeatureSketchSet.fromJSON(json, { vocabularies: { t: vocabulary } }), numRuns: 100 });
   });
 
@@ -123,7 +124,9 @@ describe('FeatureSketchSet', () => {
 
   it('keeps the same JSON shape after 1,000 and 1,000,000 events', { timeout: 120_000 }, () => {
     const random = seeded(5);
-    const s = new FeatureSketchSet(config);
+    // The numeric sample (1,000 values by default) keeps its shape too, but its values change: it is checked on its own below.
+    const s = new FeatureSketchSet({ ...config, sampleSize: 0 });
+    const sampled = new FeatureSketchSet(config);
     const labels = ['yes', 'no', 'maybe'];
     const next = (i: number): SketchEvent => ({
       input: { x: random() * 3 - 0.5, c: i % 2 === 0 ? 'a' : `new-${i}`, t: i % 3 === 0 ? '' : 'good service today' },
@@ -132,11 +135,22 @@ describe('FeatureSketchSet', () => {
       timings: { total: random() * 100, model: random() * 50 },
     });
     let i = 0;
-    for (; i < 1000; i++) s.update(next(i));
+    for (; i < 1000; i++) {
+      const e = next(i);
+      s.update(e);
+      sampled.update({ ...e, id: `d${i}` });
+    }
     const small = s.toJSON();
-    for (; i < 1_000_000; i++) s.update(next(i));
+    const sampledSmall = sampled.toJSON();
+    for (; i < 1_000_000; i++) {
+      const e = next(i);
+      s.update(e);
+      if (i < 200_000) sampled.update({ ...e, id: `d${i}` });
+    }
     const large = s.toJSON();
     expect(shapeOf(large)).toEqual(shapeOf(small));
+    expect(shapeOf(sampled.toJSON())).toEqual(shapeOf(sampledSmall));
+    expect(sampled.numeric('x').sample()).toHaveLength(DEFAULT_SAMPLE_SIZE);
     // About 80 counters gain at most 3 digits each, 6 exact sums at most 3 hex digits, 2 × 2 sampled values at most 4 characters.
     expect(JSON.stringify(large).length - JSON.stringify(small).length).toBeLessThanOrEqual(80 * 3 + 6 * 3 + 4 * 4);
   });

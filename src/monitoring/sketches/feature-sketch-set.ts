@@ -1,7 +1,8 @@
 // All sketches of one (service, model version, window, segment): inputs by kind, output labels, confidence, latency per stage.
 import { CategoryCounter, type CategoryCounterJSON } from './category-counter.js';
 import { requireCount, requireHeader, requireObject, requireString, requireStringArray } from './json-checks.js';
-import { NumericHistogram, type NumericHistogramJSON } from './numeric-histogram.js';
+import { hash53 } from './hash.js';
+import { NumericHistogram, randomSampleKey, type NumericHistogramJSON } from './numeric-histogram.js';
 import { SketchError } from './sketch-error.js';
 import { TextStats, type TextStatsJSON } from './text-stats.js';
 
@@ -14,6 +15,8 @@ export interface NumericFeatureSpec {
   readonly name: string;
   readonly kind: 'numeric';
   readonly edges: readonly number[];
+  /** Raw values kept per window (a bottom-k sample, see NumericHistogram); default the set's sampleSize. */
+  readonly sampleSize?: number;
 }
 
 export interface CategoricalFeatureSpec {
@@ -51,10 +54,20 @@ export interface FeatureSketchSetConfig {
   readonly outputLabels: readonly string[];
   /** Stage names whose timings are kept; timings of other stages are ignored. Default ['total']. */
   readonly stages?: readonly string[];
+  /** Raw values kept per numeric input feature (all of them while the set has at most this many); default DEFAULT_SAMPLE_SIZE. */
+  readonly sampleSize?: number;
 }
+
+/**
+ * Raw values a live window keeps per numeric feature by default: up to this many, drift compares raw values (exact KS);
+ * it is also where `auto` moves from tests to distances (AUTO_TEST_MAX_SAMPLES), so a larger window would not use them.
+ */
+export const DEFAULT_SAMPLE_SIZE = 1000;
 
 /** One prediction as the sketches see it; timings in milliseconds per stage. */
 export interface SketchEvent {
+  /** What identifies the event (a decision id): its values' sample key is hash53(id), so samples merge exactly. Random when absent. */
+  readonly id?: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly outputLabel?: unknown;
   readonly confidence?: number | null;
@@ -90,10 +103,10 @@ export interface FeatureSketchSetFromJSONOptions {
   readonly vocabularies?: Readonly<Record<string, ReadonlySet<string>>>;
 }
 
-function createSketch(spec: FeatureSpec): FeatureSketch {
+function createSketch(spec: FeatureSpec, sampleSize: number): FeatureSketch {
   switch (spec.kind) {
     case 'numeric':
-      return new NumericHistogram(spec.edges);
+      return new NumericHistogram(spec.edges, { sampleSize: spec.sampleSize ?? sampleSize });
     case 'categorical':
       return new CategoryCounter(spec.categories, { otherSampleSize: spec.otherSampleSize });
     case 'text':
@@ -122,6 +135,8 @@ export class FeatureSketchSet {
   private readonly confidence = new NumericHistogram(CONFIDENCE_EDGES);
   private readonly stages: readonly string[];
   private readonly latency: NumericHistogram[];
+  /** Whether a numeric feature keeps a sample (then each event gets a sample key). */
+  private readonly sampled: boolean;
 
   constructor(config: FeatureSketchSetConfig) {
     const key = config.key;
@@ -131,7 +146,8 @@ export class FeatureSketchSet {
     this.names = Object.freeze(config.features.map((f) => f.name));
     if (new Set(this.names).size !== this.names.length) throw new SketchError('feature names must be distinct');
     this.kinds = Object.freeze(config.features.map((f) => f.kind));
-    this.features = config.features.map(createSketch);
+    this.features = config.features.map((spec) => createSketch(spec, config.sampleSize ?? DEFAULT_SAMPLE_SIZE));
+    this.sampled = this.features.some((f) => f instanceof NumericHistogram && f.sampleSize > 0);
     this.output = new CategoryCounter(config.outputLabels);
     this.stages = Object.freeze(requireStringArray(config.stages ?? DEFAULT_STAGES, 'stages').slice());
     if (new Set(this.stages).size !== this.stages.length) throw new SketchError('stages must be distinct');
@@ -142,9 +158,13 @@ export class FeatureSketchSet {
   update(event: SketchEvent): void {
     this.events++;
     const input = event.input;
+    const key = this.sampled ? (event.id === undefined ? randomSampleKey() : hash53(event.id)) : undefined;
     for (let i = 0; i < this.features.length; i++) {
       const name = this.names[i] as string;
-      (this.features[i] as FeatureSketch).update(Object.hasOwn(input, name) ? input[name] : undefined);
+      const sketch = this.features[i] as FeatureSketch;
+      const value = Object.hasOwn(input, name) ? input[name] : undefined;
+      if (sketch instanceof NumericHistogram) sketch.update(value, key);
+      else sketch.update(value);
     }
     this.output.update(event.outputLabel);
     this.confidence.update(event.confidence);
@@ -276,7 +296,7 @@ export class FeatureSketchSet {
 function specOfSketch(options: FeatureSketchSetFromJSONOptions) {
   return (f: { name: string; kind: FeatureKind; sketch: FeatureSketch }): FeatureSpec => {
     const { name, sketch } = f;
-    if (sketch instanceof NumericHistogram) return { name, kind: 'numeric', edges: sketch.edges };
+    if (sketch instanceof NumericHistogram) return { name, kind: 'numeric', edges: sketch.edges, sampleSize: sketch.sampleSize };
     if (sketch instanceof CategoryCounter) return { name, kind: 'categorical', categories: sketch.categories, otherSampleSize: sketch.otherSampleSize };
     return { name, kind: 'text', lengthEdges: sketch.lengthHistogram.edges, tokenEdges: sketch.tokenCountHistogram.edges, vocabulary: options.vocabularies?.[name] };
   };

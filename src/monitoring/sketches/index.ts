@@ -1,6 +1,15 @@
 // Streaming sketches for drift monitoring: fixed memory, pure, and merge-exact across processes.
 export { SketchError, SKETCH_INVALID } from './sketch-error.js';
-export { NumericHistogram, quantileEdges, requireEdges, NUMERIC_HISTOGRAM_VERSION, type NumericHistogramJSON } from './numeric-histogram.js';
+export {
+  NumericHistogram,
+  quantileEdges,
+  randomSampleKey,
+  requireEdges,
+  NUMERIC_HISTOGRAM_VERSION,
+  SAMPLE_KEY_LIMIT,
+  type NumericHistogramJSON,
+  type NumericHistogramOptions,
+} from './numeric-histogram.js';
 export {
   CategoryCounter,
   categoryOf,
@@ -18,6 +27,7 @@ export {
   CONFIDENCE_EDGES,
   LATENCY_EDGES_MS,
   DEFAULT_STAGES,
+  DEFAULT_SAMPLE_SIZE,
   FEATURE_SKETCH_SET_VERSION,
   type FeatureKind,
   type FeatureSpec,
@@ -32,8 +42,10 @@ export {
 } from './feature-sketch-set.js';
 export {
   buildReferenceProfile,
+  referenceRowId,
   topCategories,
   DEFAULT_BINS,
+  DEFAULT_REFERENCE_SAMPLE_SIZE,
   type ReferenceFeatureOptions,
   type ReferenceProfile,
   type ReferenceProfileOptions,

@@ -61,6 +61,74 @@ describe('NumericHistogram', () => {
     assertMergeLaw({ values, create: () => new NumericHistogram([0, 2.5, 5, 10]), update: (h, v) => h.update(v), fromJSON: NumericHistogram.fromJSON });
   });
 
+  describe('the raw-value sample (bottom-k by key)', () => {
+    const keyed = fc.tuple(fc.oneof(fc.double(), fc.integer({ min: -5, max: 15 }), fc.constantFrom(0, -0, 2.5, null, NaN)), fc.nat({ max: 2 ** 20 }));
+
+    it('obeys the merge law when every value comes with its key', () => {
+      for (const size of [1, 3, 50]) {
+        assertMergeLaw({ values: keyed, create: () => new NumericHistogram([0, 2.5, 5, 10], { sampleSize: size }), update: (h, [v, k]) => h.update(v, k), fromJSON: NumericHistogram.fromJSON, numRuns: 100 });
+      }
+    });
+
+    it('keeps the finite values with the smallest keys (ties by value), all of them while they fit', () => {
+      fc.assert(
+        fc.property(fc.array(keyed, { maxLength: 80 }), fc.integer({ min: 1, max: 30 }), (stream, size) => {
+          const h = new NumericHistogram([0, 1], { sampleSize: size });
+          for (const [v, k] of stream) h.update(v, k);
+          // Brute force: sort every finite (key, value) and take the first `size`.
+          const finite = stream.filter(([v]) => typeof v === 'number' && Number.isFinite(v)).map(([v, k]) => [k, (v as number) === 0 ? 0 : (v as number)] as const);
+          const expected = [...finite].sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, size).map(([, v]) => v);
+          expect(h.sample()).toEqual(expected);
+          expect(h.sampleComplete).toBe(finite.length <= size);
+        }),
+      );
+    });
+
+    it('is a uniform sample: each of 100 values is kept about equally often with random keys', () => {
+      const kept = new Array<number>(100).fill(0);
+      for (let run = 0; run < 2000; run++) {
+        const h = new NumericHistogram([0, 100], { sampleSize: 10 });
+        for (let v = 0; v < 100; v++) h.update(v);
+        for (const v of h.sample()) kept[v]!++;
+      }
+      // Each value is kept with probability 0.1: 200 of 2000 runs, binomial sd 13.4; allow 5 sd.
+      expect(Math.min(...kept)).toBeGreaterThan(200 - 67);
+      expect(Math.max(...kept)).toBeLessThan(200 + 67);
+    });
+
+    it('merges samples of different sizes into the smaller size, and none with a histogram without a sample', () => {
+      const a = new NumericHistogram([0, 1], { sampleSize: 5 });
+      const b = new NumericHistogram([0, 1], { sampleSize: 2 });
+      [0.1, 0.2, 0.3].forEach((v, i) => a.update(v, 10 + i));
+      [0.4, 0.5, 0.6].forEach((v, i) => b.update(v, 5 + 2 * i));
+      a.merge(b);
+      expect(a.sampleSize).toBe(2);
+      expect(a.sample()).toEqual([0.4, 0.5]);
+      expect(a.sampleComplete).toBe(false);
+      const none = new NumericHistogram([0, 1]);
+      none.update(0.5);
+      expect(a.merge(none).sampleSize).toBe(0);
+      expect(a.sample()).toEqual([]);
+      expect(a.toJSON()).not.toHaveProperty('sample');
+    });
+
+    it('reads old JSON (no sample) and refuses samples that contradict the counts', () => {
+      const plain = new NumericHistogram([0, 1]);
+      plain.update(0.5);
+      expect(NumericHistogram.fromJSON(plain.toJSON()).sampleSize).toBe(0);
+      const h = new NumericHistogram([0, 1], { sampleSize: 3 });
+      [0.2, 0.4].forEach((v, i) => h.update(v, i));
+      const json = h.toJSON();
+      expect(NumericHistogram.fromJSON(JSON.parse(JSON.stringify(json))).sample()).toEqual([0.2, 0.4]);
+      expect(() => NumericHistogram.fromJSON({ ...json, sample: [[0, 0.2]] })).toThrow(/2 \[key, value\] entries/);
+      expect(() => NumericHistogram.fromJSON({ ...json, sample: [[1, 0.4], [0, 0.2]] })).toThrow(/ordered/);
+      expect(() => NumericHistogram.fromJSON({ ...json, sample: [[0, 0.2], [1, 0.9]] })).toThrow(/within \[min, max\]/);
+      expect(() => NumericHistogram.fromJSON({ ...json, sample: [[-1, 0.2], [1, 0.4]] })).toThrow(/key/);
+      expect(() => NumericHistogram.fromJSON({ ...plain.toJSON(), sample: [] })).toThrow(/without sampleSize/);
+      expect(() => new NumericHistogram([0, 1], { sampleSize: -1 })).toThrow(SketchError);
+    });
+  });
+
   it('keeps exact moments where floating-point accumulation loses them', () => {
     const h = new NumericHistogram([0, 1]);
     for (const v of [1e16, 1, -1e16]) h.update(v);

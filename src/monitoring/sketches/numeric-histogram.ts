@@ -27,6 +27,27 @@ export interface NumericHistogramJSON {
   readonly sumOfSquares: string;
   readonly min: number | null;
   readonly max: number | null;
+  /** Present only with a sample (sampleSize > 0): how many finite values it keeps at most. */
+  readonly sampleSize?: number;
+  /** [key, value] of the finite values with the smallest keys, ordered by key then value (see NumericHistogram). */
+  readonly sample?: readonly (readonly [number, number])[];
+}
+
+export interface NumericHistogramOptions {
+  /** Finite values kept as a bottom-k sample by key (all of them while there are at most this many); default 0, none. */
+  readonly sampleSize?: number;
+}
+
+/** Keys of the sample are integers in [0, 2^53). */
+export const SAMPLE_KEY_LIMIT = 2 ** 53;
+
+/** A uniform random sample key, for values that come without one. */
+export function randomSampleKey(): number {
+  return Math.floor(Math.random() * 2 ** 26) * 2 ** 27 + Math.floor(Math.random() * 2 ** 27);
+}
+
+function compareSample(aKey: number, aValue: number, bKey: number, bValue: number): number {
+  return aKey - bKey || aValue - bValue;
 }
 
 /** Throws unless edges are at least two finite, strictly increasing numbers; returns a frozen copy with -0 read as 0. */
@@ -80,6 +101,13 @@ export function quantileEdges(sample: readonly number[] | Float64Array, bins = 1
 /**
  * A histogram over fixed edges e0 < … < eK: bins [e_i, e_i+1) with the last bin closed (numpy.histogram's convention),
  * underflow x < e0, overflow x > eK, plus missing, non-finite and invalid counts and exact Σx, Σx², min and max.
+ *
+ * With `sampleSize` k > 0 it also keeps the raw finite values with the k smallest keys (bottom-k sampling, the weighted
+ * reservoir of Efraimidis and Spirakis with unit weights: a key is a uniform random integer in [0, 2^53), so the kept
+ * values are a simple random sample of the window, and all of them while it has at most k). Two samples merge into the
+ * k smallest keys of their union, which is what one sketch fed both streams keeps: merge-exact when each value's key is
+ * a function of its event (FeatureSketchSet derives it from the event id). Samples of different sizes merge to the
+ * smaller size, still a bottom-k sample of the union.
  */
 export class NumericHistogram {
   readonly edges: readonly number[];
@@ -93,14 +121,24 @@ export class NumericHistogram {
   private min = Infinity;
   private max = -Infinity;
   private readonly moments = new ExactMoments();
+  private capacity: number;
+  /** Keys and values of the sample, ordered by (key, value). */
+  private sampleKeys: number[] = [];
+  private sampleValues: number[] = [];
 
-  constructor(edges: readonly number[]) {
+  constructor(edges: readonly number[], options: NumericHistogramOptions = {}) {
     this.edges = requireEdges(edges);
     this.bins = new Array<number>(this.edges.length - 1).fill(0);
+    const size = options.sampleSize ?? 0;
+    if (!Number.isSafeInteger(size) || size < 0) throw new SketchError(`sampleSize must be an integer >= 0 (got ${String(size)})`);
+    this.capacity = size;
   }
 
-  /** Counts one value: a finite number is binned; null/undefined is missing; NaN/±Infinity non-finite; anything else invalid. */
-  update(value: unknown): void {
+  /**
+   * Counts one value: a finite number is binned; null/undefined is missing; NaN/±Infinity non-finite; anything else invalid.
+   * `key` (an integer in [0, 2^53)) is its sample key when the histogram keeps a sample; a random one when absent.
+   */
+  update(value: unknown, key?: number): void {
     if (typeof value !== 'number') {
       if (value === null || value === undefined) this.missing++;
       else this.invalid++;
@@ -115,6 +153,7 @@ export class NumericHistogram {
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     this.moments.add(x);
+    if (this.capacity > 0) this.offer(key ?? randomSampleKey(), x);
     const edges = this.edges;
     const last = edges.length - 1;
     if (x < (edges[0] as number)) {
@@ -135,9 +174,50 @@ export class NumericHistogram {
     }
   }
 
+  /** Inserts (key, x) into the bottom-k sample when it is among the k smallest. */
+  private offer(key: number, x: number): void {
+    const keys = this.sampleKeys;
+    const values = this.sampleValues;
+    const n = keys.length;
+    if (n === this.capacity && compareSample(key, x, keys[n - 1] as number, values[n - 1] as number) >= 0) return;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareSample(keys[mid] as number, values[mid] as number, key, x) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    keys.splice(lo, 0, key);
+    values.splice(lo, 0, x);
+    if (keys.length > this.capacity) {
+      keys.pop();
+      values.pop();
+    }
+  }
+
   /** Adds another histogram's counts into this one; throws a SketchError unless the edges are identical. */
   merge(other: NumericHistogram): this {
     if (!sameEdges(this.edges, other.edges)) throw new SketchError(`cannot merge histograms with different edges ([${this.edges.join(', ')}] and [${other.edges.join(', ')}])`);
+    const capacity = Math.min(this.capacity, other.capacity);
+    const keys: number[] = [];
+    const values: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (keys.length < capacity && (i < this.sampleKeys.length || j < other.sampleKeys.length)) {
+      const takeOwn =
+        j >= other.sampleKeys.length ||
+        (i < this.sampleKeys.length && compareSample(this.sampleKeys[i] as number, this.sampleValues[i] as number, other.sampleKeys[j] as number, other.sampleValues[j] as number) <= 0);
+      if (takeOwn) {
+        keys.push(this.sampleKeys[i] as number);
+        values.push(this.sampleValues[i++] as number);
+      } else {
+        keys.push(other.sampleKeys[j] as number);
+        values.push(other.sampleValues[j++] as number);
+      }
+    }
+    this.capacity = capacity;
+    this.sampleKeys = keys;
+    this.sampleValues = values;
     for (let i = 0; i < this.bins.length; i++) this.bins[i]! += other.bins[i] as number;
     this.underflow += other.underflow;
     this.overflow += other.overflow;
@@ -149,6 +229,21 @@ export class NumericHistogram {
     this.max = Math.max(this.max, other.max);
     this.moments.merge(other.moments);
     return this;
+  }
+
+  /** The most finite values the sample keeps (0: no sample). */
+  get sampleSize(): number {
+    return this.capacity;
+  }
+
+  /** The sampled finite values in key order (a simple random sample of the finite values; all of them when sampleComplete). */
+  sample(): number[] {
+    return this.sampleValues.slice();
+  }
+
+  /** Whether the sample holds every finite value counted (a sample is kept and the count is within its size). */
+  get sampleComplete(): boolean {
+    return this.capacity > 0 && this.sampleValues.length === this.count;
   }
 
   /** Counts per bin (K = edges.length - 1 entries). */
@@ -225,6 +320,7 @@ export class NumericHistogram {
       sumOfSquares: encodeScaled(this.moments.sumOfSquares, SQUARE_SCALE),
       min: this.count === 0 ? null : this.min,
       max: this.count === 0 ? null : this.max,
+      ...(this.capacity === 0 ? {} : { sampleSize: this.capacity, sample: this.sampleKeys.map((k, i) => [k, this.sampleValues[i] as number] as const) }),
     };
   }
 
@@ -232,7 +328,7 @@ export class NumericHistogram {
   static fromJSON(value: unknown): NumericHistogram {
     const json = requireObject(value, 'numeric histogram');
     requireHeader(json, 'numeric-histogram', NUMERIC_HISTOGRAM_VERSION);
-    const histogram = new NumericHistogram(json.edges as number[]);
+    const histogram = new NumericHistogram(json.edges as number[], { sampleSize: json.sampleSize === undefined ? 0 : requireCount(json.sampleSize, 'sampleSize') });
     const bins = requireCountArray(json.counts, histogram.bins.length, 'counts');
     bins.forEach((c, i) => (histogram.bins[i] = c));
     histogram.underflow = requireCount(json.underflow, 'underflow');
@@ -253,6 +349,24 @@ export class NumericHistogram {
     } else if (json.min !== null || json.max !== null) {
       throw new SketchError('min and max must be null when no finite value was counted');
     }
+    const sample = json.sample;
+    if (histogram.capacity === 0) {
+      if (sample !== undefined) throw new SketchError('sample without sampleSize');
+      return histogram;
+    }
+    // A bottom-k sample: ordered by (key, value), all finite values up to the size, exactly the size beyond, within [min, max].
+    const expected = Math.min(histogram.capacity, histogram.count);
+    if (!Array.isArray(sample) || sample.length !== expected) throw new SketchError(`sample must be an array of ${expected} [key, value] entries`);
+    sample.forEach((entry: unknown, i) => {
+      if (!Array.isArray(entry) || entry.length !== 2) throw new SketchError(`sample[${i}] must be [key, value]`);
+      const [key, value] = entry as [unknown, unknown];
+      if (typeof key !== 'number' || !Number.isSafeInteger(key) || key < 0) throw new SketchError(`sample[${i}] key must be an integer in [0, 2^53)`);
+      if (typeof value !== 'number' || !(value >= histogram.min && value <= histogram.max)) throw new SketchError(`sample[${i}] value must be a number within [min, max]`);
+      const previous = i === 0 ? undefined : (sample[i - 1] as [number, number]);
+      if (previous !== undefined && compareSample(previous[0], previous[1], key, value) > 0) throw new SketchError('sample must be ordered by key, then value');
+      histogram.sampleKeys.push(key);
+      histogram.sampleValues.push(value === 0 ? 0 : value);
+    });
     return histogram;
   }
 }

@@ -30,6 +30,18 @@ export interface TextStatsJSON {
   readonly outOfVocabulary: number;
   /** Size and hash of the vocabulary, so sketches over different vocabularies refuse to merge; null without one. */
   readonly vocabulary: string | null;
+  /**
+   * Per-text sums over texts with o out-of-vocabulary tokens among t tokens, as decimal integers: Σo², Σt², Σo·t (the
+   * variance of the out-of-vocabulary rate with texts as independent units). Absent in sketches written before they were kept.
+   */
+  readonly perText?: { readonly oovSquares: string; readonly tokenSquares: string; readonly products: string };
+}
+
+/** Per-text sums of squares and products of out-of-vocabulary and token counts (exact integers). */
+export interface TextMoments {
+  readonly oovSquares: bigint;
+  readonly tokenSquares: bigint;
+  readonly products: bigint;
 }
 
 /** A token is a maximal run of letters, combining marks and digits in the lower-cased text. */
@@ -77,6 +89,8 @@ export class TextStats {
   private invalid = 0;
   private tokens = 0;
   private outOfVocabulary = 0;
+  /** Σo², Σt², Σo·t over texts; null when merged with (or read from) a sketch that did not keep them. */
+  private perText: { oovSquares: bigint; tokenSquares: bigint; products: bigint } | null = { oovSquares: 0n, tokenSquares: 0n, products: 0n };
 
   constructor(config: TextStatsConfig) {
     this.length = new NumericHistogram(config.lengthEdges);
@@ -105,6 +119,13 @@ export class TextStats {
     if (tokens === 0) this.empty++;
     this.tokens += tokens;
     this.outOfVocabulary += unknown;
+    const moments = this.perText;
+    if (moments !== null && tokens > 0) {
+      // Exact while products stay below 2^53 (texts of up to 94 million tokens); BigInt keeps the sums exact beyond.
+      moments.oovSquares += BigInt(unknown * unknown);
+      moments.tokenSquares += BigInt(tokens * tokens);
+      moments.products += BigInt(unknown * tokens);
+    }
   }
 
   /** Adds another sketch's counts; throws a SketchError unless edges and vocabulary are identical. */
@@ -117,7 +138,18 @@ export class TextStats {
     this.invalid += other.invalid;
     this.tokens += other.tokens;
     this.outOfVocabulary += other.outOfVocabulary;
+    if (this.perText === null || other.perText === null) this.perText = null;
+    else {
+      this.perText.oovSquares += other.perText.oovSquares;
+      this.perText.tokenSquares += other.perText.tokenSquares;
+      this.perText.products += other.perText.products;
+    }
     return this;
+  }
+
+  /** Σo², Σt², Σo·t over texts (o out-of-vocabulary tokens among t); null when a merged or stored part did not keep them. */
+  get textMoments(): TextMoments | null {
+    return this.perText === null ? null : { ...this.perText };
   }
 
   /** Histogram of lengths in code points (read-only use: compare with the reference's). */
@@ -150,6 +182,9 @@ export class TextStats {
       tokens: this.tokens,
       outOfVocabulary: this.outOfVocabulary,
       vocabulary: this.fingerprint,
+      ...(this.perText === null
+        ? {}
+        : { perText: { oovSquares: this.perText.oovSquares.toString(), tokenSquares: this.perText.tokenSquares.toString(), products: this.perText.products.toString() } }),
     };
   }
 
@@ -171,6 +206,22 @@ export class TextStats {
     stats.tokens = requireCount(json.tokens, 'tokens');
     stats.outOfVocabulary = requireCount(json.outOfVocabulary, 'outOfVocabulary');
     if (stats.outOfVocabulary > stats.tokens) throw new SketchError('outOfVocabulary must not exceed tokens');
+    if (json.perText === undefined) {
+      stats.perText = null;
+    } else {
+      const m = requireObject(json.perText, 'perText');
+      const read = (name: string): bigint => {
+        const v = m[name];
+        if (typeof v !== 'string' || !/^(0|[1-9][0-9]*)$/.test(v)) throw new SketchError(`perText.${name} must be a non-negative decimal integer`);
+        return BigInt(v);
+      };
+      const moments = { oovSquares: read('oovSquares'), tokenSquares: read('tokenSquares'), products: read('products') };
+      // Each text has o <= t, so o² <= o·t <= t²; and Σt² >= Σt (t >= 1 per counted text).
+      if (moments.oovSquares > moments.products || moments.products > moments.tokenSquares || moments.tokenSquares < BigInt(stats.tokens)) {
+        throw new SketchError('perText sums are inconsistent with each other and the token count');
+      }
+      stats.perText = moments;
+    }
     return stats;
   }
 }

@@ -44,6 +44,14 @@ export {
 export { chiSquareCdf, chiSquareSf, normalCdf, normalSf } from './distributions.js';
 export { erf, erfc, logGamma, regularizedGammaP, regularizedGammaQ } from './special-functions.js';
 export { kolmogorovSf, smirnovSf } from './kolmogorov-distribution.js';
+export {
+  bernoulliJensenShannon,
+  jensenShannonMargins,
+  jensenShannonMinimumEffect,
+  ratioVariance,
+  type MinimumEffectResult,
+  type RateEstimate,
+} from './minimum-effect.js';
 export { Adwin, type AdwinOptions } from './adwin.js';
 export { PageHinkley, pageHinkleyModes, type PageHinkleyMode, type PageHinkleyOptions } from './page-hinkley.js';
 export { Ddm, type DdmOptions } from './ddm.js';

@@ -127,6 +127,39 @@ describe.each(dialects)('alerts on $name', (dialect) => {
     expect((await store.alerts.list({ limit: 10, state: 'firing' })).map((a) => a.id)).toEqual([next.id]);
   });
 
+  it('updates a firing alert with its outbox rows in one transaction, never a resolved one', async () => {
+    const alert = makeAlert();
+    await store.alerts.fire(alert, []);
+    const first = makeDelivery({ createdAt: at(1) });
+    const updated = await store.alerts.update(alert.id, { severity: 'warning', summary: 'two members', values: { members: [1, 2] } }, [first]);
+    expect(updated).toEqual({ ...alert, severity: 'warning', summary: 'two members', values: { members: [1, 2] } });
+    expect(await store.alerts.get(alert.id)).toEqual(updated);
+    // An empty change only enqueues.
+    expect(await store.alerts.update(alert.id, {}, [makeDelivery({ createdAt: at(2) })])).toEqual(updated);
+    expect((await store.alerts.listDeliveries(alert.id)).map((d) => d.createdAt)).toEqual([at(1), at(2)]);
+    // A refused outbox row undoes the change.
+    await expect(store.alerts.update(alert.id, { summary: 'lost' }, [first])).rejects.toThrow();
+    expect((await store.alerts.get(alert.id))?.summary).toBe('two members');
+    await store.alerts.resolve(alert.id, at(3), []);
+    expect(await store.alerts.update(alert.id, { summary: 'late' }, [makeDelivery()])).toBeUndefined();
+    expect(await store.alerts.listDeliveries(alert.id)).toHaveLength(2);
+  });
+
+  it('lists the enqueue times of one rule of one service after an instant, oldest first', async () => {
+    const a = makeAlert();
+    const b = makeAlert({ monitor: 'input_drift' });
+    const other = makeAlert({ service: 'loans' });
+    const otherRule = makeAlert({ rule: 'audit' });
+    await store.alerts.fire(a, [makeDelivery({ createdAt: at(5) })]);
+    await store.alerts.fire(b, [makeDelivery({ createdAt: at(1) }), makeDelivery({ createdAt: at(70) })]);
+    await store.alerts.fire(other, [makeDelivery({ createdAt: at(2) })]);
+    await store.alerts.fire(otherRule, [makeDelivery({ createdAt: at(3) })]);
+    expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(0))).toEqual([at(1), at(5), at(70)]);
+    expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(1))).toEqual([at(5), at(70)]);
+    expect(await store.alerts.listDeliveryTimes('loans', 'oncall', at(0))).toEqual([at(2)]);
+    await expect(store.alerts.listDeliveryTimes('loans', 'oncall', 'yesterday')).rejects.toThrow();
+  });
+
   it('pages alerts by firedAt then id, with since/until and a cursor', async () => {
     const alerts = [0, 1, 2, 3, 4].map((m) => makeAlert({ monitor: `m${m}`, firedAt: at(m) }));
     for (const a of alerts) await store.alerts.fire(a, []);

@@ -20,6 +20,7 @@ import { registerReferenceRoutes } from './routes/reference-routes.js';
 import { registerServiceRoutes } from './routes/service-routes.js';
 import { registerBreakerRoutes } from './routes/breaker-routes.js';
 import { createAdmission, type Admission } from './admission.js';
+import { trackRouteMethods } from './route-methods.js';
 
 export interface ServerOptions {
   readonly services: ReadonlyMap<string, Service>;
@@ -231,8 +232,16 @@ export function createServer(options: ServerOptions): BallastServer {
     void reply.status(problem.status).type(problemContentType).send(problem);
   });
 
-  app.setNotFoundHandler((request) => {
-    throw new BallastError('ROUTE_NOT_FOUND', { detail: `no route ${request.method} ${request.url.split('?')[0]}` });
+  // A known path asked with a method it does not take is 405 with Allow, not 404 (RFC 9110 §15.5.6).
+  const methodsOf = trackRouteMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = methodsOf(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      throw new BallastError('METHOD_NOT_ALLOWED', { detail: `${path} does not accept ${request.method}; it accepts ${allowed.join(', ')}` });
+    }
+    throw new BallastError('ROUTE_NOT_FOUND', { detail: `no route ${request.method} ${path}` });
   });
 
   const access = installAuth(app, { auth: options.auth, store: options.store, metrics });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,38 @@ import { runCli } from './helpers/run-cli.js';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ballast-demo-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Where the demo says this run's data lives. */
+function runDirOf(stdout: string): string {
+  return /^This run's data \(decision log, keys, audit log, config\): (\S+) \(made fresh for this run/m.exec(stdout)![1]!;
+}
+
+/**
+ * What every demo summary must keep: alert counts that agree with each other and with the webhook
+ * deliveries, no window below the monitors' minSamples (30 in the demo) shown as a row, and no
+ * wall-clock time beside the 2002 windows without saying it is the wall clock. Returns the alert ids.
+ */
+function checkSummary(stdout: string): string[] {
+  const alerts = /^ {2}Alerts: (?:none fired in this run|(\d+) fired in this run: (\d+) still firing, (\d+) resolved)/m.exec(stdout);
+  expect(alerts, stdout).not.toBeNull();
+  const [fired, firing, resolved] = [alerts![1], alerts![2], alerts![3]].map((x) => Number(x ?? 0)) as [number, number, number];
+  expect(firing + resolved).toBe(fired);
+  const lines = [...stdout.matchAll(/^ {4}(alt_\w+) \S+ .*?: fired on the week of (\d{4}-\d{2}-\d{2}), (still firing|resolved on the week of \d{4}-\d{2}-\d{2}): /gm)];
+  expect(lines).toHaveLength(fired);
+  expect(lines.filter((m) => m[3] === 'still firing')).toHaveLength(firing);
+  // Every delivery is accounted for: a first notification per alert fired, any later ones of a grouped
+  // alert (its members changed, or a reminder), one per alert resolved; nothing left undelivered.
+  const webhook = /Webhook receiver \(\S+\): (\d+) deliver(?:y|ies), (\d+) with a valid signature: (\d+) alert\.firing \(the first notification of each alert fired\)(?: \+ (\d+) alert\.firing again \(members changed, or a reminder\))? \+ (\d+) alert\.resolved \(one per alert resolved\)$/m.exec(stdout);
+  expect(webhook, stdout).not.toBeNull();
+  const [deliveries, valid, first, again, resolutions] = webhook!.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number];
+  expect([first, resolutions]).toEqual([fired, resolved]);
+  expect(deliveries).toBe(first + again + resolutions);
+  expect(valid).toBe(deliveries);
+  for (const row of stdout.matchAll(/^ {2}(\d{4}-\d{2}-\d{2}) +(\d+) /gm)) expect(Number(row[2]), row[0]).toBeGreaterThanOrEqual(30);
+  for (const since of stdout.matchAll(/^ {4}(?:ALERT|WARNING) +\S+ since (.*?):/gm)) expect(since[1]).toMatch(/^the week of 2002-\d{2}-\d{2}$|wall clock$/);
+  for (const time of stdout.matchAll(/\b20[1-9]\d-\d{2}-\d{2}T[\d:.]+Z/g)) expect(stdout.slice(time.index + time[0].length), time[0]).toMatch(/^ wall clock/);
+  return lines.map((m) => m[1]!);
+}
 
 describe('ballast demo', () => {
   it('trains on the older messages, replays newer ones over HTTP with labels, and prints a summary', async () => {
@@ -29,15 +62,15 @@ describe('ballast demo', () => {
     // the spam share's fall (43% in training, 14% in the week of 2 September) fired an output-drift alert,
     // and the alert reached the webhook receiver with a valid signature.
     expect(r.stdout).toMatch(/Reference profile 'default' of spam-filter stored as ref_\w+: 3627 rows/);
+    const runDir = runDirOf(r.stdout);
+    expect(runDir).toBe(path.join(dataDir, 'demo', 'run'));
+    const firstAlerts = checkSummary(r.stdout);
+    expect(firstAlerts.length).toBeGreaterThan(0);
     const week = (start: string) => r.stdout.split('\n').find((l) => l.startsWith(`  ${start}`));
     expect(week('2002-08-26')).toMatch(/^ {2}2002-08-26 +53 /);
     const september = week('2002-09-02')!;
     expect(september).toMatch(/^ {2}2002-09-02 +347 +[\d.]+% of \d+ +[\d.]+% /);
-    expect(r.stdout).toMatch(/alt_\w+ output_drift \(alert, firing\): output drifted: chi-square p [\d.e-]+ < 0\.05/);
-    const webhook = /Webhook receiver \(\S+\): (\d+) deliveries, (\d+) with a valid signature; firing: (.+)/.exec(r.stdout)!;
-    expect(Number(webhook[1])).toBeGreaterThan(0);
-    expect(webhook[2]).toBe(webhook[1]);
-    expect(webhook[3]).toContain('output_drift');
+    expect(r.stdout).toMatch(/alt_\w+ output_drift \(alert\): fired on the week of 2002-09-02, still firing: output drifted: chi-square p [\d.e-]+ < 0\.05/);
 
     // Auth is on: the first start made an admin key, the run used a key per job, and the summary shows
     // a reviewer's and a viewer's key; the viewer asking for a decision was refused and audited.
@@ -51,7 +84,7 @@ describe('ballast demo', () => {
     expect(Number(audited![1])).toBeGreaterThan(400 + labelled);
 
     // The decisions and labels are durable in the demo's log, and the sender address never reached it.
-    const store = await openStore({ kind: 'sqlite', path: path.join(dataDir, 'ballast.db') });
+    const store = await openStore({ kind: 'sqlite', path: path.join(runDir, 'ballast.db') });
     const decisions = await store.decisions.list({ limit: 1000 });
     expect(decisions).toHaveLength(400);
     const feedback = await store.feedback.list({ limit: 1000 });
@@ -62,6 +95,8 @@ describe('ballast demo', () => {
     const observed = new Map(history.map((e) => [e.windowStart.slice(0, 10), e.observed]));
     expect(observed.get('2002-09-02')).toBe('alert');
     expect((await store.alerts.listActive('spam-filter')).map((a) => a.monitor)).toContain('output_drift');
+    // The summary's alerts are the store's, one line each.
+    expect((await store.alerts.list({ service: 'spam-filter', limit: 1000 })).map((a) => a.id).sort()).toEqual([...firstAlerts].sort());
     // Every label has its audit event with the labeler's key; the viewer's denial is there too.
     const received = await store.audit.list({ action: 'feedback.received', limit: 1000 });
     expect(received).toHaveLength(labelled);
@@ -72,11 +107,33 @@ describe('ballast demo', () => {
     await store.close();
 
     // The config it served is a real file a user can serve again.
-    expect(readFileSync(path.join(dataDir, 'demo', 'ballast.yaml'), 'utf8')).toContain('spam-filter');
-    // A second run finds the cached model instead of training again.
+    expect(readFileSync(path.join(runDir, 'ballast.yaml'), 'utf8')).toContain('spam-filter');
+    // The commands it suggests work from here (the checkout: npx finds the package's own bin).
+    const monitorLine = /^ {2}One monitor's history from the shell: (.+)$/m.exec(r.stdout)![1]!;
+    expect(monitorLine).toBe(`npx ballast monitor --config ${path.join(runDir, 'ballast.yaml')} --data-dir ${runDir} --service spam-filter --monitor input_drift`);
+    const monitor = spawnSync('sh', ['-c', monitorLine], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+    expect(monitor.status, monitor.stderr).toBe(0);
+    expect(monitor.stdout).toMatch(/^spam-filter input_drift: \d+ evaluations/);
+    expect(r.stdout).toMatch(/^ {2}npx ballast audit verify --data-dir \S+ {3}# or: npx ballast audit prove/m);
+    expect(r.stdout).not.toMatch(/^ +ballast /m);
+
+    // A second run into the same data dir finds the cached model instead of training again, and reports
+    // only its own run: a fresh store (20 decisions, not 420), none of the first run's alerts.
     const again = await runCli(['demo', '--exit', '--port', '0', '--limit', '20', '--no-progress', '--data-dir', dataDir], { timeoutMs: 120_000 });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('loaded from cache');
+    expect(runDirOf(again.stdout)).toBe(runDir);
+    expect(again.stdout).toMatch(/Decisions: 20 \(0 refused by the API\)/);
+    expect(checkSummary(again.stdout)).toEqual([]);
+    for (const id of firstAlerts) expect(again.stdout).not.toContain(id);
+    expect(again.stdout).toMatch(/not shown: 1 week with fewer than 30 messages \(the monitors' minSamples\), which no monitor judges: 2002-08-26 \(20\)/);
+    const second = await openStore({ kind: 'sqlite', path: path.join(runDir, 'ballast.db') });
+    try {
+      expect(await second.decisions.list({ limit: 1000 })).toHaveLength(20);
+      expect(await second.alerts.list({ service: 'spam-filter', limit: 1000 })).toEqual([]);
+    } finally {
+      await second.close();
+    }
   }, 240_000);
 
   it('on the whole corpus, opens the quality breaker when the labelled accuracy of late September 2002 falls below its floor, and sends the rest to review', async () => {
@@ -84,16 +141,28 @@ describe('ballast demo', () => {
     try {
       const r = await runCli(['demo', '--exit', '--port', '0', '--no-progress', '--data-dir', fullDir], { timeoutMs: 180_000 });
       expect(r.code, r.stderr).toBe(0);
-      const opened = /Quality breaker \(accuracy floor 90%\): opened at \S+ for logreg-v1: labelled accuracy ([\d.]+)% is below the floor 90\.0% \(window from (\d{4}-\d{2}-\d{2})\)/.exec(r.stdout);
+      const opened = /Quality breaker \(accuracy floor 90%\): opened on judging the week of (\d{4}-\d{2}-\d{2}) \(\S+ wall clock\) for logreg-v1: labelled accuracy ([\d.]+)% is below the floor 90\.0% \(window from (\d{4}-\d{2}-\d{2})\)/.exec(r.stdout);
       expect(opened, r.stdout).not.toBeNull();
-      expect(opened![2]).toBe('2002-09-23');
-      expect(Number(opened![1])).toBeLessThan(90);
+      expect(opened![1]).toBe('2002-09-23');
+      expect(opened![3]).toBe('2002-09-23');
+      expect(Number(opened![2])).toBeLessThan(90);
       const skipped = /from then on the model was not called: (\d+) messages \(sent from (\d{4}-\d{2}-\d{2}) on\) went to review/.exec(r.stdout)!;
       expect(skipped[2]).toBe('2002-09-30');
+      expect(skipped[1]).toBe('927');
+
+      // The summary on the whole corpus: counts that agree, the small weeks of October–July folded into
+      // one line, and the monitors' states dated by the messages' weeks (the labelled accuracy since the
+      // week that opened the breaker).
+      const alerts = checkSummary(r.stdout);
+      expect(alerts.length).toBeGreaterThan(0);
+      const folded = /^ {2}not shown: (\d+) weeks with fewer than 30 messages \(the monitors' minSamples\), which no monitor judges: (.+); (\d+) messages in all$/m.exec(r.stdout);
+      expect(folded, r.stdout).not.toBeNull();
+      expect(folded![2]).toContain('2002-10-14 (2)');
+      expect(r.stdout).toMatch(/^ {4}ALERT +accuracy since the week of 2002-09-23: accuracy 0\.831 < alert bound/m);
 
       // The store agrees: the breaker's change is kept with the monitor values behind it, and every
       // decision of a message sent after that week went to review without a model call.
-      const store = await openStore({ kind: 'sqlite', path: path.join(fullDir, 'ballast.db') });
+      const store = await openStore({ kind: 'sqlite', path: path.join(runDirOf(r.stdout), 'ballast.db') });
       try {
         const history = await store.breakers.list({ service: 'spam-filter', limit: 10 });
         expect(history.map((t) => `${t.kind}:${t.from}>${t.to}`)).toEqual(['quality:closed>open']);
@@ -111,6 +180,8 @@ describe('ballast demo', () => {
         expect(late.every((d) => d.outcome === 'review' && modelError(d) === 'QUALITY_BREAKER_OPEN')).toBe(true);
         const early = decisions.filter((d) => String((d.input as { sent_at: string }).sent_at) < '2002-09-30');
         expect(early.some((d) => modelError(d) === 'QUALITY_BREAKER_OPEN')).toBe(false);
+        // The alerts the summary lists are this run's alerts in the store, all of them.
+        expect((await store.alerts.list({ service: 'spam-filter', limit: 1000 })).map((a) => a.id).sort()).toEqual([...alerts].sort());
       } finally {
         await store.close();
       }

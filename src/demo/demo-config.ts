@@ -9,6 +9,9 @@ export interface DemoAlertTarget {
   readonly secretName: string;
 }
 
+/** The monitors' minimum window size in the demo (`monitoring.minSamples`): a week with fewer messages is judged by no monitor. */
+export const DEMO_MIN_SAMPLES = 30;
+
 /** The demo's service, as a user would write it in ballast.yaml. */
 export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Record<string, unknown> {
   return {
@@ -95,7 +98,7 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Recor
           window: '1w',
           timestamp: '/sent_at',
           evaluateEvery: '1m',
-          minSamples: 30,
+          minSamples: DEMO_MIN_SAMPLES,
           // Two text features: judge the whole input as drifted only when both drift (one is often a blip in a small week).
           drift: { share: 0.75 },
           // Labels come back a few hundred decisions later; the replay sends the rest of a week's labels at
@@ -109,6 +112,9 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Recor
                     name: 'demo-oncall',
                     monitors: ['input_drift', 'output_drift', 'confidence_drift', 'accuracy', 'estimated_accuracy'],
                     minState: 'alert',
+                    // The replay runs weeks of mail in seconds: notify a group's first members at once
+                    // rather than after the default 30 s wait, so the run's alerts are delivered before it ends.
+                    group: { wait: '0s' },
                     webhook: { url: alerts.url, secret: alerts.secretName },
                   },
                 ],
@@ -119,11 +125,14 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Recor
   };
 }
 
-/** Writes the demo's ballast.yaml into `dir` and returns its path. */
-export function writeDemoConfig(dir: string, weightsPath: string, alerts?: DemoAlertTarget): string {
+/**
+ * Writes the demo's ballast.yaml into `dir` and returns its path; its header says how to serve it again
+ * (`serveCommand`, default `ballast serve --config <file>`).
+ */
+export function writeDemoConfig(dir: string, weightsPath: string, alerts?: DemoAlertTarget, serveCommand?: (file: string) => string): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'ballast.yaml');
-  const header = '# Written by `ballast demo`. Serve it yourself with: ballast serve --config ' + file + '\n';
+  const header = `# Written by \`ballast demo\`. Serve it yourself with: ${serveCommand?.(file) ?? `ballast serve --config ${file}`}\n`;
   writeFileSync(file, header + stringify(demoConfig(weightsPath, alerts), { lineWidth: 0 }));
   return file;
 }

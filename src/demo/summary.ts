@@ -90,3 +90,38 @@ export function formatSummary(summary: DemoSummary): string[] {
   lines.push(`End to end as the client saw it: p50 ${ms(summary.clientLatency.p50)}, p99 ${ms(summary.clientLatency.p99)}`);
   return lines;
 }
+
+/** A breaker change as `GET /v1/services/:service/breakers` lists it. */
+export interface BreakerChange {
+  readonly kind: string;
+  readonly version: string;
+  readonly from: string;
+  readonly to: string;
+  /** Wall clock. */
+  readonly at: string;
+  readonly reason: string;
+  /** For a quality breaker opened by the monitors: the monitor's figures, with the window (replay's clock) it judged. */
+  readonly figures?: unknown;
+}
+
+/**
+ * What the quality breaker did in the replay: which week's evaluation opened it and why (the monitor's
+ * values), and what went to people since. Times are the replay's clock (the messages' dates); the
+ * wall-clock instant is labelled as such. `cli` is how to run `ballast` from here.
+ */
+export function formatBreakerLines(history: readonly BreakerChange[], decisions: readonly Pick<ReplayedDecision, 'modelError' | 'sentAt'>[], url: string, cli: string): string[] {
+  const opened = history.filter((t) => t.kind === 'quality' && t.to === 'open').sort((a, b) => a.at.localeCompare(b.at));
+  const skipped = decisions.filter((d) => d.modelError === 'QUALITY_BREAKER_OPEN');
+  if (opened.length === 0) return ['Quality breaker (accuracy floor 90%): stayed closed'];
+  const first = skipped.map((d) => d.sentAt).sort()[0];
+  const when = (t: BreakerChange) => {
+    const start = (t.figures as { window?: { start?: unknown } } | undefined)?.window?.start;
+    const wall = `${t.at.slice(0, 19)}Z wall clock`;
+    return typeof start === 'string' ? `on judging the week of ${start.slice(0, 10)} (${wall})` : `at ${wall}`;
+  };
+  return [
+    `Quality breaker (accuracy floor 90%): ${opened.map((t) => `opened ${when(t)} for ${t.version}: ${t.reason}`).join('; ')}`,
+    `  from then on the model was not called: ${skipped.length} messages${first === undefined ? '' : ` (sent from ${first.slice(0, 10)} on)`} went to review; only an operator closes it:`,
+    `  ${cli} breaker close --server ${url} --service spam-filter --version ${opened[0]!.version} --kind quality --reason '…'`,
+  ];
+}

@@ -149,6 +149,7 @@ describe('monitoring end to end', () => {
     const monitors = await call('GET', '/v1/services/loans/monitors');
     const amount = monitors.json.monitors.find((m: { monitor: string; segment: string | null }) => m.monitor === 'feature_drift/amount' && m.segment === null);
     expect(amount.state).toBe('warning');
+    expect(amount.stateMessage).toBe(amount.message); // the latest window is the one in warning
     const input = monitors.json.monitors.find((m: { monitor: string; segment: string | null }) => m.monitor === 'input_drift' && m.segment === null);
     expect(input.state).toBe('alert');
     expect(monitors.json.reference).toEqual({ id: 'ref_test' });

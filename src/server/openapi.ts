@@ -529,14 +529,15 @@ const commonSchemas = {
   },
   MonitorStatus: {
     type: 'object',
-    required: ['monitor', 'version', 'segment', 'state', 'since', 'message', 'value', 'window'],
+    required: ['monitor', 'version', 'segment', 'state', 'since', 'message', 'stateMessage', 'value', 'window'],
     properties: {
       monitor: { type: 'string', examples: ['input_drift', 'feature_drift/body', 'accuracy'] },
       version: { type: 'string' },
       segment: { type: ['string', 'null'] },
       state: { enum: ['unknown', 'ok', 'warning', 'alert'] },
       since: { type: 'string', format: 'date-time' },
-      message: { type: 'string' },
+      message: { type: 'string', description: "The latest judged window's message." },
+      stateMessage: { type: 'string', description: 'One sentence that agrees with state: the message when the latest window is at the state, else why hysteresis holds it.' },
       value: { type: ['number', 'null'] },
       window: { type: 'object', properties: { start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' } } },
     },

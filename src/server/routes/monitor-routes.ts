@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
-import type { HubStatus, MonitoringHub } from '../../monitoring/hub/index.js';
+import { monitorStateMessage, type HubStatus, type MonitoringHub } from '../../monitoring/hub/index.js';
 import type { Service } from '../../pipeline/index.js';
 import type { Store, StoredEvaluation } from '../../store/index.js';
 import type { Access } from '../auth.js';
@@ -17,7 +17,8 @@ type MonitorParams = { Params: { service: string; monitor: string }; Querystring
 type EvaluateBody = { Params: { service: string }; Body: unknown };
 type AlertQuery = { Querystring: { service?: string; state?: string; limit?: string } };
 
-const status = (s: HubStatus) => ({ monitor: s.monitor, version: s.version, segment: s.segment || null, state: s.state, since: s.since, message: s.message, value: s.value, window: s.window });
+// `message` is the latest judged window's; `stateMessage` agrees with `state` (a state held by hysteresis says so).
+const status = (s: HubStatus) => ({ monitor: s.monitor, version: s.version, segment: s.segment || null, state: s.state, since: s.since, message: s.message, stateMessage: monitorStateMessage(s), value: s.value, window: s.window });
 
 const evaluation = (e: StoredEvaluation) => ({
   id: e.id,

@@ -7,7 +7,7 @@ import { createAlertDispatcher, type AlertDispatcher, type AlertLogger } from '.
 import { MonitoringHub, type HubService, type MonitorTransition } from '../monitoring/hub/index.js';
 import { evaluateWindow, resolveMonitoringConfig, windowOf, type MonitorEvaluation, type ResolvedMonitoringConfig } from '../monitoring/monitors/index.js';
 import { DEFAULT_REFERENCE_NAME, loadReferenceProfile } from '../monitoring/reference/index.js';
-import type { Service } from '../pipeline/index.js';
+import { stageNames, type Service } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 
 
@@ -34,10 +34,13 @@ export interface MonitoringRuntime {
   close(): Promise<void>;
 }
 
+/** What a `latency` budget may name: `total` (the whole decision) and each stage of the decision path. */
+export const latencyStages: readonly string[] = ['total', ...stageNames];
+
 /** Resolves the monitoring block of one service; CONFIG_INVALID pointers are relative to the service (`/monitoring/...`). */
 export function resolveServiceMonitoring(service: Service): ResolvedMonitoringConfig {
   try {
-    return resolveMonitoringConfig(service.config.monitoring);
+    return resolveMonitoringConfig(service.config.monitoring, { stages: latencyStages });
   } catch (error) {
     if (error instanceof BallastError && error.code === 'CONFIG_INVALID') {
       const issues: Issue[] = error.issues.map((issue) => ({ ...issue, pointer: `/monitoring${issue.pointer}` }));

@@ -271,8 +271,9 @@ function deepFreeze<T>(value: T): T {
 /**
  * Validates a `monitoring:` block against monitoringConfigSchema, applies every default and returns a deeply frozen
  * config; `undefined` or `null` (no block, or an empty one in YAML) gives all defaults. Throws CONFIG_INVALID with pointers inside the block.
+ * `stages`: the names a `latency` budget may use (`total` and the pipeline's stages; the pipeline's to know, not monitoring's); unchecked when absent.
  */
-export function resolveMonitoringConfig(raw: unknown | undefined): ResolvedMonitoringConfig {
+export function resolveMonitoringConfig(raw: unknown | undefined, options: { readonly stages?: readonly string[] } = {}): ResolvedMonitoringConfig {
   const value = raw ?? {};
   const schemaIssues = validate(value);
   if (schemaIssues.length > 0) throw new BallastError('CONFIG_INVALID', { detail: 'the monitoring block is invalid', issues: schemaIssues });
@@ -303,6 +304,10 @@ export function resolveMonitoringConfig(raw: unknown | undefined): ResolvedMonit
 
   const latency: Record<string, Thresholds> = {};
   for (const [stage, budget] of Object.entries(c.latency ?? {})) {
+    // A budget on a stage the pipeline does not have would stay `unknown` forever.
+    if (options.stages !== undefined && !options.stages.includes(stage)) {
+      issues.push({ pointer: `/latency/${escape(stage)}`, code: 'unknownStage', message: `there is no stage named '${stage}'; the stages are ${options.stages.join(', ')}` });
+    }
     latency[stage] = typeof budget === 'number' ? { alert: budget } : thresholds(budget, {});
     ordered(`/latency/${escape(stage)}`, latency[stage] as Thresholds, 'above');
   }

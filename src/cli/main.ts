@@ -14,7 +14,7 @@ import { environmentVariables, readEnvironment } from './environment.js';
 import { exitCodes } from './exit-codes.js';
 import { reportError } from './report.js';
 import { startServing, untilSignal } from './serve-runtime.js';
-import { ballastVersion } from './version.js';
+import { ballastDescription, ballastVersion } from './version.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -68,7 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const program = new Command()
     .name('ballast')
-    .description('The production harness for AI models: contracts, policy, explanations and a durable decision log in front of any model.')
+    .description(ballastDescription)
     .version(ballastVersion)
     // `ballast --version` prints Ballast's; after a command, --version is that command's (a model version).
     .enablePositionalOptions()

@@ -117,9 +117,21 @@ export function registerAuditCommand(program: Command, ctx: Context): void {
   ).action(async (opts: Target & { action?: string; principal?: string; since?: string; limit: string; json?: boolean }) => {
     const limit = Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new BallastError('REQUEST_INVALID', { detail: `--limit must be a positive integer, got '${opts.limit}'` });
-    const events = await withLedger(opts, (_l, store) =>
-      store.audit.list({ limit, ...(opts.action === undefined ? {} : { action: opts.action }), ...(opts.principal === undefined ? {} : { principal: opts.principal }), ...(opts.since === undefined ? {} : { since: opts.since }) }),
-    );
+    const events = await withLedger(opts, async (_l, store) => {
+      // The store answers at most a page (1,000) at a time: page on until --limit events are read.
+      const read: Awaited<ReturnType<typeof store.audit.list>> = [];
+      for (;;) {
+        const page = await store.audit.list({
+          limit: limit - read.length,
+          ...(opts.action === undefined ? {} : { action: opts.action }),
+          ...(opts.principal === undefined ? {} : { principal: opts.principal }),
+          ...(opts.since === undefined ? {} : { since: opts.since }),
+          ...(read.length === 0 ? {} : { after: read[read.length - 1]!.id }),
+        });
+        read.push(...page);
+        if (page.length === 0 || read.length >= limit) return read;
+      }
+    });
     for (const e of events) out(opts.json === true ? JSON.stringify(e) : `${e.at}  ${e.action.padEnd(18)} ${`${e.actor.principal} (${e.actor.role})`.padEnd(28)} ${e.resource.kind}:${e.resource.id}`);
     if (events.length === 0 && opts.json !== true) out('no audit events');
   });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
-import { binPath } from './helpers/run-cli.js';
+import { binPath, runCli } from './helpers/run-cli.js';
 import { testConfigYaml } from './helpers/test-ballast.js';
 
 let dir: string;
@@ -92,5 +92,14 @@ describe('a reader that closes stdout early', () => {
     expect(await health).toBe(200);
     expect(r.stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at .+:\d+:\d+/);
     expect(r.code).toBe(0);
+  }, 90_000);
+
+  it('`ballast monitor -n` above the store\'s page of 1000 is a usage error, not a silent cut', async () => {
+    const r = await runCli(['monitor', '--config', config, '--data-dir', dataDir, '--service', 'loans', '--monitor', 'accuracy', '-n', '2000']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("option '-n, --limit <n>' argument '2000' is invalid. must be at most 1000");
+    const all = await runCli(['monitor', '--config', config, '--data-dir', dataDir, '--service', 'loans', '--monitor', 'accuracy', '-n', '1000']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^loans accuracy: 1000 evaluations, oldest first/);
   }, 90_000);
 });

@@ -57,6 +57,15 @@ export function writeLine(stream: NodeJS.WriteStream, line: string): void {
   stream.write(`${line}\n`);
 }
 
+/** A positive integer up to `max` (the store answers at most 1,000 rows a page, as the API's `limit` does). */
+function parseLimit(max: number): (value: string) => number {
+  return (value) => {
+    const n = parsePositiveInt(value);
+    if (n > max) throw new InvalidArgumentError(`must be at most ${max}`);
+    return n;
+  };
+}
+
 /** Runs the `ballast` command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   watchForClosedReader(process.stdout);
@@ -133,7 +142,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-m, --monitor <name>', 'show this monitor\'s history (e.g. input_drift, feature_drift/body, accuracy)')
     .option('--model-version <name>', 'only this model version')
     .option('--segment <segment>', 'only this segment (e.g. country=DE); the history shows the unsegmented traffic by default')
-    .addOption(new Option('-n, --limit <n>', 'history rows').argParser(parsePositiveInt).default(30))
+    .addOption(new Option('-n, --limit <n>', 'history rows, newest (at most 1000)').argParser(parseLimit(1000)).default(30))
     .option('--evaluate', 'evaluate every stored window first, as the server\'s schedule does')
     .option('--json', 'print JSON instead of a table')
     .addOption(dataDirOption())

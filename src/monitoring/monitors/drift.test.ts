@@ -278,6 +278,25 @@ describe('exact KS on raw values', () => {
     });
   }
 
+  it('cramer-von-mises = scipy.stats.cramervonmises_2samp on the raw values; without them the binned KS, saying so', () => {
+    for (const c of exact.cramerVonMises.filter((k) => k.use === 'ks')) {
+      const raw = exact.ks.find((k) => k.name === c.name)!;
+      const edges = quantileEdges(raw.reference, 10);
+      const d = compareFeature('x', setOf(raw.reference, edges, 5000, 'r').numeric('x'), setOf(raw.current, edges, 1000, 'c').numeric('x'), { method: 'cramer-von-mises' });
+      expect(d.method).toBe('cramer-von-mises');
+      expect(d.detail.values).toBe('raw');
+      near(d.statistic, c.statistic, { rel: 1e-10 });
+      near(d.pValue, c.pValue, { rel: 1e-6, abs: 1e-9 });
+      const binned = compareFeature('x', setOf(raw.reference, edges, 0, 'r').numeric('x'), setOf(raw.current, edges, 0, 'c').numeric('x'), { method: 'cramer-von-mises' });
+      expect(binned).toMatchObject({ method: 'ks', detail: { values: 'binned', requestedMethod: 'cramer-von-mises' } });
+    }
+    // Categories have no order: the service-wide choice falls back to auto, one set for the feature does not apply.
+    const cats = new CategoryCounter(['a', 'b']);
+    ['a', 'b', 'a'].forEach((v) => cats.update(v));
+    expect(compareFeature('c', cats, cats, { method: 'cramer-von-mises', fallback: true }).detail.requestedMethod).toBe('cramer-von-mises');
+    expect(() => compareFeature('c', cats, cats, { method: 'cramer-von-mises' })).toThrow(/ordered values/);
+  });
+
   it('uses the reference sample when the reference kept only part of its values, and bins when the window outgrew its sample', () => {
     const c = exact.ks.find((k) => k.name === 'shift 0.1 sd')!;
     const edges = quantileEdges(c.reference, 10);

@@ -2,6 +2,7 @@
 import { CategoryCounter, NumericHistogram, TextStats, type FeatureKind, type FeatureSketchSet } from '../sketches/index.js';
 import {
   chiSquareHomogeneity,
+  cramerVonMises2samp,
   hellingerDistance,
   jensenShannonDistance,
   jensenShannonMinimumEffect,
@@ -14,10 +15,10 @@ import {
 import type { DriftCorrection, DriftMethod, DriftMethodChoice, ResolvedMonitoringConfig } from './monitoring-config.js';
 
 /** Methods that give a p-value (judged against α after the correction); the others give a distance (judged against a threshold). */
-export const testMethods: readonly DriftMethod[] = ['chi-square', 'ks'];
+export const testMethods: readonly DriftMethod[] = ['chi-square', 'ks', 'cramer-von-mises'];
 
 /** Default thresholds of the distance methods: PSI 0.2 (the usual "significant shift"), Evidently's 0.1 for the others. */
-export const defaultDistanceThresholds: Readonly<Record<Exclude<DriftMethod, 'chi-square' | 'ks'>, number>> = Object.freeze({
+export const defaultDistanceThresholds: Readonly<Record<Exclude<DriftMethod, 'chi-square' | 'ks' | 'cramer-von-mises'>, number>> = Object.freeze({
   psi: 0.2,
   'jensen-shannon': 0.1,
   hellinger: 0.1,
@@ -146,11 +147,19 @@ export function binnedKs(reference: readonly number[], current: readonly number[
  * them). This is scipy.stats.ks_2samp on those values (exact null distribution up to 10,000 per side). Null otherwise.
  */
 export function rawKs(reference: NumericHistogram, current: NumericHistogram): { statistic: number; pValue: number; exact: boolean; referenceSample: number } | null {
+  const raw = rawSamples(reference, current);
+  if (raw === null) return null;
+  const result = ks2samp(raw.reference, raw.current);
+  return { statistic: result.statistic, pValue: result.pValue, exact: result.method === 'exact', referenceSample: raw.reference.length };
+}
+
+/** The reference's sample and the window's values, when the window's sample is complete and the reference kept one. */
+function rawSamples(reference: NumericHistogram, current: NumericHistogram): { reference: number[]; current: number[] } | null {
   if (!current.sampleComplete || reference.sampleSize === 0) return null;
   const referenceValues = reference.sample();
-  if (referenceValues.length === 0) return null;
-  const result = ks2samp(referenceValues, current.sample());
-  return { statistic: result.statistic, pValue: result.pValue, exact: result.method === 'exact', referenceSample: referenceValues.length };
+  // Cramér–von Mises needs two values a side; KS one.
+  if (referenceValues.length < 2 || current.counts.finite < 2) return null;
+  return { reference: referenceValues, current: current.sample() };
 }
 
 /**
@@ -259,6 +268,8 @@ function compareCounts(method: DriftMethod, reference: readonly number[], curren
       return judged(method, hellingerDistance(reference, current), null, options);
     case 'wasserstein':
       throw new RangeError('wasserstein needs numeric values; it does not apply to categories');
+    case 'cramer-von-mises':
+      throw new RangeError(ordered ? 'cramer-von-mises needs raw values' : 'cramer-von-mises needs ordered values; it does not apply to categories');
     default:
       throw new RangeError(`unknown drift method ${JSON.stringify(method)}`);
   }
@@ -273,6 +284,17 @@ function compareNumeric(reference: NumericHistogram, current: NumericHistogram, 
     case 'wasserstein': {
       const w = binnedNormedWasserstein(reference, current);
       return judged(method, w.statistic, null, options, { distance: w.distance, referenceStd: w.referenceStd });
+    }
+    case 'cramer-von-mises': {
+      // Raw values only: on bins (ties everywhere) its continuous null distribution has no guarantee, so without them
+      // the comparison is the binned KS (conservative), and detail says so.
+      const raw = rawSamples(reference, current);
+      if (raw === null) {
+        const binned = compareCounts('ks', reference.countsWithTails(), current.countsWithTails(), true, options);
+        return { ...binned, extra: { values: 'binned', requestedMethod: method, ...binned.extra } };
+      }
+      const result = cramerVonMises2samp(raw.reference, raw.current);
+      return judged(method, result.statistic, result.pValue, options, { values: 'raw', exact: result.method === 'exact', referenceSample: raw.reference.length });
     }
     case 'ks': {
       const raw = rawKs(reference, current);
@@ -345,7 +367,7 @@ function categoricalDrift(feature: string, reference: CategoryCounter, current: 
   const n2 = sum(c);
   let method = resolveMethod(options.method, 'categorical', n2);
   const requested = method;
-  if (options.fallback === true && (method === 'ks' || method === 'wasserstein')) method = autoMethod('categorical', n2);
+  if (options.fallback === true && (method === 'ks' || method === 'cramer-von-mises' || method === 'wasserstein')) method = autoMethod('categorical', n2);
   const names = [...reference.categories, '(other)'];
   const shifts =
     n1 === 0 || n2 === 0

@@ -25,6 +25,7 @@ interface Observation {
 const methodNames: Readonly<Record<DriftMethod, string>> = {
   'chi-square': 'chi-square',
   ks: 'KS',
+  'cramer-von-mises': 'Cramér–von Mises',
   psi: 'PSI',
   'jensen-shannon': 'Jensen–Shannon',
   hellinger: 'Hellinger',

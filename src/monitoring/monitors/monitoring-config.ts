@@ -4,7 +4,7 @@ import { BallastError, type Issue } from '../../errors/index.js';
 import { alertRulesSchema, resolveAlertRule, type AlertRuleConfig, type AlertRuleInput } from '../alerts/alert-config.js';
 
 /** Drift methods a feature can be compared with; `auto` picks one by kind and sample size (see drift.ts). */
-export const driftMethods = ['chi-square', 'ks', 'psi', 'jensen-shannon', 'hellinger', 'wasserstein'] as const;
+export const driftMethods = ['chi-square', 'ks', 'cramer-von-mises', 'psi', 'jensen-shannon', 'hellinger', 'wasserstein'] as const;
 export type DriftMethod = (typeof driftMethods)[number];
 export type DriftMethodChoice = DriftMethod | 'auto';
 

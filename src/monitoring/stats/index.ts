@@ -11,6 +11,14 @@ export {
   type PsiFromSamplesResult,
 } from './population-stability-index.js';
 export { ks2samp, ksMethods, type KsMethod, type KsOptions, type KsResult } from './ks-2samp.js';
+export {
+  besselKScaled,
+  cramerVonMises2samp,
+  cramerVonMisesLimitCdf,
+  cramerVonMisesMethods,
+  type CramerVonMisesMethod,
+  type CramerVonMisesResult,
+} from './cramer-von-mises.js';
 export { chiSquareHomogeneity, type ChiSquareResult } from './chi-square-test.js';
 export {
   DEFAULT_MIN_REFERENCE_STD,

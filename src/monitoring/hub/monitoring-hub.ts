@@ -6,7 +6,7 @@
 // evaluation as history and reports state changes (to alerts and metrics).
 import { newId, type Store, type StoredDecision, type StoredFeedback, type StoredMonitorStatus, type StoredSketch } from '../../store/index.js';
 import type { FeatureSketchSet, FeatureSketchSetConfig } from '../sketches/index.js';
-import type { CalibrationTable } from '../monitors/calibration-table.js';
+import type { CalibrationTable, ClassConfidenceCounts } from '../monitors/calibration-table.js';
 import { WindowAccumulator, windowOutcomes, type WindowOutcome } from './window-accumulator.js';
 import { CheckpointCoverage } from './checkpoint-coverage.js';
 import { feedbackEffect } from './feedback-effect.js';
@@ -57,6 +57,8 @@ export interface HubWindowInput {
   /** Present only once the window is ripe: labelDelay has passed since its last event. */
   readonly labels?: ReadonlyArray<{ readonly predicted: string | null; readonly actual: string; readonly score: null }>;
   readonly calibration?: CalibrationTable;
+  /** The window's predictions by class and confidence bin (CBPE per class); absent when a delta stored before they were kept is in the window. */
+  readonly predictions?: ClassConfidenceCounts;
   readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
 }
 
@@ -258,6 +260,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     const now = this.now().getTime();
     for (const acc of this.accumulatorsOf(state, record)) {
       acc.sketch.update(event);
+      acc.addPrediction(event.outputLabel, record.confidence);
       acc.counts.decisions++;
       if (outcome !== undefined) acc.counts.byOutcome[outcome]++;
       if (modelError) acc.counts.modelErrors++;
@@ -519,6 +522,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         sketch: acc.sketch,
         counts: acc.counts,
         ...(ripe ? { labels: acc.labelPairs(), calibration: acc.calibration } : {}),
+        ...(acc.predictions === undefined ? {} : { predictions: acc.predictions }),
         business: acc.business,
       };
       const evaluations = service.evaluate(input, reference, previous);

@@ -3,7 +3,7 @@
 // business signals. Counts in a delta may be negative (a corrected label takes its old pair back);
 // the sum over all deltas of a window is what one process seeing all traffic would have counted.
 import { FeatureSketchSet, SketchError, type FeatureSketchSetConfig, type SketchKey } from '../sketches/index.js';
-import { CalibrationTable } from '../monitors/calibration-table.js';
+import { CalibrationTable, ClassConfidenceCounts } from '../monitors/calibration-table.js';
 
 export const windowOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
 export type WindowOutcome = (typeof windowOutcomes)[number];
@@ -31,6 +31,12 @@ export interface WindowAccumulatorJSON {
   readonly confusion: ReadonlyArray<readonly [string, string, number]>;
   readonly calibration: { readonly total: readonly number[]; readonly correct: readonly number[]; readonly confidenceSum: readonly number[] };
   readonly business: WindowBusiness;
+  /**
+   * The window's predictions by predicted class (the reference's tracked output labels) and confidence bin, for CBPE
+   * per class. Absent in deltas stored before it was kept: a window with such a delta has no per-class counts (CBPE
+   * then calibrates by confidence only, and says so).
+   */
+  readonly predictions?: unknown;
 }
 
 const emptyCounts = (): WindowCounts => ({ decisions: 0, byOutcome: { auto: 0, review: 0, fallback: 0, rejected: 0 }, modelErrors: 0 });
@@ -41,12 +47,16 @@ export class WindowAccumulator {
   readonly confusion = new Map<string, number>();
   readonly calibration = new CalibrationTable();
   readonly business: WindowBusiness = { decisions: 0, overrides: 0, complaints: 0 };
+  /** Predictions by class and confidence bin; undefined once a delta without them was merged in (the counts would be short). */
+  predictions: ClassConfidenceCounts | undefined;
   /** Wall-clock ms of the latest event counted (decision or feedback). */
   lastEventAt = 0;
 
   /** An empty accumulator over `sketch` (normally a new, empty set; fromJSON passes a stored one). */
-  constructor(sketch: FeatureSketchSet) {
+  /** `predictions`: the stored counts; null when the delta had none (default: new, empty counts over the sketch's output labels). */
+  constructor(sketch: FeatureSketchSet, predictions?: ClassConfidenceCounts | null) {
     this.sketch = sketch;
+    this.predictions = predictions === undefined ? new ClassConfidenceCounts(sketch.outputLabels.categories) : (predictions ?? undefined);
   }
 
   static create(config: FeatureSketchSetConfig): WindowAccumulator {
@@ -60,6 +70,11 @@ export class WindowAccumulator {
   /** Whether anything was counted since creation. */
   get dirty(): boolean {
     return this.sketch.eventCount > 0 || this.lastEventAt > 0;
+  }
+
+  /** Counts one decision's prediction for CBPE per class (the sketch counts its confidence alone). */
+  addPrediction(label: string | null, confidence: number | null): void {
+    this.predictions?.update(label, confidence);
   }
 
   addLabel(predicted: string | null, actual: string, confidence: number | null, weight: 1 | -1): void {
@@ -83,6 +98,8 @@ export class WindowAccumulator {
     for (const outcome of windowOutcomes) this.counts.byOutcome[outcome] += other.counts.byOutcome[outcome];
     for (const [key, n] of other.confusion) this.confusion.set(key, (this.confusion.get(key) ?? 0) + n);
     this.calibration.merge(other.calibration);
+    if (this.predictions !== undefined && other.predictions !== undefined) this.predictions.merge(other.predictions);
+    else this.predictions = undefined;
     this.business.decisions += other.business.decisions;
     this.business.overrides += other.business.overrides;
     this.business.complaints += other.business.complaints;
@@ -109,6 +126,7 @@ export class WindowAccumulator {
       confusion: [...this.confusion].filter(([, n]) => n !== 0).map(([key, n]) => [...(key.split('\u0000') as [string, string]), n] as const),
       calibration: { total: [...this.calibration.total], correct: [...this.calibration.correct], confidenceSum: [...this.calibration.confidenceSum] },
       business: { ...this.business },
+      ...(this.predictions === undefined ? {} : { predictions: this.predictions.toJSON() }),
     };
   }
 
@@ -116,7 +134,12 @@ export class WindowAccumulator {
   static fromJSON(value: unknown, lastEventAt: number, vocabularies?: Readonly<Record<string, ReadonlySet<string>>>): WindowAccumulator {
     const json = value as Partial<WindowAccumulatorJSON> | null;
     if (json === null || typeof json !== 'object' || json.type !== 'window-accumulator' || json.version !== 1) throw new SketchError('not a window-accumulator, version 1');
-    const acc = new WindowAccumulator(FeatureSketchSet.fromJSON(json.sketch, { vocabularies }));
+    const sketch = FeatureSketchSet.fromJSON(json.sketch, { vocabularies });
+    const predictions = json.predictions === undefined ? null : ClassConfidenceCounts.fromJSON(json.predictions);
+    if (predictions !== null && (predictions.labels.length !== sketch.outputLabels.categories.length || predictions.labels.some((l, i) => l !== sketch.outputLabels.categories[i]))) {
+      throw new SketchError('window-accumulator: predictions must count the output labels of the sketch');
+    }
+    const acc = new WindowAccumulator(sketch, predictions);
     const counts = json.counts;
     if (counts === undefined || !Number.isInteger(counts.decisions) || !Number.isInteger(counts.modelErrors)) throw new SketchError('window-accumulator: bad counts');
     acc.counts.decisions = counts.decisions;

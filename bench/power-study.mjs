@@ -9,12 +9,12 @@
 // scenario then changes one feature: a numeric mean shift of 0.1/0.25/0.5 sd, 5 or 10 points of share moved from the
 // largest category to the second, or a new category taking 5% or 10% of rows.
 //
-// "default" is a feature flagged (feature_drift warning) under the default monitoring config: `auto` (KS on raw values /
+// "default" is a feature flagged (feature_drift warning) under the default monitoring config: `auto` (Cramér–von Mises on raw values /
 // chi-square at ≤ 1,000 values, Jensen–Shannon ≥ 0.1 above), Benjamini–Hochberg at 0.05 over the 10 features. For the
 // no-drift rows it is the share of windows where any of the 10 features was flagged. "before" applies the rules before
 // issue 9 to the same windows: binned KS, and the text feature's out-of-vocabulary share flagged at Jensen–Shannon ≥ 0.1
-// outside the correction. "Cramér–von Mises on numbers" sets `method: cramer-von-mises` on the numeric features (raw
-// values up to drift.sampleSize, binned KS beyond). "tests at every size" sets KS (numbers, texts) and chi-square (categories) on every feature,
+// outside the correction. "KS on raw values" sets `method: ks` on the numeric features (raw values up to
+// drift.sampleSize, bins beyond): Evidently's choice for small samples, which `auto` used before it moved to Cramér–von Mises. "tests at every size" sets KS (numbers, texts) and chi-square (categories) on every feature,
 // so windows above 1,000 values are tested too (binned KS there), still BH over the 10 features. "plain" is one test at
 // 5% on the one feature, no correction (KS on all 20,000 raw reference values; chi-square on the categories).
 //
@@ -180,8 +180,8 @@ let ref = references[0];
 // ---- the decisions --------------------------------------------------------------------------------
 const config = resolveMonitoringConfig({});
 const alpha = config.drift.alpha;
-// "Cramér–von Mises": method cramer-von-mises on the numeric features (raw values up to drift.sampleSize, else binned KS).
-const cvmConfig = resolveMonitoringConfig({ drift: { features: Object.fromEntries(NUMERIC.map((f) => [f, { method: 'cramer-von-mises' }])) } });
+// "KS on raw values": method ks on the numeric features (raw values up to drift.sampleSize, else binned).
+const ksConfig = resolveMonitoringConfig({ drift: { features: Object.fromEntries(NUMERIC.map((f) => [f, { method: 'ks' }])) } });
 // "tests at every size": KS for numbers and texts, chi-square for categories, whatever the window's size (BH as default).
 const testsConfig = resolveMonitoringConfig({
   drift: { features: Object.fromEntries(FEATURES.map((f) => [f, { method: CATEGORICAL.includes(f) ? 'chi-square' : 'ks' }])) },
@@ -193,9 +193,9 @@ function judge(name, current) {
   const reference = ref.sketch;
   const drift = compareFeature(name, reference.feature(name), current, options);
   const tests = compareFeature(name, reference.feature(name), current, featureOptions(name, testsConfig));
-  const cvm = NUMERIC.includes(name) ? compareFeature(name, reference.feature(name), current, featureOptions(name, cvmConfig)) : drift;
+  const ks = NUMERIC.includes(name) ? compareFeature(name, reference.feature(name), current, featureOptions(name, ksConfig)) : drift;
   let before = { pValue: drift.pValue, distanceFlag: drift.pValue === null ? drift.drifted : false };
-  if (drift.method === 'ks' && drift.detail.values === 'raw') {
+  if (NUMERIC.includes(name) && drift.detail.values === 'raw') {
     before = { pValue: binnedKs(reference.feature(name).countsWithTails(), current.countsWithTails()).pValue, distanceFlag: false };
   }
   if (name === TEXT && drift.pValue !== null) {
@@ -209,7 +209,7 @@ function judge(name, current) {
     drift,
     before,
     tests: { pValue: tests.pValue, distanceFlag: false },
-    cvm: cvm.pValue === null ? { pValue: null, distanceFlag: cvm.drifted } : { pValue: cvm.pValue, distanceFlag: false },
+    ks: ks.pValue === null ? { pValue: null, distanceFlag: ks.drifted } : { pValue: ks.pValue, distanceFlag: false },
   };
 }
 
@@ -227,7 +227,7 @@ function flagged(family, pick) {
 const newRule = (j) => (j.drift.pValue === null ? { pValue: null, distanceFlag: j.drift.drifted } : { pValue: j.drift.pValue, distanceFlag: false });
 const oldRule = (j) => j.before;
 const testsRule = (j) => j.tests;
-const cvmRule = (j) => j.cvm;
+const ksRule = (j) => j.ks;
 
 const scenarios = [
   { name: 'no drift', kind: 'none' },
@@ -250,7 +250,7 @@ function plainTest(scenario, column) {
 const started = Date.now();
 const results = [];
 for (const size of SIZES) {
-  const tally = new Map(scenarios.map((s) => [s.name, { default: 0, before: 0, cvm: 0, tests: 0, plain: 0, plainCategorical: 0 }]));
+  const tally = new Map(scenarios.map((s) => [s.name, { default: 0, ks: 0, before: 0, tests: 0, plain: 0, plainCategorical: 0 }]));
   for (let w = 0; w < WINDOWS; w++) {
     const seed = 1000 + size + w * 7919;
     ref = references[w % REFERENCES];
@@ -270,7 +270,7 @@ for (const size of SIZES) {
         if (flagged(family, newRule).some(Boolean)) t.default++;
         if (flagged(family, oldRule).some(Boolean)) t.before++;
         if (flagged(family, testsRule).some(Boolean)) t.tests++;
-        if (flagged(family, cvmRule).some(Boolean)) t.cvm++;
+        if (flagged(family, ksRule).some(Boolean)) t.ks++;
         if (plainTest({ feature: 'n0' }, data.n0)) t.plain++;
         if (plainTest({ feature: 'c0' }, data.c0)) t.plainCategorical++;
         continue;
@@ -285,7 +285,7 @@ for (const size of SIZES) {
       if (flagged(family, newRule)[at]) t.default++;
       if (flagged(family, oldRule)[at]) t.before++;
       if (flagged(family, testsRule)[at]) t.tests++;
-      if (flagged(family, cvmRule)[at]) t.cvm++;
+      if (flagged(family, ksRule)[at]) t.ks++;
       if (plainTest(scenario, column)) t.plain++;
     }
   }
@@ -297,7 +297,7 @@ for (const size of SIZES) {
       scenario: scenario.name,
       default: rate(t.default),
       before: rate(t.before),
-      cvm: rate(t.cvm),
+      ks: rate(t.ks),
       tests: rate(t.tests),
       plain: rate(t.plain),
       ...(scenario.kind === 'none' ? { plainCategorical: rate(t.plainCategorical) } : {}),
@@ -307,14 +307,14 @@ for (const size of SIZES) {
 }
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
-const methodAt = (size) => (size <= 1000 ? 'KS raw / chi-square, BH 0.05' : 'Jensen–Shannon ≥ 0.1');
+const methodAt = (size) => (size <= 1000 ? 'Cramér–von Mises raw / chi-square, BH 0.05' : 'Jensen–Shannon ≥ 0.1');
 console.log(`Power study: ${WINDOWS} windows per cell against ${REFERENCES} references of ${REFERENCE_ROWS} rows, 10 features (6 numeric, 3 categorical, 1 text)`);
-console.log('| rows (default method) | scenario | default | before issue 9 | Cramér–von Mises on numbers | tests at every size | plain test at 5% |');
+console.log('| rows (default method) | scenario | default | KS on raw values | before issue 9 | tests at every size | plain test at 5% |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const plain = r.plainCategorical === undefined ? pct(r.plain) : `KS ${pct(r.plain)}, χ² ${pct(r.plainCategorical)} (one feature)`;
   const label = r.scenario === 'no drift' ? 'no drift: any of the 10 features flagged' : r.scenario;
-  console.log(`| ${r.size.toLocaleString('en-US')} (${methodAt(r.size)}) | ${label} | ${pct(r.default)} | ${pct(r.before)} | ${pct(r.cvm)} | ${pct(r.tests)} | ${plain} |`);
+  console.log(`| ${r.size.toLocaleString('en-US')} (${methodAt(r.size)}) | ${label} | ${pct(r.default)} | ${pct(r.ks)} | ${pct(r.before)} | ${pct(r.tests)} | ${plain} |`);
 }
 const seconds = (Date.now() - started) / 1000;
 const meta = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cpus: os.cpus().length, windows: WINDOWS, references: REFERENCES, referenceRows: REFERENCE_ROWS, seconds };

@@ -193,7 +193,7 @@ describe('compareFeature on category counts (SciPy reference values)', () => {
 
 describe('auto', () => {
   it('picks a test up to 1000 current values and a distance above, by kind', () => {
-    expect(autoMethod('numeric', 1000)).toBe('ks');
+    expect(autoMethod('numeric', 1000)).toBe('cramer-von-mises');
     expect(autoMethod('numeric', 1001)).toBe('jensen-shannon');
     expect(autoMethod('categorical', 1000)).toBe('chi-square');
     expect(autoMethod('categorical', 1001)).toBe('jensen-shannon');
@@ -269,8 +269,10 @@ describe('exact KS on raw values', () => {
       expect(d.detail.exact).toBe(true);
       near(d.statistic, c.statistic, { rel: 1e-12 });
       near(d.pValue, c.pValue, { rel: 1e-9, abs: 1e-12 });
-      // auto picks KS for a window of at most 1,000 values, so it gets the raw test too.
-      expect(compareFeature('x', ref.numeric('x'), cur.numeric('x')).pValue).toBe(d.pValue);
+      // auto picks Cramér–von Mises for a window of at most 1,000 values, on the raw values too.
+      const auto = compareFeature('x', ref.numeric('x'), cur.numeric('x'));
+      expect(auto).toMatchObject({ method: 'cramer-von-mises', detail: { values: 'raw' } });
+      near(auto.pValue, exact.cramerVonMises.find((k) => k.name === c.name)!.pValue, { rel: 1e-6, abs: 1e-9 });
       // The binned test on the same data is never more significant (it sees only the bin edges).
       const binned = compareFeature('x', setOf(c.reference, edges, 0, 'r').numeric('x'), setOf(c.current, edges, 0, 'c').numeric('x'), { method: 'ks' });
       expect(binned.detail.values).toBe('binned');

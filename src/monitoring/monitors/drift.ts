@@ -70,10 +70,12 @@ export function isTestMethod(method: DriftMethod): boolean {
   return testMethods.includes(method);
 }
 
-/** What `auto` picks for a kind of data and the number of current values (see README: Evidently's choice, binned). */
+/** What `auto` picks for a kind of data and the number of current values (see README: Evidently's choice but one). */
 export function autoMethod(kind: 'numeric' | 'categorical', currentCount: number): DriftMethod {
   const small = currentCount <= AUTO_TEST_MAX_SAMPLES;
-  if (kind === 'numeric') return small ? 'ks' : 'jensen-shannon';
+  // Cramér–von Mises rather than Evidently's KS: on raw values it caught a 0.1 sd shift in 50% of 1,000-row windows
+  // against KS's 37%, at the same false-alarm rate (docs/monitoring.md, power study). Without raw values it is the binned KS.
+  if (kind === 'numeric') return small ? 'cramer-von-mises' : 'jensen-shannon';
   return small ? 'chi-square' : 'jensen-shannon';
 }
 

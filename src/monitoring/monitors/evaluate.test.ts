@@ -114,7 +114,7 @@ describe('evaluateWindow', () => {
     }
     const m = byName(evaluations);
     expect(m.get('input_drift')!.message).toMatch(/^input stable: 0 of 3 features drifted \(0\.0% < 50\.0%\)$/);
-    expect(m.get('feature_drift/amount')!.message).toMatch(/^feature `amount` stable: KS p [0-9.e-]+ ≥ 0\.05 \(Benjamini–Hochberg adjusted\)$/);
+    expect(m.get('feature_drift/amount')!.message).toMatch(/^feature `amount` stable: Cramér–von Mises p [0-9.e-]+ ≥ 0\.05 \(Benjamini–Hochberg adjusted\)$/);
     expect(m.get('accuracy')!.samples).toBe(500);
     expect(m.get('review_rate')!.value).toBe(10 / 500);
     expect(m.get('review_rate')!.message).toMatch(/review rate 2\.0% \(95% CI [0-9.]+%–[0-9.]+%\) no bound set over 500 decisions/);
@@ -126,8 +126,8 @@ describe('evaluateWindow', () => {
     const m = byName(evaluateWindow(windowInput(rows, { errors: 40, fallbacks: 60, overrides: 150 }), reference, config, none));
     const amount = m.get('feature_drift/amount')!;
     expect(amount.observed).toBe('warning');
-    expect(amount.message).toMatch(/^feature `amount` drifted: KS p [0-9.e-]+ < 0\.05 \(Benjamini–Hochberg adjusted\)$/);
-    expect(amount.values).toMatchObject({ method: 'ks', drifted: true, currentCount: 500 });
+    expect(amount.message).toMatch(/^feature `amount` drifted: Cramér–von Mises p [0-9.e-]+ < 0\.05 \(Benjamini–Hochberg adjusted\)$/);
+    expect(amount.values).toMatchObject({ method: 'cramer-von-mises', values: 'raw', drifted: true, currentCount: 500 });
     expect(m.get('feature_drift/body')!.observed).toBe('warning');
     expect(m.get('feature_drift/body')!.message).toMatch(/out of vocabulary Jensen–Shannon p [\d.e-]+ < 0\.05 \(Benjamini–Hochberg adjusted\)|token count KS p/);
     expect(m.get('feature_drift/channel')!.observed).toBe('ok');

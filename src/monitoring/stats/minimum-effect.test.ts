@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fixtures from './fixtures/exact-drift.json' with { type: 'json' };
+import { jensenShannonDistance } from './distances.js';
 import { bernoulliJensenShannon, jensenShannonMargins, jensenShannonMinimumEffect, ratioVariance } from './minimum-effect.js';
 import { StatsInputError } from './stats-input-error.js';
 
@@ -13,6 +14,18 @@ function near(actual: number | null, expected: number | null, rel: number, abs =
   expect(actual).not.toBeNull();
   expect(Math.abs((actual as number) - expected), `got ${actual}, expected ${expected}`).toBeLessThanOrEqual(abs + rel * Math.abs(expected));
 }
+
+describe('the Jensen–Shannon scale (docs/monitoring.md)', () => {
+  it('is base 2: 1/√(ln 2) = 1.2011 times the natural-log distance of scipy (Evidently), so Evidently’s 0.1 is 0.1201 here', () => {
+    for (const c of fixtures.jensenShannonBases) {
+      const ours = jensenShannonDistance(c.p, c.q);
+      expect(Math.abs(ours - c.base2)).toBeLessThanOrEqual(1e-12);
+      expect(Math.abs(ours / c.natural - 1 / Math.sqrt(Math.LN2))).toBeLessThanOrEqual(1e-9);
+    }
+    expect((0.1 / Math.sqrt(Math.LN2)).toFixed(4)).toBe('0.1201');
+    expect((0.1 * Math.sqrt(Math.LN2)).toFixed(4)).toBe('0.0833');
+  });
+});
 
 describe('jensenShannonMargins', () => {
   it('finds the rates where the base-2 Jensen–Shannon distance reaches the threshold (scipy brentq)', () => {

@@ -21,6 +21,8 @@ export interface WeekLine {
   readonly accuracy: number | null;
   readonly labelled: number | null;
   readonly estimatedAccuracy: number | null;
+  /** Why CBPE gave no estimate for a week it judged (e.g. the reference is too thin for it); null when it gave one or did not judge. */
+  readonly estimatedUnknown?: string | null;
   readonly inputDrift: string;
   readonly driftedShare: number | null;
   readonly outputDrift: string;
@@ -167,6 +169,7 @@ export async function fetchMonitoringReport(url: string, service: string, apiKey
         accuracy: acc?.observed === 'unknown' ? null : (acc?.value ?? null),
         labelled: acc?.observed === 'unknown' ? null : (acc?.detail.samples ?? null),
         estimatedAccuracy: est?.observed === 'unknown' ? null : (est?.value ?? null),
+        estimatedUnknown: est?.observed === 'unknown' ? (est.detail.message ?? 'unknown') : null,
         inputDrift: inp?.observed ?? 'unknown',
         driftedShare: inp?.observed === 'unknown' ? null : (inp?.value ?? null),
         outputDrift: output!.get(week)?.observed ?? 'unknown',
@@ -208,9 +211,14 @@ export function formatMonitoringReport(report: MonitoringReport, context: Monito
     if (tooSmall.includes(w)) continue;
     const labels = w.labelled === null ? '' : ` of ${w.labelled}`;
     const share = w.driftedShare === null ? '' : ` (${(100 * w.driftedShare).toFixed(0)}%)`;
+    const estimated = w.estimatedUnknown != null ? 'unknown (a)' : pct(w.estimatedAccuracy);
     lines.push(
-      `  ${w.week}  ${String(w.decisions ?? '-').padStart(9)}  ${`${pct(w.accuracy)}${labels}`.padEnd(17)}  ${pct(w.estimatedAccuracy).padEnd(16)}  ${`${w.inputDrift}${share}`.padEnd(17)}  ${w.outputDrift.padEnd(12)}  ${w.driftedFeatures.join(', ') || '-'}`,
+      `  ${w.week}  ${String(w.decisions ?? '-').padStart(9)}  ${`${pct(w.accuracy)}${labels}`.padEnd(17)}  ${estimated.padEnd(16)}  ${`${w.inputDrift}${share}`.padEnd(17)}  ${w.outputDrift.padEnd(12)}  ${w.driftedFeatures.join(', ') || '-'}`,
     );
+  }
+  const unknownEstimates = report.weeks.filter((w) => !tooSmall.includes(w) && w.estimatedUnknown != null);
+  if (unknownEstimates.length > 0) {
+    lines.push(`  (a) CBPE gave no estimate: ${unknownEstimates.map((w) => `${w.week}: ${w.estimatedUnknown}`).join('; ')}`);
   }
   if (tooSmall.length > 0) {
     const messages = tooSmall.reduce((sum, w) => sum + (w.decisions ?? 0), 0);

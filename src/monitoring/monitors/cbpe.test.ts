@@ -81,7 +81,7 @@ describe('estimateAccuracy (CBPE per class)', () => {
     expect(pooled.standardError).toBeCloseTo(0.028639538050734315, 13);
   });
 
-  it('equals a brute-force computation over the raw rows, per class and pooled', () => {
+  it('equals a brute-force computation over the raw rows, per class and pooled (thin bins borrowing their neighbours)', () => {
     const random = seeded(3);
     const labels = ['a', 'b', 'c'];
     const draw = (n: number, skew: number): Row[] =>
@@ -100,7 +100,11 @@ describe('estimateAccuracy (CBPE per class)', () => {
         const b = binByScan(row.confidence);
         const key = perClass ? `${row.label}/${b}` : String(b);
         if (!cells.has(key)) {
-          const same = reference.filter((r) => binByScan(r.confidence) === b && (!perClass || r.label === row.label));
+          // A thin bin borrows its class's rows up to 2 bins away on each side, one bin at a time, until it has 20.
+          const around = (radius: number) => reference.filter((r) => Math.abs(binByScan(r.confidence) - b) <= radius && (!perClass || r.label === row.label));
+          let same = around(0);
+          for (let radius = 1; radius <= 2 && same.length < 20; radius++) same = around(radius);
+          if (same.length < 20) same = around(0);
           cells.set(key, { n: 0, t: same.length, k: same.filter((r) => r.correct).length });
         }
         cells.get(key)!.n++;
@@ -124,7 +128,11 @@ describe('estimateAccuracy (CBPE per class)', () => {
     expect(perClass.estimatedAccuracy).toBeCloseTo(expected.mean, 12);
     expect(perClass.standardError).toBeCloseTo(expected.se, 12);
     expect(perClass.thinCount).toBe(expected.thin);
-    expect(perClass.thinCount).toBeGreaterThan(30); // the window's confidences ≥ 0.95 and the untracked label
+    // The reference stops below 0.95: the window's predictions at 0.95 or more borrow the labels of 0.90–0.95; only
+    // the untracked label stays thin.
+    expect(perClass.borrowedCount).toBeGreaterThan(30);
+    expect(perClass.thinCount).toBe(1);
+    expect(perClass.cells.find((c) => c.label === 'a' && c.lower === 0.95)).toMatchObject({ thin: false, borrowed: { lower: 0.9, upper: 1 } });
     expect(perClass.cells.find((c) => c.label === '')).toMatchObject({ count: 1, referenceCount: 0, expectedAccuracy: 0.5, thin: true });
     const pooled = estimateAccuracy(tableOf(reference), histogramOf(window))!;
     const expectedPooled = brute(false);

@@ -7,12 +7,19 @@ import { ClassConfidenceCounts, type BinCounts, type CalibrationTable } from './
 export const CBPE_MIN_REFERENCE_COUNT = 20;
 /** The estimate is unknown when more than this share of the window's predictions falls in thin cells. */
 export const CBPE_MAX_THIN_SHARE = 0.05;
+/**
+ * A thin cell borrows the reference labels of its class's neighbouring confidence bins, at most this many bins away on
+ * each side (2 bins: ±0.1 of confidence), widening one bin at a time until it holds minReferenceCount labels.
+ */
+export const CBPE_MAX_BORROW_BINS = 2;
 /** The prior of every cell's probability of being right: Jeffreys, Beta(½, ½). */
 export const CBPE_PRIOR = Object.freeze({ alpha: 0.5, beta: 0.5 });
 
 export interface CbpeOptions {
   readonly minReferenceCount?: number;
   readonly maxThinShare?: number;
+  /** How far a thin cell may borrow from its class's neighbouring bins (default CBPE_MAX_BORROW_BINS; 0: never). */
+  readonly maxBorrowBins?: number;
 }
 
 /** One (predicted class, confidence bin) cell the window has predictions in. */
@@ -30,8 +37,10 @@ export interface CbpeCell {
   readonly expectedAccuracy: number;
   /** Posterior standard deviation of that probability. */
   readonly posteriorSd: number;
-  /** Fewer than minReferenceCount labelled reference predictions. */
+  /** Fewer than minReferenceCount labelled reference predictions, even after borrowing. */
   readonly thin: boolean;
+  /** When the cell's own bin was thin and it borrowed its neighbours' labels: the confidence range they came from. */
+  readonly borrowed?: { readonly lower: number; readonly upper: number };
 }
 
 export interface CbpeEstimate {
@@ -49,6 +58,8 @@ export interface CbpeEstimate {
   readonly calibratedBy: 'class' | 'confidence';
   /** Why the estimate is calibrated by confidence only; null per class. */
   readonly pooledBecause: string | null;
+  /** Current predictions in cells calibrated with their neighbours' labels (their own bin was thin). */
+  readonly borrowedCount: number;
   /** Current predictions in thin cells, and their share of count. */
   readonly thinCount: number;
   readonly thinShare: number;
@@ -76,8 +87,11 @@ const formatShare = (x: number) => `${(100 * x).toFixed(1)}%`;
  * second the calibration uncertainty. A cell without reference labels keeps the prior (½ ± 0.35), so it never claims
  * 0 ± 0 or 1 ± 0.
  *
- * A cell with fewer than `minReferenceCount` (20) reference labels is thin; when more than `maxThinShare` (5%) of the
- * window is in thin cells, `unknownReason` says so and the estimate must not be judged.
+ * A cell with fewer than `minReferenceCount` (20) reference labels first borrows the labels of its class's neighbouring
+ * bins, widening one bin on each side at a time, up to `maxBorrowBins` (2) away, until it holds that many (`borrowed`
+ * says from where; the cells that share labels are then not independent, and the calibration error ignores that small
+ * correlation). A cell still short is thin; when more than `maxThinShare` (5%) of the window is in thin cells,
+ * `unknownReason` says so and the estimate must not be judged.
  *
  * Per class when the window is a ClassConfidenceCounts and the reference table has every labelled prediction under
  * its class; otherwise (a window given as a confidence histogram, or a reference profile stored before per-class
@@ -88,6 +102,7 @@ const formatShare = (x: number) => `${(100 * x).toFixed(1)}%`;
 export function estimateAccuracy(reference: CalibrationTable, window: ClassConfidenceCounts | NumericHistogram, options: CbpeOptions = {}): CbpeEstimate | null {
   const minReferenceCount = options.minReferenceCount ?? CBPE_MIN_REFERENCE_COUNT;
   const maxThinShare = options.maxThinShare ?? CBPE_MAX_THIN_SHARE;
+  const maxBorrowBins = options.maxBorrowBins ?? CBPE_MAX_BORROW_BINS;
   const edges = window.edges;
   if (edges.length !== CONFIDENCE_EDGES.length || edges.some((e, i) => e !== CONFIDENCE_EDGES[i])) throw new RangeError('the confidence histogram must use CONFIDENCE_EDGES');
   const referenceTotal = reference.count;
@@ -115,23 +130,41 @@ export function estimateAccuracy(reference: CalibrationTable, window: ClassConfi
   let outcomeVariance = 0;
   let calibrationVariance = 0;
   let thinCount = 0;
+  let borrowedCount = 0;
   const cells: CbpeCell[] = [];
   for (const row of rows) {
     row.counts.forEach((count, b) => {
       if (count <= 0) return;
-      const total = row.reference?.total[b] ?? 0;
-      const correct = row.reference?.correct[b] ?? 0;
+      let total = row.reference?.total[b] ?? 0;
+      let correct = row.reference?.correct[b] ?? 0;
+      let borrowed: { lower: number; upper: number } | undefined;
+      if (total < minReferenceCount && row.reference !== undefined) {
+        let own = { total, correct };
+        for (let k = 1; k <= maxBorrowBins && own.total < minReferenceCount; k++) {
+          const from = Math.max(0, b - k);
+          const to = Math.min(row.counts.length - 1, b + k);
+          own = { total: 0, correct: 0 };
+          for (let j = from; j <= to; j++) {
+            own.total += row.reference.total[j] ?? 0;
+            own.correct += row.reference.correct[j] ?? 0;
+          }
+          borrowed = { lower: edges[from] as number, upper: edges[to + 1] as number };
+        }
+        if (own.total >= minReferenceCount) ({ total, correct } = own);
+        else borrowed = undefined;
+      }
       const alpha = correct + CBPE_PRIOR.alpha;
       const beta = total - correct + CBPE_PRIOR.beta;
       const m = alpha / (alpha + beta);
       const v = (alpha * beta) / ((alpha + beta) ** 2 * (alpha + beta + 1));
       const thin = total < minReferenceCount;
+      if (borrowed !== undefined) borrowedCount += count;
       n += count;
       expected += count * m;
       outcomeVariance += count * (m * (1 - m) - v);
       calibrationVariance += count * count * v;
       if (thin) thinCount += count;
-      cells.push({ label: row.label, lower: edges[b] as number, upper: edges[b + 1] as number, count, referenceCount: total, referenceCorrect: correct, expectedAccuracy: m, posteriorSd: Math.sqrt(v), thin });
+      cells.push({ label: row.label, lower: edges[b] as number, upper: edges[b + 1] as number, count, referenceCount: total, referenceCorrect: correct, expectedAccuracy: m, posteriorSd: Math.sqrt(v), thin, ...(borrowed === undefined ? {} : { borrowed }) });
     });
   }
   if (n === 0) return null;
@@ -150,6 +183,7 @@ export function estimateAccuracy(reference: CalibrationTable, window: ClassConfi
     count: n,
     calibratedBy: pooledBecause === null ? 'class' : 'confidence',
     pooledBecause,
+    borrowedCount,
     thinCount,
     thinShare,
     unknownReason,

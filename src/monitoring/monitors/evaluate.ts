@@ -226,7 +226,7 @@ function estimatedAccuracy(input: WindowInput, reference: ReferenceInput | undef
     value: estimate.estimatedAccuracy,
     threshold: thresholds,
     samples: n,
-    message: `estimated accuracy ${formatNumber(estimate.estimatedAccuracy)} ± ${formatNumber(estimate.standardError)} (CBPE ${estimate.calibratedBy === 'class' ? 'per class' : 'by confidence only'}) ${boundWords(observed, thresholds, 'below', formatNumber)}${basis} on ${n} predictions`,
+    message: `estimated accuracy ${formatNumber(estimate.estimatedAccuracy)} ± ${formatNumber(estimate.standardError)} (CBPE ${estimate.calibratedBy === 'class' ? 'per class' : 'by confidence only'}${estimate.borrowedCount > 0 ? `; ${estimate.borrowedCount} calibrated from neighbouring confidence bins` : ''}) ${boundWords(observed, thresholds, 'below', formatNumber)}${basis} on ${n} predictions`,
     values: { ...estimate, referenceAccuracy, thresholdSource: source },
   };
 }

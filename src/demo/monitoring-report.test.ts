@@ -113,6 +113,14 @@ describe('the demo monitoring report', () => {
     expect(strict.some((l) => l.includes('4 weeks with fewer than 50 messages') && l.includes('2002-11-25 (42)'))).toBe(true);
   });
 
+  it('prints an estimate CBPE could not make as unknown, with its reason under the table, not as a blank', () => {
+    const reason = 'estimated accuracy unknown: the reference is too thin for this window: 29 of 347 predictions (8.4%) fall in class × confidence bins with fewer than 20 labelled reference predictions (at most 5.0% may)';
+    const lines = formatMonitoringReport({ ...report, weeks: [week('2002-09-02', 347, { estimatedUnknown: reason }), week('2002-09-09', 300, { estimatedAccuracy: 0.912 })] }, { minSamples: 30 });
+    expect(lines.find((l) => l.startsWith('  2002-09-02'))).toMatch(/^ {2}2002-09-02 +347 +- +unknown \(a\) +ok/);
+    expect(lines.find((l) => l.startsWith('  2002-09-09'))).toMatch(/^ {2}2002-09-09 +300 +- +91\.2% +ok/);
+    expect(lines).toContain(`  (a) CBPE gave no estimate: 2002-09-02: ${reason}`);
+  });
+
   it("prints times on the replay's clock, and marks any wall-clock time", () => {
     const lines = formatMonitoringReport(report, { minSamples: 30, webhook: { url: 'u', deliveries }, monitorCommand: 'npx ballast monitor --service spam-filter' });
     expect(lines).toContain('    ALERT   accuracy since the week of 2002-09-23: accuracy 0.831 < alert bound 0.886');

@@ -115,10 +115,13 @@ describe('the demo monitoring report', () => {
 
   it('prints an estimate CBPE could not make as unknown, with its reason under the table, not as a blank', () => {
     const reason = 'estimated accuracy unknown: the reference is too thin for this window: 29 of 347 predictions (8.4%) fall in class × confidence bins with fewer than 20 labelled reference predictions (at most 5.0% may)';
-    const lines = formatMonitoringReport({ ...report, weeks: [week('2002-09-02', 347, { estimatedUnknown: reason }), week('2002-09-09', 300, { estimatedAccuracy: 0.912 })] }, { minSamples: 30 });
+    const none = 'estimated accuracy unknown: only 0 predictions with a confidence in the window, fewer than minSamples (30)';
+    const weeks = [week('2002-09-02', 347, { estimatedUnknown: reason }), week('2002-09-09', 300, { estimatedAccuracy: 0.912 }), week('2002-09-30', 481, { estimatedUnknown: none }), week('2002-10-07', 315, { estimatedUnknown: none })];
+    const lines = formatMonitoringReport({ ...report, weeks }, { minSamples: 30 });
     expect(lines.find((l) => l.startsWith('  2002-09-02'))).toMatch(/^ {2}2002-09-02 +347 +- +unknown \(a\) +ok/);
     expect(lines.find((l) => l.startsWith('  2002-09-09'))).toMatch(/^ {2}2002-09-09 +300 +- +91\.2% +ok/);
-    expect(lines).toContain(`  (a) CBPE gave no estimate: 2002-09-02: ${reason}`);
+    // Weeks with the same reason share an entry.
+    expect(lines).toContain(`  (a) CBPE gave no estimate: 2002-09-02: ${reason}; 2002-09-30, 2002-10-07: ${none}`);
   });
 
   it("prints times on the replay's clock, and marks any wall-clock time", () => {

@@ -218,7 +218,10 @@ export function formatMonitoringReport(report: MonitoringReport, context: Monito
   }
   const unknownEstimates = report.weeks.filter((w) => !tooSmall.includes(w) && w.estimatedUnknown != null);
   if (unknownEstimates.length > 0) {
-    lines.push(`  (a) CBPE gave no estimate: ${unknownEstimates.map((w) => `${w.week}: ${w.estimatedUnknown}`).join('; ')}`);
+    // Weeks with the same reason share one entry.
+    const byReason = new Map<string, string[]>();
+    for (const w of unknownEstimates) byReason.set(w.estimatedUnknown!, [...(byReason.get(w.estimatedUnknown!) ?? []), w.week]);
+    lines.push(`  (a) CBPE gave no estimate: ${[...byReason].map(([reason, weeks]) => `${weeks.join(', ')}: ${reason}`).join('; ')}`);
   }
   if (tooSmall.length > 0) {
     const messages = tooSmall.reduce((sum, w) => sum + (w.decisions ?? 0), 0);

@@ -93,33 +93,51 @@ describe('estimateAccuracy (CBPE per class)', () => {
     const reference = draw(3000, 1).filter((r) => r.confidence < 0.95);
     const window = [...draw(700, 0.5), { label: 'a', confidence: 1, correct: true }, { label: 'zzz', confidence: 0.5, correct: false }];
     // Brute force: per window row, the reference rows of its class (or all of them) in its bin; a Jeffreys posterior
-    // Beta(K + ½, T − K + ½); the variance of the realised number right is the Beta-binomial's n·a·b·(a + b + n) / ((a + b)²·(a + b + 1)).
+    // Beta(K + ½, T − K + ½); the realised number right has the sampling variance n·(m(1 − m) − v) and the calibration
+    // variance n²·v (their sum is the Beta-binomial's), except that cells whose bin ranges (after borrowing) overlap
+    // within a class rest on shared labels: their calibration sds add before squaring.
     const brute = (perClass: boolean) => {
-      const cells = new Map<string, { n: number; t: number; k: number }>();
+      const cells = new Map<string, { cls: string; from: number; to: number; n: number; t: number; k: number }>();
       for (const row of window) {
         const b = binByScan(row.confidence);
-        const key = perClass ? `${row.label}/${b}` : String(b);
+        const cls = perClass ? row.label : '*';
+        const key = `${cls}/${b}`;
         if (!cells.has(key)) {
           // A thin bin borrows its class's rows up to 2 bins away on each side, one bin at a time, until it has 20.
           const around = (radius: number) => reference.filter((r) => Math.abs(binByScan(r.confidence) - b) <= radius && (!perClass || r.label === row.label));
+          let radius = 0;
           let same = around(0);
-          for (let radius = 1; radius <= 2 && same.length < 20; radius++) same = around(radius);
-          if (same.length < 20) same = around(0);
-          cells.set(key, { n: 0, t: same.length, k: same.filter((r) => r.correct).length });
+          while (radius < 2 && same.length < 20) same = around(++radius);
+          if (same.length < 20) [radius, same] = [0, around(0)];
+          cells.set(key, { cls, from: Math.max(0, b - radius), to: Math.min(19, b + radius), n: 0, t: same.length, k: same.filter((r) => r.correct).length });
         }
         cells.get(key)!.n++;
       }
       let mean = 0;
-      let variance = 0;
+      let sampling = 0;
       let thin = 0;
-      for (const { n, t, k } of cells.values()) {
+      const sds: { cls: string; from: number; to: number; w: number }[] = [];
+      for (const { cls, from, to, n, t, k } of cells.values()) {
         const a = k + 0.5;
         const b = t - k + 0.5;
-        mean += (n * a) / (a + b);
-        variance += (n * a * b * (a + b + n)) / ((a + b) ** 2 * (a + b + 1));
+        const m = a / (a + b);
+        const v = (a * b) / ((a + b) ** 2 * (a + b + 1));
+        mean += n * m;
+        sampling += n * (m * (1 - m) - v);
+        sds.push({ cls, from, to, w: n * Math.sqrt(v) });
         if (t < 20) thin += n;
       }
-      return { mean: mean / window.length, se: Math.sqrt(variance) / window.length, thin };
+      // Groups of overlapping ranges per class, by a union over every pair.
+      const group = sds.map((_, i) => i);
+      const find = (i: number): number => (group[i] === i ? i : (group[i] = find(group[i]!)));
+      sds.forEach((x, i) => sds.forEach((y, j) => {
+        if (x.cls === y.cls && x.from <= y.to && y.from <= x.to) group[find(i)] = find(j);
+      }));
+      const sums = new Map<number, number>();
+      sds.forEach((x, i) => sums.set(find(i), (sums.get(find(i)) ?? 0) + x.w));
+      let calibration = 0;
+      for (const w of sums.values()) calibration += w * w;
+      return { mean: mean / window.length, se: Math.sqrt(sampling + calibration) / window.length, thin };
     };
     const perClass = estimateAccuracy(tableOf(reference), countsOf(window, labels))!;
     const expected = brute(true);
@@ -155,6 +173,21 @@ describe('estimateAccuracy (CBPE per class)', () => {
         expect(e.standardError).toBeLessThan(0.26);
       }
     }
+  });
+
+  it('cells that borrow the same reference labels are not counted as independent: their calibration error is that of one posterior', () => {
+    // Class A's 20 reference labels all lie in 0.75–0.80 (16 right); the window has 500 predictions in each of 0.70–0.75,
+    // 0.75–0.80 and 0.80–0.85: the outer two borrow exactly those 20 labels, so all three rest on one Beta(16.5, 4.5).
+    const reference: Row[] = Array.from({ length: 20 }, (_, i) => ({ label: 'A', confidence: 0.77, correct: i < 16 }));
+    const window = [...repeat(500, { label: 'A', confidence: 0.72 }), ...repeat(500, { label: 'A', confidence: 0.77 }), ...repeat(500, { label: 'A', confidence: 0.82 })];
+    const e = estimateAccuracy(tableOf(reference), countsOf(window, ['A']))!;
+    const [a, b] = [16.5, 4.5];
+    const v = (a * b) / ((a + b) ** 2 * (a + b + 1));
+    expect(e.borrowedCount).toBe(1000);
+    expect(e.thinCount).toBe(0);
+    expect(e.estimatedAccuracy).toBeCloseTo(a / (a + b), 12);
+    // Independent cells would claim √(v / 3).
+    expect(e.calibrationError).toBeCloseTo(Math.sqrt(v), 12);
   });
 
   it('issue case 2: class A right 90% at 0.9, class B 70%: a window of class A alone is estimated at 0.90', () => {

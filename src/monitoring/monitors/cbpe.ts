@@ -89,8 +89,9 @@ const formatShare = (x: number) => `${(100 * x).toFixed(1)}%`;
  *
  * A cell with fewer than `minReferenceCount` (20) reference labels first borrows the labels of its class's neighbouring
  * bins, widening one bin on each side at a time, up to `maxBorrowBins` (2) away, until it holds that many (`borrowed`
- * says from where; the cells that share labels are then not independent, and the calibration error ignores that small
- * correlation). A cell still short is thin; when more than `maxThinShare` (5%) of the window is in thin cells,
+ * says from where). Cells resting on overlapping reference labels are correlated: within a group of overlapping ranges
+ * their calibration errors add linearly, (Σ n_c·sd_c)², exact when they share the same labels and an upper bound
+ * otherwise. A cell still short is thin; when more than `maxThinShare` (5%) of the window is in thin cells,
  * `unknownReason` says so and the estimate must not be judged.
  *
  * Per class when the window is a ClassConfidenceCounts and the reference table has every labelled prediction under
@@ -133,11 +134,16 @@ export function estimateAccuracy(reference: CalibrationTable, window: ClassConfi
   let borrowedCount = 0;
   const cells: CbpeCell[] = [];
   for (const row of rows) {
+    // Cells of this row whose posteriors rest on the same reference labels (a borrowed range overlapping another cell's
+    // bins) are correlated: their calibration errors add within a group of overlapping ranges, (Σ n·sd)², an upper
+    // bound that is exact for cells resting on the same labels; cells on disjoint labels add as n²·v.
+    const ranges: { from: number; to: number; weight: number }[] = [];
     row.counts.forEach((count, b) => {
       if (count <= 0) return;
       let total = row.reference?.total[b] ?? 0;
       let correct = row.reference?.correct[b] ?? 0;
       let borrowed: { lower: number; upper: number } | undefined;
+      let range = { from: b, to: b };
       if (total < minReferenceCount && row.reference !== undefined) {
         let own = { total, correct };
         for (let k = 1; k <= maxBorrowBins && own.total < minReferenceCount; k++) {
@@ -149,9 +155,13 @@ export function estimateAccuracy(reference: CalibrationTable, window: ClassConfi
             own.correct += row.reference.correct[j] ?? 0;
           }
           borrowed = { lower: edges[from] as number, upper: edges[to + 1] as number };
+          range = { from, to };
         }
         if (own.total >= minReferenceCount) ({ total, correct } = own);
-        else borrowed = undefined;
+        else {
+          borrowed = undefined;
+          range = { from: b, to: b };
+        }
       }
       const alpha = correct + CBPE_PRIOR.alpha;
       const beta = total - correct + CBPE_PRIOR.beta;
@@ -162,10 +172,22 @@ export function estimateAccuracy(reference: CalibrationTable, window: ClassConfi
       n += count;
       expected += count * m;
       outcomeVariance += count * (m * (1 - m) - v);
-      calibrationVariance += count * count * v;
+      if (row.reference === undefined) calibrationVariance += count * count * v;
+      else ranges.push({ ...range, weight: count * Math.sqrt(v) });
       if (thin) thinCount += count;
       cells.push({ label: row.label, lower: edges[b] as number, upper: edges[b + 1] as number, count, referenceCount: total, referenceCorrect: correct, expectedAccuracy: m, posteriorSd: Math.sqrt(v), thin, ...(borrowed === undefined ? {} : { borrowed }) });
     });
+    ranges.sort((x, y) => x.from - y.from);
+    let group = { to: -1, weight: 0 };
+    for (const r of ranges) {
+      if (r.from > group.to) {
+        calibrationVariance += group.weight ** 2;
+        group = { to: r.to, weight: 0 };
+      }
+      group.to = Math.max(group.to, r.to);
+      group.weight += r.weight;
+    }
+    calibrationVariance += group.weight ** 2;
   }
   if (n === 0) return null;
   const thinShare = thinCount / n;

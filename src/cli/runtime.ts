@@ -43,6 +43,8 @@ export interface RuntimeOptions {
    * the others' adapters are not created, so their secrets need not be set. Default: every service.
    */
   readonly services?: readonly string[];
+  /** Monitoring only evaluates what is stored (`ballast monitor --evaluate`, which may run beside a server): see MonitoringHubOptions.evaluateOnly. */
+  readonly monitoringEvaluateOnly?: boolean;
 }
 
 /** Opens the store and compiles every service of `config`: the composition root. */
@@ -109,7 +111,13 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       .catch((error: unknown) => options.logger?.error({ err: error, service: event.service, version: event.version }, 'a breaker transition could not be kept in the store'));
   };
   const subjectKey = createRedactionKey(redactionKey);
-  const monitoring = createMonitoringRuntime({ services, store, secret: (name) => secrets[name] ?? readSecrets([name])[name], ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  const monitoring = createMonitoringRuntime({
+    services,
+    store,
+    secret: (name) => secrets[name] ?? readSecrets([name])[name],
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.monitoringEvaluateOnly === true ? { evaluateOnly: true } : {}),
+  });
   try {
     await restoreBreakers(services, store);
   } catch (error) {

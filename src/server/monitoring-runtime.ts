@@ -22,6 +22,8 @@ export interface MonitoringRuntimeOptions {
   readonly checkpointEveryMs?: number;
   /** Delivery retry timing (tests shorten it). */
   readonly alertBackoff?: { readonly baseMs?: number; readonly maxMs?: number; readonly maxAttempts?: number };
+  /** The hub counts nothing, replays nothing and writes no checkpoint (MonitoringHubOptions.evaluateOnly). */
+  readonly evaluateOnly?: boolean;
 }
 
 export interface MonitoringRuntime {
@@ -136,6 +138,7 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.checkpointEveryMs === undefined ? {} : { checkpointEveryMs: options.checkpointEveryMs }),
     evaluateEveryMs: Math.min(...[...configs.values()].map((c) => c.evaluateEveryMs), 3_600_000),
+    ...(options.evaluateOnly === true ? { evaluateOnly: true } : {}),
   });
   let started = false;
   let closed: Promise<void> | undefined;

@@ -57,7 +57,8 @@ export async function monitorCommand(options: MonitorCommandOptions, out: (line:
   if (options.service !== undefined && !Object.hasOwn(config.services, options.service)) {
     throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${options.service}' in ${options.configPath} (services: ${Object.keys(config.services).join(', ')})` });
   }
-  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8') });
+  // It may run beside a server on the same store: it evaluates what the writers stored and counts nothing itself.
+  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), monitoringEvaluateOnly: true });
   try {
     const services = options.service === undefined ? Object.keys(config.services) : [options.service];
     if (options.evaluate) {

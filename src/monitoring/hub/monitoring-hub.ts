@@ -132,6 +132,12 @@ export interface MonitoringHubOptions<E extends HubEvaluation> {
   readonly maxSegmentValues?: number;
   /** How far back recovery replays when no checkpoint exists, in ms (default 30 days). */
   readonly replayHorizonMs?: number;
+  /**
+   * For a process that counts nothing and may run beside the writers (`ballast monitor --evaluate` while a server
+   * runs): start() replays nothing and no checkpoint is ever written, so it can neither count a writer's uncheckpointed
+   * events a second time nor move a watermark past them; it evaluates what the writers stored. Default false.
+   */
+  readonly evaluateOnly?: boolean;
 }
 
 export interface EvaluationResult<E> {
@@ -198,7 +204,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       this.statuses.set(statusKey(row.service, row.monitor, row.version, row.segment), status);
       this.emitStatus(status);
     }
-    await this.recover();
+    if (this.options.evaluateOnly !== true) await this.recover();
     if (this.options.onTransition !== undefined) {
       for (const status of this.statuses.values()) {
         if (!this.states.has(status.service) || status.state === 'unknown') continue;
@@ -351,6 +357,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   }
 
   private async checkpointNow(): Promise<void> {
+    if (this.options.evaluateOnly === true) return;
     const now = this.now();
     const nowIso = now.toISOString();
     let decisionsFrom = nowIso;

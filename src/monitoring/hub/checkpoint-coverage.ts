@@ -30,7 +30,9 @@ export class CheckpointCoverage {
   /** Takes over the claim of the checkpoint recovery starts from. */
   inherit(checkpoint: StoredCheckpoint): void {
     this.inherited = [...checkpoint.seen];
-    this.inheritedAt = checkpoint.createdAt;
+    // Not only its own time: a watermark it carried forward from an earlier checkpoint may lie later (another writer's
+    // clock ahead), and its ids may be as late as that.
+    this.inheritedAt = [checkpoint.createdAt, checkpoint.decisionsFrom, checkpoint.feedbackFrom].reduce((a, b) => (a > b ? a : b));
     this.floor = { decisionsFrom: checkpoint.decisionsFrom, feedbackFrom: checkpoint.feedbackFrom };
   }
 

@@ -368,6 +368,11 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   }
 
   const keyText = (key: AlertKey): string => JSON.stringify([key.rule, key.service, key.monitor, key.version, key.segment]);
+  /**
+   * Work is serialized per rule and service, not per group: the rule's rate limit is counted across its groups
+   * (rateSlot reads the deliveries, then the work enqueues one), so two groups of one rule must not interleave.
+   */
+  const ruleText = (key: AlertKey): string => JSON.stringify([key.rule, key.service]);
 
   function checkAt(key: AlertKey, at: number): void {
     const text = keyText(key);
@@ -560,7 +565,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     for (const [text, { key }] of due) {
       checks.delete(text);
       try {
-        queued += await serialized(text, () => checkGroup(key));
+        queued += await serialized(ruleText(key), () => checkGroup(key));
       } catch (error) {
         // Not lost: the group is looked at again at the next pass.
         checkAt(key, nowMs);
@@ -578,7 +583,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     const outcomes = await Promise.all(
       rules.map((rule) => {
         const key = alertGroupKey(rule, t);
-        return serialized(keyText(key), () => applyRule(rule, t, key));
+        return serialized(ruleText(key), () => applyRule(rule, t, key));
       }),
     );
     const pick = (name: 'fired' | 'updated' | 'resolved') => outcomes.flatMap((o) => (o[name] === undefined ? [] : [o[name]]));

@@ -423,6 +423,28 @@ describe('alert dispatcher', () => {
       expect(await third.deliverDue()).toBe(0);
     });
 
+    it('resolves, at the next start, the alerts of a rule that was removed (silently) or whose group.by changed (announced)', async () => {
+      const first = dispatcher([grouped({ waitMs: 0 }), grouped({ waitMs: 0 }, { name: 'gone' })]);
+      for (const t of storm()) await first.onTransition(t);
+      await first.deliverDue();
+      const firing = await store.alerts.listActive();
+      expect(firing.map((a) => `${a.rule} ${a.monitor} ${a.version} ${a.segment}`).sort()).toEqual(['gone feature_drift v1 *', 'gone input_drift v1 *', 'oncall feature_drift v1 *', 'oncall input_drift v1 *']);
+      await first.close();
+      const sent = receiver.received.length;
+
+      // The config now has only 'oncall', grouped by segment as well; nothing is handed over yet.
+      const second = dispatcher([grouped({ waitMs: 0, by: ['version', 'monitor', 'segment'] })]);
+      clock += minute;
+      await second.deliverDue();
+      expect(await store.alerts.listActive()).toEqual([]);
+      const resolved = bodies().slice(sent);
+      // Two alert.resolved on the webhook of the rule that still exists; none for the removed rule's alerts.
+      expect(resolved.map((b) => `${b.type} ${b.rule} ${b.monitor}`).sort()).toEqual(['alert.resolved oncall feature_drift', 'alert.resolved oncall input_drift']);
+      // The same storm under the new grouping fires alerts per segment.
+      for (const t of storm()) await second.onTransition({ ...t, from: 'ok' });
+      expect((await store.alerts.listActive()).map((a) => a.segment).sort()).toEqual(['', '', 'country=DE', 'country=DE', 'country=FR', 'country=FR']);
+    });
+
     it('resolves an alert fired before grouping, keyed by its exact monitor and segment, as before', async () => {
       const d = dispatcher([rule({ url: receiver.url })]);
       const old = { id: 'alt_01JJY3PWG06DG6R9F9TW0VY3QD', rule: 'oncall', service: 'spam-filter', monitor: 'input_drift', version: 'v1', segment: '', severity: 'alert', state: 'firing' as const, firedAt: new Date(start - hour).toISOString(), resolvedAt: null, summary: 'input drifted', values: { value: 1 } };

@@ -4,8 +4,10 @@
 // alert per rule and group key (by default the monitor's family and the version), whose members are
 // the monitors and segments at or above the rule's minState. The alert, its members and its
 // notifications are rows of the store, written in one transaction each, so nothing lives only in
-// memory: a new dispatcher on the same database (after a restart, or on another replica) carries on
-// where the last stopped, and neither fires a second alert for a group nor notifies it twice.
+// memory: a new dispatcher on the same database (after a restart) carries on where the last stopped,
+// and neither fires a second alert for a group nor notifies it twice. Two dispatchers changing one
+// group at the same moment are not safe yet (a member update is read-modify-write without a revision,
+// and both may enqueue the first notification): one process per database.
 //
 // When to notify is decided from the store too (the last `alert.firing` delivery of the alert is
 // what was notified, and when): the first notification `group.wait` after the alert fired, a change
@@ -221,6 +223,16 @@ export function alertGroupKey(rule: Pick<AlertRuleConfig, 'name' | 'group'>, t: 
     version: by.has('version') ? t.version : ungroupedLabel,
     segment: by.has('segment') ? (t.segment ?? '') : ungroupedLabel,
   };
+}
+
+/** Whether a stored alert's key is one `alertGroupKey` could make under grouping `by` (false: the grouping changed since it fired). */
+export function keyFitsGrouping(key: Pick<AlertKey, 'monitor' | 'version' | 'segment'>, by: readonly string[]): boolean {
+  const has = new Set(by);
+  const monitorGrouped = has.has('feature') || has.has('monitor');
+  if (monitorGrouped !== (key.monitor !== ungroupedLabel)) return false;
+  // Grouped by family only, a key never names a feature's monitor.
+  if (has.has('monitor') && !has.has('feature') && key.monitor.includes('/')) return false;
+  return has.has('version') === (key.version !== ungroupedLabel) && has.has('segment') === (key.segment !== ungroupedLabel);
 }
 
 /** The wait after failed attempt `attempt` (1-based): full jitter, random(0, min(maxMs, baseMs·2^(attempt-1))). */
@@ -524,11 +536,21 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   /** Sends the notification of one group's alert that is due now, or sets the timer for when one will be. Returns 1 if it enqueued one. */
   async function checkGroup(key: AlertKey): Promise<number> {
     const rule = options.rules(key.service).find((r) => r.name === key.rule);
-    if (rule === undefined) return 0;
     const active = await alerts.getActive(key);
     const values = active === undefined ? undefined : readAlertGroupValues(active.values);
     if (active === undefined || values === undefined) return 0;
     const nowMs = now();
+    if (rule === undefined || !keyFitsGrouping(key, rule.group.by)) {
+      // Its rule was removed, or now groups by other labels: no transition will ever reach this key again, so it would
+      // stay firing (and repeat) for ever. It is resolved now, announced (when it had been) on the rule's webhook.
+      const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt: iso(nowMs) };
+      const announced = rule !== undefined && (await lastNotification(active.id)) !== undefined;
+      const deliveries = announced ? [delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, key.service, nowMs))] : [];
+      const done = await alerts.resolve(active.id, iso(nowMs), deliveries);
+      checks.delete(keyText(key));
+      if (done !== undefined) logger.info({ rule: key.rule, service: key.service, alert: active.id, announced }, rule === undefined ? 'alert resolved: its rule was removed' : "alert resolved: its rule's group.by changed");
+      return deliveries.length;
+    }
     const last = await lastNotification(active.id);
     let reason: AlertNotificationReason;
     let dueAt: number;

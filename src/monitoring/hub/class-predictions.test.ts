@@ -7,6 +7,7 @@ import { makeDecision, tempDir } from '../../store/testing/fixtures.js';
 import { CalibrationTable } from '../monitors/calibration-table.js';
 import { evaluateWindow, resolveMonitoringConfig, type MonitorEvaluation } from '../monitors/index.js';
 import { buildReferenceProfile } from '../sketches/index.js';
+import { mulberry32 } from '../stats/fixtures/fixture-streams.js';
 import { MonitoringHub, type HubReference, type HubService, type HubWindowInput } from './monitoring-hub.js';
 import { WindowAccumulator } from './window-accumulator.js';
 
@@ -16,18 +17,6 @@ const hourWindow = (ms: number) => {
   return { start: new Date(start).toISOString(), end: new Date(start + HOUR).toISOString() };
 };
 
-/** A seeded PRNG (mulberry32), so the reference's right/wrong pattern is the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The issue's case: at confidence 0.9, class A is right 90% of the time and class B 70% (2,000 reference labels each,
  * exactly 1,800 and 1,400 right).
@@ -36,7 +25,7 @@ function reference(): HubReference {
   const rows = Array.from({ length: 400 }, (_, i) => ({ input: { x: i % 50 }, outputLabel: i % 2 === 0 ? 'A' : 'B' }));
   const profile = buildReferenceProfile(rows, [{ name: 'x', kind: 'numeric' }], { key: { service: 'classes', modelVersion: 'reference', window: 'reference' } });
   const calibration = new CalibrationTable();
-  const random = prng(7);
+  const random = mulberry32(7);
   for (const [label, right] of [['A', 1800], ['B', 1400]] as const) {
     const outcomes = Array.from({ length: 2000 }, (_, i) => i < right);
     for (let i = outcomes.length - 1; i > 0; i--) {

@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CONFIDENCE_EDGES, NumericHistogram } from '../sketches/index.js';
 import { CalibrationTable, ClassConfidenceCounts } from './calibration-table.js';
 import { estimateAccuracy } from './cbpe.js';
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seeded } from '../stats/fixtures/fixture-streams.js';
 
 /** Bin of a confidence by a linear scan of the edges (the last bin closed): independent of CalibrationTable.binOf. */
 function binByScan(c: number): number {

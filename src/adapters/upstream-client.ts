@@ -65,8 +65,8 @@ const errorBodyBytes = 64 * 1024;
 const closeGraceMs = 5_000;
 const defaultConnectTimeoutMs = 10_000;
 
-/** The client options that carry an adapter context's call timeouts. */
-export function callTimeouts(context: Pick<AdapterContext, 'timeouts' | 'maxConnections'>): Pick<UpstreamClientOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'maxConnections'> {
+/** The client options an adapter context carries: its call timeouts and its connection bound. */
+export function contextOptions(context: Pick<AdapterContext, 'timeouts' | 'maxConnections'>): Pick<UpstreamClientOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'maxConnections'> {
   return { connectTimeoutMs: context.timeouts?.connectMs, firstByteTimeoutMs: context.timeouts?.firstByteMs, maxConnections: context.maxConnections };
 }
 

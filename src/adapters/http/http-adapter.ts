@@ -6,7 +6,7 @@ import { compileJsonTemplate, type Template } from '../json-template.js';
 import { isJsonPointer, parseJsonPointer, resolveJsonPointer, type JsonPointer } from '../json-pointer.js';
 import type { AdapterDefinition, ModelAdapter, ModelResult } from '../model-adapter.js';
 import { checkAttributions, checkConfidence } from '../model-result.js';
-import { callTimeouts, createUpstreamClient, type UpstreamClient } from '../upstream-client.js';
+import { contextOptions, createUpstreamClient, type UpstreamClient } from '../upstream-client.js';
 
 /** The `adapter:` block of an http model version. */
 export type HttpAdapterConfig = {
@@ -56,7 +56,7 @@ export const httpAdapter: AdapterDefinition<HttpAdapterConfig> = {
     const output = configPointer(config.response?.output ?? '', 'response.output');
     const confidence = config.response?.confidence === undefined ? undefined : configPointer(config.response.confidence, 'response.confidence');
     const attributions = config.response?.attributions === undefined ? undefined : configPointer(config.response.attributions, 'response.attributions');
-    const client = createUpstreamClient({ name: 'http model', baseUrl: config.url, headers: checkHeaders(config.headers ?? {}), ...callTimeouts(context) });
+    const client = createUpstreamClient({ name: 'http model', baseUrl: config.url, headers: checkHeaders(config.headers ?? {}), ...contextOptions(context) });
     const adapter: ModelAdapter = {
       kind: 'http',
       capabilities: { confidence: confidence !== undefined, attributions: attributions !== undefined, readiness: false },

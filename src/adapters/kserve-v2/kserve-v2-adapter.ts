@@ -16,7 +16,7 @@ import { BallastError } from '../../errors/index.js';
 import { isJsonPointer, parseJsonPointer, resolveJsonPointer, type JsonPointer } from '../json-pointer.js';
 import type { AdapterDefinition, ModelAdapter, ModelResult } from '../model-adapter.js';
 import { checkConfidence, type Checked } from '../model-result.js';
-import { callTimeouts, createUpstreamClient } from '../upstream-client.js';
+import { contextOptions, createUpstreamClient } from '../upstream-client.js';
 import { argmax, encodeTensor, readTensor, tensorDatatypes, tensorRow, type Tensor, type TensorDatatype } from './tensors.js';
 
 /** One input tensor, filled from the input value at `from`. */
@@ -91,7 +91,7 @@ export const kserveV2Adapter: AdapterDefinition<KServeV2AdapterConfig> = {
     const inputs = config.inputs.map((input) => ({ ...input, pointer: inputPointer(input.from) }));
     const modelPath = `/v2/models/${encodeURIComponent(config.model)}${config.version === undefined ? '' : `/versions/${encodeURIComponent(config.version)}`}`;
     const tensorNames = [...new Set([...Object.values(config.outputs).map((output) => output.tensor), ...(config.confidence ? [config.confidence.tensor] : [])])];
-    const client = createUpstreamClient({ name: `kserve-v2 server (model ${config.model})`, baseUrl: config.url, ...callTimeouts(context) });
+    const client = createUpstreamClient({ name: `kserve-v2 server (model ${config.model})`, baseUrl: config.url, ...contextOptions(context) });
 
     const adapter: ModelAdapter = {
       kind: 'kserve-v2',

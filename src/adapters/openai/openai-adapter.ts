@@ -5,7 +5,7 @@
 import { BallastError } from '../../errors/index.js';
 import { compileTextTemplate, type Template } from '../json-template.js';
 import type { AdapterDefinition, ModelAdapter } from '../model-adapter.js';
-import { callTimeouts, createUpstreamClient } from '../upstream-client.js';
+import { contextOptions, createUpstreamClient } from '../upstream-client.js';
 import { readChatCompletion } from './chat-completion.js';
 
 /** The `adapter:` block of an OpenAI-compatible model version. */
@@ -64,7 +64,7 @@ export const openaiAdapter: AdapterDefinition<OpenAIAdapterConfig> = {
       ...(logprobs ? { logprobs: true } : {}),
       ...(outputSchema === undefined ? {} : { response_format: { type: 'json_schema', json_schema: { name: 'output', strict: true, schema: outputSchema } } }),
     };
-    const client = createUpstreamClient({ name: `openai upstream (${config.model})`, baseUrl: config.baseUrl, headers, ...callTimeouts(context) });
+    const client = createUpstreamClient({ name: `openai upstream (${config.model})`, baseUrl: config.baseUrl, headers, ...contextOptions(context) });
     const adapter: ModelAdapter = {
       kind: 'openai',
       capabilities: { confidence: logprobs, attributions: false, readiness: true },

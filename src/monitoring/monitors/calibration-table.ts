@@ -198,11 +198,14 @@ export class ClassConfidenceCounts {
   readonly other: number[];
   /** Predictions without a label or without a confidence in [0, 1]. */
   unusable = 0;
+  /** Row of each label: `update` runs once per decision and window on the hot path. */
+  private readonly rowOf: ReadonlyMap<string, number>;
 
   constructor(labels: readonly string[]) {
     if (new Set(labels).size !== labels.length) throw new SketchError('class-confidence counts: labels must be distinct');
     const bins = CONFIDENCE_EDGES.length - 1;
     this.labels = [...labels];
+    this.rowOf = new Map(labels.map((label, i) => [label, i]));
     this.counts = labels.map(() => new Array<number>(bins).fill(0));
     this.other = new Array<number>(bins).fill(0);
   }
@@ -214,8 +217,8 @@ export class ClassConfidenceCounts {
       this.unusable++;
       return;
     }
-    const i = this.labels.indexOf(label);
-    (i < 0 ? this.other : this.counts[i]!)[bin]!++;
+    const i = this.rowOf.get(label);
+    (i === undefined ? this.other : this.counts[i]!)[bin]!++;
   }
 
   merge(other: ClassConfidenceCounts): this {

@@ -2,6 +2,7 @@
 // with an EPIPE stack trace. The CLI runs as built (dist/ via bin/ballast.js).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
@@ -34,6 +35,18 @@ beforeAll(async () => {
   await store.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A port free on loopback now (the kernel's choice for port 0, released at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** Spawns the CLI with its stdout piped into a reader that closes the pipe after the first line. */
 function runUntilFirstLine(args: readonly string[], onFirstLine: (line: string, child: ChildProcess) => void = () => {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; firstLine: string; stderr: string }> {
@@ -78,11 +91,12 @@ describe('a reader that closes stdout early', () => {
 
   it('`ballast serve` keeps serving, then drains on SIGTERM and exits 0', async () => {
     let health: Promise<number> | undefined;
-    const r = await runUntilFirstLine(['serve', '--config', config, '--data-dir', path.join(dir, 'serve-data'), '--port', '0'], (line, child) => {
-      // The first line is the log's "Server listening at …"; the lines that follow (the first admin key, "serving …") go nowhere.
-      const url = /listening at (http:\/\/[^"\s]+)/.exec(line)?.[1];
+    // A port chosen beforehand: which line serve prints first (the log's "Server listening at …", the first admin key,
+    // "serving …") depends on timing, and the lines after the first go nowhere.
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const r = await runUntilFirstLine(['serve', '--config', config, '--data-dir', path.join(dir, 'serve-data'), '--port', String(port)], (_line, child) => {
       health = (async () => {
-        if (url === undefined) return -1;
         await new Promise((done) => setTimeout(done, 300));
         const status = (await request(`${url}/healthz`)).statusCode;
         child.kill('SIGTERM');

@@ -46,6 +46,20 @@ export const errorCatalogue = {
   AUDIT_ENTRY_NOT_FOUND: { title: 'No such entry in the audit log', retryable: false },
   HOLD_NOT_FOUND: { title: 'No such active legal hold', retryable: false },
   VERSION_NOT_FOUND: { title: 'The service has no such model version', retryable: false },
+  REVISION_NOT_FOUND: { title: 'No such configuration revision', retryable: false },
+  ROLLOUT_NOT_FOUND: { title: 'No such rollout', retryable: false },
+
+  // Safe change: registry, revisions, rollouts, approvals.
+  MODEL_VERSION_CONFLICT: { title: 'A model version of that name is registered with another digest', retryable: false },
+  MODEL_ARTIFACT_UNREADABLE: { title: "A model version's artifact or training data file cannot be read to hash it", retryable: false },
+  MODEL_TRANSITION_INVALID: { title: "The model version's lifecycle does not allow that transition", retryable: false },
+  CONFIG_RESTART_REQUIRED: { title: 'The change touches settings that only a restart applies', retryable: false },
+  CONFIG_CONFLICT: { title: 'The running revision is not the one the change was planned against', retryable: false },
+  ROLLOUT_ACTIVE: { title: 'The service already has a rollout in progress', retryable: false },
+  ROLLOUT_STATE_INVALID: { title: "The rollout's state does not allow that action", retryable: false },
+  GATE_NOT_MET: { title: "The service's approval gate does not allow the promotion yet", retryable: false },
+  APPROVAL_NOT_ALLOWED: { title: 'This principal may not approve this version (its author, or already decided)', retryable: false },
+  KILL_SWITCH_ENGAGED: { title: "The service's kill switch is engaged: no model was called", retryable: false },
 
   // The model and its upstream.
   UPSTREAM_TIMEOUT: { title: 'The model did not answer within its timeout', retryable: true },

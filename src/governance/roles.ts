@@ -21,6 +21,14 @@ export const permissions = [
   'retention:manage',
   /** Opening and closing a model version's circuit breaker by hand. */
   'breakers:manage',
+  /** Registering model versions in the registry. */
+  'models:register',
+  /** Applying a configuration revision to the running server. */
+  'config:apply',
+  /** Starting, stepping, pausing, promoting, aborting and rolling back rollouts; the kill switch. */
+  'rollouts:manage',
+  /** Approving (or refusing) a version's promotion at a service's gate. */
+  'approvals:grant',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -30,22 +38,22 @@ export type Role = (typeof roles)[number];
 const read: readonly Permission[] = ['services:read', 'decisions:read', 'monitors:read', 'references:read', 'alerts:read', 'metrics:read'];
 
 /**
- * The grants. `reviewer` and `approver` read like viewers until the review queue and approvals
- * (later issues) give them their own permissions.
+ * The grants. `reviewer` reads like a viewer until the review queue (a later issue) gives it its own
+ * permissions; `approver` approves promotions at a service's gate.
  */
 export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: read,
   decider: ['services:read', 'decisions:create'],
   labeler: ['services:read', 'decisions:read', 'feedback:create'],
   reviewer: [...read, 'feedback:create'],
-  operator: [...read, 'monitors:evaluate', 'references:write', 'breakers:manage'],
-  approver: read,
+  operator: [...read, 'monitors:evaluate', 'references:write', 'breakers:manage', 'models:register', 'config:apply', 'rollouts:manage'],
+  approver: [...read, 'approvals:grant'],
   auditor: [...read, 'decisions:read-raw', 'audit:read'],
   admin: permissions,
 };
 
 /** Permissions that are never scoped to one service: a key granted on one service never holds them. */
-export const globalPermissions: ReadonlySet<Permission> = new Set(['keys:manage', 'audit:read', 'metrics:read', 'retention:manage']);
+export const globalPermissions: ReadonlySet<Permission> = new Set(['keys:manage', 'audit:read', 'metrics:read', 'retention:manage', 'config:apply']);
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (roles as readonly string[]).includes(value);

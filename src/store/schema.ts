@@ -235,6 +235,106 @@ export interface BreakerTransitionsTable {
   readonly actor: string | null;
 }
 
+/** Safe-change tables (migration 0009). */
+export interface ModelVersionsTable {
+  readonly service: string;
+  readonly name: string;
+  readonly digest: string;
+  readonly spec: string;
+  readonly author: string;
+  readonly registered_at: string;
+}
+
+export interface ModelTransitionsTable {
+  readonly id: string;
+  readonly service: string;
+  readonly version: string;
+  readonly from_state: string | null;
+  readonly to_state: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly rollout_id: string | null;
+  readonly revision: number | null;
+}
+
+export interface ConfigRevisionsTable {
+  readonly number: number;
+  readonly digest: string;
+  readonly text: string;
+  readonly source: string;
+  readonly actor: string;
+  readonly at: string;
+  readonly reason: string;
+  readonly based_on: number | null;
+}
+
+export interface RolloutsTable {
+  readonly id: string;
+  readonly service: string;
+  readonly stable: string;
+  readonly candidate: string;
+  readonly strategy: string;
+  readonly spec: string;
+  readonly state: string;
+  readonly step: number;
+  readonly weight: number;
+  readonly created_at: string;
+  readonly created_by: string;
+  readonly updated_at: string;
+  readonly step_started_at: string;
+  readonly ended_at: string | null;
+  readonly retry_of: string | null;
+  readonly status: string;
+}
+
+export interface RolloutEventsTable {
+  readonly id: string;
+  readonly rollout_id: string;
+  readonly service: string;
+  readonly at: string;
+  readonly kind: string;
+  readonly actor: string;
+  readonly step: number;
+  readonly weight: number;
+  readonly detail: string;
+}
+
+export interface ApprovalsTable {
+  readonly id: string;
+  readonly service: string;
+  readonly version: string;
+  readonly digest: string;
+  readonly revision: number;
+  readonly principal: string;
+  readonly decision: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export interface KillSwitchesTable {
+  readonly id: string;
+  readonly service: string;
+  readonly engaged: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly reason: string;
+}
+
+export interface ShadowDecisionsTable {
+  readonly id: string;
+  readonly decision_id: string;
+  readonly service: string;
+  readonly version: string;
+  readonly rollout_id: string;
+  readonly revision: number;
+  readonly created_at: string;
+  readonly output: string | null;
+  readonly confidence: number | null;
+  readonly error_code: string | null;
+  readonly latency_ms: number;
+}
+
 /** Every table the store's queries use. */
 export interface Database {
   decisions: DecisionsTable;
@@ -254,4 +354,12 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_leaves: AuditLeavesTable;
   audit_checkpoints: AuditCheckpointsTable;
+  model_versions: ModelVersionsTable;
+  model_transitions: ModelTransitionsTable;
+  config_revisions: ConfigRevisionsTable;
+  rollouts: RolloutsTable;
+  rollout_events: RolloutEventsTable;
+  approvals: ApprovalsTable;
+  kill_switches: KillSwitchesTable;
+  shadow_decisions: ShadowDecisionsTable;
 }

@@ -10,6 +10,7 @@ import * as monitoring from './0005-monitoring.js';
 import * as governance from './0006-governance.js';
 import * as retention from './0007-retention.js';
 import * as breakers from './0008-breakers.js';
+import * as safeChange from './0009-safe-change.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
 const migrations: Readonly<Record<string, Migration>> = {
@@ -21,6 +22,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0006-governance': governance,
   '0007-retention': retention,
   '0008-breakers': breakers,
+  '0009-safe-change': safeChange,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };

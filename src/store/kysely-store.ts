@@ -5,6 +5,8 @@ import { createAuditRepository } from './audit-repository.js';
 import { createIdentityRepository } from './identity-repository.js';
 import { createRetentionRepository } from './retention-repository.js';
 import { createBreakerRepository } from './breaker-repository.js';
+import { createRevisionRepository } from './revision-repository.js';
+import { createShadowRepository } from './shadow-repository.js';
 import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
@@ -89,6 +91,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     audit: createAuditRepository(ctx),
     retention: createRetentionRepository(ctx, () => ctx.read(async (conn) => (options.scrubFreedSpace === undefined ? true : options.scrubFreedSpace(conn)))),
     breakers: createBreakerRepository(ctx),
+    revisions: createRevisionRepository(ctx),
+    shadows: createShadowRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

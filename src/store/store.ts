@@ -5,6 +5,8 @@ import type { StoredAuditEvent } from './governance-records.js';
 import type { IdentityRepository } from './identity-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
 import type { BreakerRepository } from './breaker-repository.js';
+import type { RevisionRepository } from './revision-repository.js';
+import type { ShadowRepository } from './shadow-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -71,6 +73,10 @@ export interface Store {
   readonly retention: RetentionRepository;
   /** The history of circuit-breaker state changes. */
   readonly breakers: BreakerRepository;
+  /** Configuration revisions: numbered, immutable, with who made each. */
+  readonly revisions: RevisionRepository;
+  /** What shadowed candidates answered (never served). */
+  readonly shadows: ShadowRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

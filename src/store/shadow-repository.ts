@@ -1,0 +1,80 @@
+// Shadow decisions: what a shadowed candidate answered for a copy of a request. They are never
+// answered to anyone, so they are written in batches off the request path (ctx.write), not through
+// the decision log's group commit: a crash may lose the last batch, never an acknowledged decision.
+import { pageSize, type RepositoryContext } from './repository-context.js';
+import type { ShadowDecisionsTable } from './schema.js';
+
+export interface StoredShadowDecision {
+  readonly id: string;
+  /** The served decision this was a copy of. */
+  readonly decisionId: string;
+  readonly service: string;
+  readonly version: string;
+  readonly rolloutId: string;
+  readonly revision: number;
+  readonly createdAt: string;
+  readonly output: unknown;
+  readonly confidence: number | null;
+  /** The failure's code when the candidate failed (its output is then null). */
+  readonly errorCode: string | null;
+  readonly latencyMs: number;
+}
+
+export interface ShadowRepository {
+  appendMany(rows: readonly StoredShadowDecision[]): Promise<void>;
+  /** A rollout's shadow decisions in a time window, oldest first, a page at a time (by id). */
+  list(options: { readonly rolloutId: string; readonly since?: string; readonly until?: string; readonly after?: string; readonly limit: number }): Promise<StoredShadowDecision[]>;
+}
+
+const decode = (row: ShadowDecisionsTable): StoredShadowDecision => ({
+  id: row.id,
+  decisionId: row.decision_id,
+  service: row.service,
+  version: row.version,
+  rolloutId: row.rollout_id,
+  revision: Number(row.revision),
+  createdAt: row.created_at,
+  output: row.output === null ? null : (JSON.parse(row.output) as unknown),
+  confidence: row.confidence,
+  errorCode: row.error_code,
+  latencyMs: row.latency_ms,
+});
+
+export function createShadowRepository(ctx: RepositoryContext): ShadowRepository {
+  return {
+    appendMany: (rows) =>
+      rows.length === 0
+        ? Promise.resolve()
+        : ctx.write(async (tx) => {
+            for (let i = 0; i < rows.length; i += 200) {
+              await tx
+                .insertInto('shadow_decisions')
+                .values(
+                  rows.slice(i, i + 200).map((r) => ({
+                    id: r.id,
+                    decision_id: r.decisionId,
+                    service: r.service,
+                    version: r.version,
+                    rollout_id: r.rolloutId,
+                    revision: r.revision,
+                    created_at: r.createdAt,
+                    output: r.output === undefined || r.output === null ? null : JSON.stringify(r.output),
+                    confidence: r.confidence,
+                    error_code: r.errorCode,
+                    latency_ms: r.latencyMs,
+                  })),
+                )
+                .execute();
+            }
+          }),
+    list: (options) =>
+      ctx.read(async (db) => {
+        let query = db.selectFrom('shadow_decisions').selectAll().where('rollout_id', '=', options.rolloutId);
+        if (options.since !== undefined) query = query.where('created_at', '>=', options.since);
+        if (options.until !== undefined) query = query.where('created_at', '<', options.until);
+        if (options.after !== undefined) query = query.where('id', '>', options.after);
+        const rows = await query.orderBy('id').limit(pageSize(options.limit)).execute();
+        return rows.map(decode);
+      }),
+  };
+}

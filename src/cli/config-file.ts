@@ -72,8 +72,8 @@ export function loadConfigFile(file: string): BallastConfig {
   return parseConfigText(text, file);
 }
 
-/** Parses and validates config text; `file` names it in problems and anchors relative paths. */
-export function parseConfigText(text: string, file: string): BallastConfig {
+/** Parses and validates config text; `file` names it in problems and anchors relative paths (unless `baseDir` is given). */
+export function parseConfigText(text: string, file: string, baseDir?: string): BallastConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -91,7 +91,7 @@ export function parseConfigText(text: string, file: string): BallastConfig {
   const value = checked.value as { store?: StoreConfig; limits?: Partial<InputLimits>; services: Record<string, ServiceConfig> };
   return deepFreeze({
     source: file,
-    baseDir: path.dirname(path.resolve(file)),
+    baseDir: baseDir ?? path.dirname(path.resolve(file)),
     ...(value.store === undefined ? {} : { store: value.store }),
     limits: value.limits ?? {},
     services: value.services,

@@ -5,17 +5,24 @@ import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
 import { createAuditLedger, createRetention, type AuditLedger, type Retention, type RetentionConfig } from '../governance/index.js';
-import { breakerFigures, createService, type BreakerEvent, type Service } from '../pipeline/index.js';
+import { breakerFigures, createService, ServiceCatalog, type BreakerEvent, type Service } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
 import { newId, openStore, type Store, type StoreConfig } from '../store/index.js';
 import { configErrorForService, type BallastConfig } from './config-file.js';
 import { loadOrCreateAuditSigner } from './audit-signer.js';
 import { readSecrets } from './environment.js';
+import { createLiveConfig, type LiveConfig } from './live-config.js';
 
 /** Everything a running Ballast holds: compiled services and the store. */
 export interface Runtime {
+  /** The running revision's services (a ServiceCatalog: `apply` swaps what it holds). */
   readonly services: ReadonlyMap<string, Service>;
+  readonly catalog: ServiceCatalog;
+  /** Live configuration: revisions and `apply` over the catalog. */
+  readonly live: LiveConfig;
+  /** Compiles one service of `config` the way the runtime does, taking versions over from `previous` (for `apply`). */
+  compile(name: string, config: BallastConfig, previous: Service | undefined): Promise<Service>;
   readonly store: Store;
   readonly redactionKey: string;
   /** Monitoring over the store; not started (the server starts it; `decide` leaves recovery to the next start). */
@@ -67,12 +74,28 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       }
     }
   };
+  const compile = async (name: string, next: BallastConfig, previous: Service | undefined): Promise<Service> => {
+    const names = secretNames(next.services[name]);
+    const known = [...names].filter((n) => secrets[n] !== undefined);
+    const service = await createService(name, next.services[name]!, {
+      adapterContext: { baseDir: next.baseDir, secrets: known.length === names.size ? secrets : { ...secrets, ...readSecrets(names) } },
+      redactionKey,
+      onBreakerTransition,
+      ...(previous === undefined ? {} : { previous }),
+    });
+    try {
+      resolveServiceMonitoring(service);
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
+    return service;
+  };
   try {
-    for (const [name, serviceConfig] of chosen) {
+    for (const [name] of chosen) {
       try {
-        const service = await createService(name, serviceConfig, { adapterContext: { baseDir: config.baseDir, secrets }, redactionKey, onBreakerTransition });
+        const service = await compile(name, config, undefined);
         services.set(name, service);
-        resolveServiceMonitoring(service);
       } catch (error) {
         if (error instanceof BallastError && error.code === 'CONFIG_INVALID') throw configErrorForService(config, options.configText, name, error);
         throw error;
@@ -111,15 +134,16 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       .catch((error: unknown) => options.logger?.error({ err: error, service: event.service, version: event.version }, 'a breaker transition could not be kept in the store'));
   };
   const subjectKey = createRedactionKey(redactionKey);
+  const catalog = new ServiceCatalog(0, services);
   const monitoring = createMonitoringRuntime({
-    services,
+    services: catalog,
     store,
     secret: (name) => secrets[name] ?? readSecrets([name])[name],
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.monitoringEvaluateOnly === true ? { evaluateOnly: true } : {}),
   });
   try {
-    await restoreBreakers(services, store);
+    await restoreBreakers(catalog, store);
   } catch (error) {
     await monitoring.close();
     await store.close();
@@ -129,10 +153,14 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
   // The monitors drive the quality breakers: every status of a version's whole traffic (not a segment).
   monitoring.hub.subscribeStatus((status) => {
     if (status.segment !== '') return;
-    services.get(status.service)?.versions.get(status.version)?.quality?.observe(status);
+    catalog.get(status.service)?.versions.get(status.version)?.quality?.observe(status);
   });
+  const live = createLiveConfig({ catalog, store, compile, initial: config, baseDir: config.baseDir, ...(options.logger === undefined ? {} : { onError: (error: unknown, what: string) => options.logger!.error({ err: error }, what) }) });
   return {
-    services,
+    services: catalog,
+    catalog,
+    live,
+    compile,
     store,
     redactionKey,
     monitoring,
@@ -144,7 +172,8 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     async close() {
       await monitoring.close();
       await store.close();
-      await Promise.allSettled([...services.values()].map((s) => s.close()));
+      await live.close();
+      await Promise.allSettled([...catalog.values()].map((s) => s.close()));
     },
   };
 }

@@ -42,14 +42,17 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     throw new BallastError('CONFIG_INVALID', { detail: `--insecure-no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${options.host}` });
   }
   const config = loadConfigFile(options.configPath);
+  const configText = readFileSync(options.configPath, 'utf8');
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
-  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText: readFileSync(options.configPath, 'utf8'), logger });
+  const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText, logger });
   const auth: ServerAuth = options.insecureNoAuth === true ? { mode: 'off' } : { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() };
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live });
   let firstAdminKey: { id: string; token: string } | undefined;
   let stopCheckpoints = () => {};
   let stopPurges = () => {};
   try {
+    // `serve --config` is revision 1 on a new store; a changed file is the next revision.
+    await runtime.live.recordStart(configText, options.configPath, localActor(localUser()));
     if (auth.mode === 'keys') firstAdminKey = await ensureAdminKey(runtime.store);
     await runtime.monitoring.start();
     await server.app.listen({ host: options.host, port: options.port });

@@ -9,3 +9,4 @@ export { parseDuration } from '../monitoring/monitors/index.js';
 export { createAuditLedger, verifyInclusionDocument, type AuditLedger, type AuditLedgerOptions, type AuditProblem, type AuditVerification, type InclusionProofDocument } from './audit-ledger.js';
 export { generateNoteKey, verifierKeyOf } from './audit-log/checkpoint-note.js';
 export { createRetention, retentionConfigSchema, type Retention, type RetentionConfig, type RetentionOptions, type PurgeReport } from './retention.js';
+export { planConfigChange, formatPlan, type ConfigPlan, type PlannedChange } from './revisions/config-plan.js';

@@ -12,6 +12,8 @@ export interface DecisionContext {
   readonly createdAt: string;
   readonly request: DecisionRequest;
   readonly service: Service;
+  /** The configuration revision the request runs on (0 outside a server that keeps revisions). */
+  readonly revision: number;
   /** Aborted when the caller goes away or the server must stop waiting. */
   readonly signal: AbortSignal | undefined;
   /** When the whole decision must be answered by (the service's deadlineMs from arrival). */

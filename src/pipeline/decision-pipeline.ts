@@ -4,6 +4,7 @@ import { BallastError, classifyError } from '../errors/index.js';
 import type { Decision, DecisionRecord, DecisionRequest, DecisionSink } from './decision.js';
 import type { DecisionContext, Stage } from './decision-context.js';
 import type { Service } from './service.js';
+import { ServiceCatalog } from './service-catalog.js';
 import { deadlineIn } from '../resilience/index.js';
 import { decideStage, explainStage, recordStage, servedVersion, type RecordEnv } from './stages/decide-stages.js';
 import { fallbackStage } from './stages/fallback-stage.js';
@@ -27,6 +28,7 @@ export const defaultStages: readonly Stage<RecordEnv>[] = [
 ];
 
 export interface DecisionPipelineOptions {
+  /** The services; a ServiceCatalog is read once per request, so `apply` never splits a decision across revisions. */
   readonly services: ReadonlyMap<string, Service>;
   readonly sink: DecisionSink;
   /** A new unique, time-ordered decision id. */
@@ -71,7 +73,9 @@ export function createDecisionPipeline(options: DecisionPipelineOptions): Decisi
       return undefined;
     },
     async decide(request, decideOptions = {}) {
-      const service = options.services.get(request.service);
+      // The revision is read once, here: every stage of this request runs on it.
+      const current = options.services instanceof ServiceCatalog ? options.services.snapshot() : { revision: 0, services: options.services };
+      const service = current.services.get(request.service);
       if (service === undefined) {
         throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${request.service}'` });
       }
@@ -80,6 +84,7 @@ export function createDecisionPipeline(options: DecisionPipelineOptions): Decisi
         createdAt: now().toISOString(),
         request,
         service,
+        revision: current.revision,
         signal: decideOptions.signal,
         deadline: deadlineIn(service.resilience.deadlineMs, decideOptions.arrivedAt),
         attempts: [],

@@ -24,6 +24,8 @@ export interface DecisionRequest {
 /** Why the decision came out as it did, with everything needed to audit it later. */
 export interface Explanation {
   readonly service: string;
+  /** The configuration revision the decision was made under. */
+  readonly revision: number;
   readonly contractVersion: number;
   readonly version: string | null;
   readonly route: string | null;

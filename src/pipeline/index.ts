@@ -5,3 +5,4 @@ export { breakerFigures, createService, type BreakerEvent, type ModelVersion, ty
 export type { FallbackStep, FallbackStepKind } from './fallback-chain.js';
 export { serviceConfigSchema, serviceNamePattern, versionNamePattern, type ModelVersionConfig, type ServiceConfig } from './service-config.js';
 export type { FiredRule, QualityFlag, Reason } from './policy-types.js';
+export { ServiceCatalog, type CatalogSnapshot } from './service-catalog.js';

@@ -1,5 +1,5 @@
 import { createAdapter, type AdapterContext, type ModelAdapter } from '../adapters/index.js';
-import { compileContract, type Contract } from '../contracts/index.js';
+import { canonicalJson, compileContract, type Contract } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { compilePolicy, type Policy } from '../policy/index.js';
 import { CircuitBreaker, QualityBreaker, resolveVersionResilience, resilienceDefaults, RetryBudget, type BreakerTransition, type CallPlan, type QualityTransition, type ResolvedVersionResilience } from '../resilience/index.js';
@@ -72,6 +72,23 @@ export interface ServiceDeps {
   readonly onBreakerTransition?: (event: BreakerEvent) => void;
   /** The breakers' clock (ms); tests inject one. */
   readonly now?: () => number;
+  /**
+   * The same service in the running revision, when compiling the next one: a version whose call settings
+   * are unchanged (its model block, the service's resilience block, the output schema) is taken over as it
+   * is, adapter, connection pool and breakers with their state, so an apply never resets an open breaker.
+   */
+  readonly previous?: Service;
+}
+
+/** Whether `previous`'s compiled version `name` can serve `config` unchanged. */
+function reusableVersion(previous: Service | undefined, name: string, config: ServiceConfig): ModelVersion | undefined {
+  const old = previous?.versions.get(name);
+  if (old === undefined || previous === undefined) return undefined;
+  const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
+  if (!same(previous.config.models[name], config.models[name])) return undefined;
+  if (!same(previous.config.resilience, config.resilience)) return undefined;
+  if (!same(previous.config.contract.output.schema, config.contract.output.schema)) return undefined;
+  return old;
 }
 
 /**
@@ -99,6 +116,11 @@ export async function createService(name: string, config: ServiceConfig, deps: S
   const versions = new Map<string, ModelVersion>();
   try {
     for (const [version, model] of Object.entries(config.models)) {
+      const reused = reusableVersion(deps.previous, version, config);
+      if (reused !== undefined) {
+        versions.set(version, reused);
+        continue;
+      }
       const resilience = resolveVersionResilience(config.resilience, model.resilience, model.timeoutMs);
       const adapter = await within(`/models/${version}/adapter`, () =>
         createAdapter(model.adapter, {
@@ -143,7 +165,8 @@ export async function createService(name: string, config: ServiceConfig, deps: S
       versions.set(version, { name: version, adapter, timeoutMs: resilience.timeouts.totalMs, description: model.description, resilience, breaker, quality, plan, forceBreaker });
     }
   } catch (error) {
-    await Promise.allSettled([...versions.values()].map((v) => v.adapter.close()));
+    const inUse = new Set(deps.previous?.versions.values() ?? []);
+    await Promise.allSettled([...versions.values()].filter((v) => !inUse.has(v)).map((v) => v.adapter.close()));
     throw error;
   }
   return {

@@ -19,6 +19,7 @@ import { registerOperationalRoutes } from './routes/operational-routes.js';
 import { registerReferenceRoutes } from './routes/reference-routes.js';
 import { registerServiceRoutes } from './routes/service-routes.js';
 import { registerBreakerRoutes } from './routes/breaker-routes.js';
+import { registerConfigRoutes, type ConfigApplier } from './routes/config-routes.js';
 import { createAdmission, type Admission } from './admission.js';
 import { trackRouteMethods } from './route-methods.js';
 
@@ -45,6 +46,8 @@ export interface ServerOptions {
   readonly ledger: AuditLedger;
   /** Purges, legal holds and erasure for the retention routes. */
   readonly retention: Retention;
+  /** Live configuration (`apply`, revisions); without it those routes are not registered. */
+  readonly config?: ConfigApplier;
   /** How long a client may take to send a whole request (headers and body) before a 408; default 30 s. */
   readonly requestTimeoutMs?: number;
   /**
@@ -255,6 +258,7 @@ export function createServer(options: ServerOptions): BallastServer {
   if (hub !== undefined) registerMonitorRoutes(app, { services: options.services, store: options.store, hub, access });
   registerServiceRoutes(app, { services: options.services, access });
   registerBreakerRoutes(app, { services: options.services, store: options.store });
+  if (options.config !== undefined) registerConfigRoutes(app, { applier: options.config, store: options.store });
   registerKeyRoutes(app, { keys, store: options.store });
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerRetentionRoutes(app, { retention: options.retention });

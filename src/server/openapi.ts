@@ -4,6 +4,7 @@ import { DEFAULT_REFERENCE_NAME, referenceNamePattern } from '../monitoring/refe
 import { rolePermissions, roles } from '../governance/index.js';
 import { feedbackKinds, principalKinds } from '../store/index.js';
 import { ruleOf } from './route-permissions.js';
+import { safeChangePaths, safeChangeSchemas } from './openapi-safe-change.js';
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
@@ -315,6 +316,7 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
         ...serviceSchemas,
         ...governanceSchemas,
         ...breakerSchemas,
+        ...safeChangeSchemas,
         ...commonSchemas,
       },
     },
@@ -327,6 +329,7 @@ function genericPaths(): Record<string, Record<string, Record<string, unknown>>>
     ...governancePaths,
     ...retentionPaths,
     ...breakerPaths,
+    ...safeChangePaths,
     '/v1/services/{service}/decisions': {
       post: {
         operationId: 'decide',

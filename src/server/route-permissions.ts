@@ -60,6 +60,11 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'GET /v1/audit/proofs/inclusion/:id': need('audit:read', 'any'),
   'GET /v1/audit/proofs/consistency': need('audit:read', 'any'),
 
+  'POST /v1/config': need('config:apply', 'any'),
+  'GET /v1/revisions': need('services:read', 'any'),
+  'GET /v1/revisions/:number': need('config:apply', 'any'),
+  'POST /v1/revisions/:number/apply': need('config:apply', 'any'),
+
   'POST /v1/retention/purge': need('retention:manage', 'any'),
   'GET /v1/retention/holds': need('retention:manage', 'any'),
   'POST /v1/retention/holds': need('retention:manage', 'any'),

@@ -98,8 +98,9 @@ async function startIn(dir: string, yaml: string, options: TestBallastOptions, r
   writeFileSync(file, yaml);
   const config = parseConfigText(yaml, file);
   const runtime = await startRuntime(config, { dataDir: dir, redactionKey: 'test-key', configText: yaml });
+  await runtime.live.recordStart(yaml, file, { principal: 'local:test', keyId: null, role: 'admin' });
   const admission = options.admission?.(runtime);
-  const server = createServer({ ...(admission === undefined ? {} : { admission }), services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition });
+  const server = createServer({ ...(admission === undefined ? {} : { admission }), services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live });
   await runtime.monitoring.start({ schedule: false });
   await server.app.ready();
   return {

@@ -46,6 +46,7 @@ export const explainStage: Stage<RecordEnv> = {
     const overridden = ctx.postFired.some((rule) => rule.action === 'override');
     ctx.explanation = {
       service: ctx.service.name,
+      revision: ctx.revision,
       contractVersion: contract.version,
       version: servedVersion(ctx),
       route: ctx.route?.route ?? null,

@@ -6,6 +6,7 @@ import { decideCommand } from './commands/decide-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { registerKeysCommand } from './commands/keys-command.js';
 import { registerBreakerCommand } from './commands/breaker-command.js';
+import { registerApplyCommands } from './commands/apply-command.js';
 import { drillCommand, drillFaults } from './commands/drill-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
 import { monitorCommand } from './commands/monitor-command.js';
@@ -154,6 +155,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerKeysCommand(program, { env, out, dataDir, dataDirOption });
   registerRetentionCommand(program, { env, out, dataDir, dataDirOption });
   registerBreakerCommand(program, { env, out });
+  registerApplyCommands(program, { env, out });
   registerAuditCommand(program, { env, out, dataDir, dataDirOption, setExitCode: (code) => (exitCode = code) });
 
   program

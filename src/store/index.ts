@@ -40,8 +40,10 @@ export {
 export type { IdentityRepository, KeyChange } from './identity-repository.js';
 export type { RetentionRepository, StoredHold, PurgeSelection } from './retention-repository.js';
 export type { BreakerRepository, StoredBreakerTransition } from './breaker-repository.js';
+export { activeRolloutStates, type RolloutRepository, type StoredRollout, type StoredRolloutEvent, type RolloutExpectation } from './rollout-repository.js';
 export type { RevisionRepository, StoredRevision, NewRevision } from './revision-repository.js';
 export type { ShadowRepository, StoredShadowDecision } from './shadow-repository.js';
+export { approvalDecisions, type ApprovalDecision, type ApprovalRepository, type StoredApproval, type KillSwitchRepository, type StoredKillSwitch } from './approval-repository.js';
 export type { AuditRepository, AuditListOptions, LoggedRowCounts } from './audit-repository.js';
 export { leafKinds, leafHashHex, type LeafKind } from './audit-leaf.js';
 export {

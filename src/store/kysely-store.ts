@@ -5,8 +5,10 @@ import { createAuditRepository } from './audit-repository.js';
 import { createIdentityRepository } from './identity-repository.js';
 import { createRetentionRepository } from './retention-repository.js';
 import { createBreakerRepository } from './breaker-repository.js';
+import { createRolloutRepository } from './rollout-repository.js';
 import { createRevisionRepository } from './revision-repository.js';
 import { createShadowRepository } from './shadow-repository.js';
+import { createApprovalRepository, createKillSwitchRepository } from './approval-repository.js';
 import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
@@ -91,8 +93,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     audit: createAuditRepository(ctx),
     retention: createRetentionRepository(ctx, () => ctx.read(async (conn) => (options.scrubFreedSpace === undefined ? true : options.scrubFreedSpace(conn)))),
     breakers: createBreakerRepository(ctx),
+    rollouts: createRolloutRepository(ctx),
     revisions: createRevisionRepository(ctx),
     shadows: createShadowRepository(ctx),
+    approvals: createApprovalRepository(ctx),
+    killSwitches: createKillSwitchRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

@@ -5,8 +5,10 @@ import type { StoredAuditEvent } from './governance-records.js';
 import type { IdentityRepository } from './identity-repository.js';
 import type { RetentionRepository } from './retention-repository.js';
 import type { BreakerRepository } from './breaker-repository.js';
+import type { RolloutRepository } from './rollout-repository.js';
 import type { RevisionRepository } from './revision-repository.js';
 import type { ShadowRepository } from './shadow-repository.js';
+import type { ApprovalRepository, KillSwitchRepository } from './approval-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -73,10 +75,16 @@ export interface Store {
   readonly retention: RetentionRepository;
   /** The history of circuit-breaker state changes. */
   readonly breakers: BreakerRepository;
+  /** Rollouts: each one's current state and its kept history of changes and verdicts. */
+  readonly rollouts: RolloutRepository;
   /** Configuration revisions: numbered, immutable, with who made each. */
   readonly revisions: RevisionRepository;
   /** What shadowed candidates answered (never served). */
   readonly shadows: ShadowRepository;
+  /** Approvals of model versions (append-only, bound to digest and revision). */
+  readonly approvals: ApprovalRepository;
+  /** Per-service kill switches: every change kept. */
+  readonly killSwitches: KillSwitchRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

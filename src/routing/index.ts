@@ -1,2 +1,12 @@
-export { assignRoute, routeKinds, type RolloutState, type RouteAssignment, type RouteKind } from './route-assignment.js';
-export { stickyBucket } from './sticky-hash.js';
+export {
+  assignLiveRoute,
+  assignRoute,
+  routeKinds,
+  type RolloutState,
+  type RouteArm,
+  type RouteAssignment,
+  type RouteKind,
+  type RouteRequest,
+} from './route-assignment.js';
+export type { RolloutRouting, RoutingPlan } from './routing-plan.js';
+export { bucketOf, stickyBucket } from './sticky-hash.js';

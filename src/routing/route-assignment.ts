@@ -1,23 +1,112 @@
-import { stickyBucket } from './sticky-hash.js';
+// The route stage's decision: which version answers this request, and which arm of a rollout's
+// comparison it belongs to. A pure function of the plan, the service and the request's keys, so every
+// replica and every restart routes a subject the same way without sharing any state.
+import type { RolloutRouting, RoutingPlan } from './routing-plan.js';
+import { bucketOf, stickyBucket } from './sticky-hash.js';
 
-export const routeKinds = ['stable'] as const;
+export const routeKinds = ['stable', 'canary', 'control', 'treatment', 'killed'] as const;
 export type RouteKind = (typeof routeKinds)[number];
 
-/** Which model versions a service serves and how traffic is split between them. */
+/** The side of a rollout's comparison a request counts for; absent when it counts for neither. */
+export type RouteArm = 'stable' | 'candidate';
+
+export interface RouteAssignment {
+  /** The version that answers (for 'killed', the stable version, which the pipeline does not call). */
+  readonly version: string;
+  readonly route: RouteKind;
+  readonly arm?: RouteArm;
+  /** The rollout in progress, its step and weight, when there is one. */
+  readonly rollout?: string;
+  readonly step?: number;
+  readonly weight?: number;
+  /** The subject's sticky bucket in [0, 1), when a subject key decided the arm. */
+  readonly bucket?: number;
+  /** The candidate version this request is copied to (shadow only), off the request path. */
+  readonly shadow?: string;
+}
+
+export interface RouteRequest {
+  readonly subjectKey?: string;
+  readonly decisionId: string;
+}
+
+// Distinct prefixes make the per-decision canary draw and the shadow sample independent of each
+// other and of the subject's bucket (which has no prefix, so it equals the documented stickyBucket).
+const canaryDecisionPrefix = 'canary';
+const shadowPrefix = 'shadow';
+
+/**
+ * Picks the version that serves one request under `plan`.
+ * - no rollout: stable; kill switch: route 'killed' (before any rollout).
+ * - canary: candidate when the subject's bucket, `stickyBucket(subjectKey, `${service}\0${rollout.id}`)`,
+ *   is below the weight; without a subject key, a uniform draw from the decision id instead. Both arms
+ *   are in the comparison.
+ * - experiment: treatment/control by the subject's bucket; without a subject key the request is served
+ *   by stable and has no arm, so it cannot bias the experiment.
+ * - shadow: stable answers (arm 'stable'); a share `shadowShare` of decisions, drawn from the decision
+ *   id, carry `shadow: candidate`.
+ * The bucket depends on the rollout id, so a retried rollout (new id) reshuffles its subjects, while
+ * raising a weight only moves subjects from stable to candidate.
+ */
+export function assignRoute(plan: RoutingPlan, service: string, request: RouteRequest): RouteAssignment;
+/** @deprecated The live-only assignment the pipeline calls until its route stage moves to the plan. */
+export function assignRoute(state: RolloutState, service: string, subjectKey?: string): RouteAssignment;
+export function assignRoute(plan: RoutingPlan | RolloutState, service: string, request?: RouteRequest | string): RouteAssignment {
+  if (typeof request !== 'object') return assignLiveRoute(plan as RolloutState, service, request);
+  return assignPlanRoute(plan as RoutingPlan, service, request);
+}
+
+function assignPlanRoute(plan: RoutingPlan, service: string, request: RouteRequest): RouteAssignment {
+  if (plan.killed !== undefined) return { version: plan.stable, route: 'killed' };
+  const rollout = plan.rollout;
+  if (rollout === undefined) return { version: plan.stable, route: 'stable' };
+  switch (rollout.strategy) {
+    case 'canary':
+      return canary(plan.stable, rollout, service, request);
+    case 'experiment':
+      return experiment(plan.stable, rollout, service, request.subjectKey);
+    case 'shadow': {
+      const copied = rollout.shadowShare > 0 && bucketOf(shadowPrefix, service, rollout.id, request.decisionId) < rollout.shadowShare;
+      return copied
+        ? { version: plan.stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight, shadow: rollout.candidate }
+        : { version: plan.stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight };
+    }
+  }
+}
+
+function canary(stable: string, rollout: RolloutRouting, service: string, request: RouteRequest): RouteAssignment {
+  const key = request.subjectKey;
+  if (key === undefined) {
+    const draw = bucketOf(canaryDecisionPrefix, service, rollout.id, request.decisionId);
+    return draw < rollout.weight
+      ? { version: rollout.candidate, route: 'canary', arm: 'candidate', rollout: rollout.id, step: rollout.step, weight: rollout.weight }
+      : { version: stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight };
+  }
+  const bucket = bucketOf('', service, rollout.id, key);
+  return bucket < rollout.weight
+    ? { version: rollout.candidate, route: 'canary', arm: 'candidate', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket }
+    : { version: stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket };
+}
+
+function experiment(stable: string, rollout: RolloutRouting, service: string, key: string | undefined): RouteAssignment {
+  if (key === undefined) return { version: stable, route: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight };
+  const bucket = bucketOf('', service, rollout.id, key);
+  return bucket < rollout.weight
+    ? { version: rollout.candidate, route: 'treatment', arm: 'candidate', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket }
+    : { version: stable, route: 'control', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket };
+}
+
+/**
+ * @deprecated The pipeline's service still carries this until its route stage reads a RoutingPlan;
+ * remove both with the old call.
+ */
 export interface RolloutState {
   /** The version that serves all traffic that no rollout claims. */
   readonly live: string;
 }
 
-export interface RouteAssignment {
-  readonly version: string;
-  readonly route: RouteKind;
-  /** The subject's sticky bucket in [0, 1), when a subject key was given. */
-  readonly bucket?: number;
-}
-
-/** Picks the version that serves one request. Canary, shadow and experiments extend this later. */
-export function assignRoute(state: RolloutState, service: string, subjectKey?: string): RouteAssignment {
+/** The assignment before rollouts: the live version, and the subject's bucket salted by the service. Kept as the benchmark's baseline. */
+export function assignLiveRoute(state: RolloutState, service: string, subjectKey?: string): RouteAssignment {
   if (subjectKey === undefined) return { version: state.live, route: 'stable' };
   return { version: state.live, route: 'stable', bucket: stickyBucket(subjectKey, service) };
 }

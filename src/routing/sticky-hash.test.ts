@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { stickyBucket } from './sticky-hash.js';
-import { assignRoute } from './route-assignment.js';
+import { bucketOf, stickyBucket } from './sticky-hash.js';
+import { assignLiveRoute } from './route-assignment.js';
 
 describe('stickyBucket', () => {
   it('is deterministic and in [0, 1)', () => {
@@ -30,10 +30,21 @@ describe('stickyBucket', () => {
   });
 });
 
-describe('assignRoute', () => {
+describe('bucketOf', () => {
+  it('equals stickyBucket over the joined salt, with and without a prefix', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), fc.string(), (prefix, a, b, key) => {
+        const salt = prefix.length > 0 ? `${prefix}\u0000${a}\u0000${b}` : `${a}\u0000${b}`;
+        return bucketOf(prefix, a, b, key) === stickyBucket(key, salt);
+      }),
+    );
+  });
+});
+
+describe('assignLiveRoute (the pre-rollout assignment, kept as the benchmark baseline)', () => {
   it('serves the live version and reports the bucket only for a subject', () => {
-    expect(assignRoute({ live: 'v2' }, 's')).toEqual({ version: 'v2', route: 'stable' });
-    const r = assignRoute({ live: 'v2' }, 's', 'alice');
+    expect(assignLiveRoute({ live: 'v2' }, 's')).toEqual({ version: 'v2', route: 'stable' });
+    const r = assignLiveRoute({ live: 'v2' }, 's', 'alice');
     expect(r.version).toBe('v2');
     expect(r.bucket).toBe(stickyBucket('alice', 's'));
   });

@@ -17,3 +17,32 @@ export function stickyBucket(key: string, salt = ''): number {
   h ^= h >>> 16;
   return (h >>> 0) / 0x1_0000_0000;
 }
+
+/**
+ * `stickyBucket(key, prefix ? `${prefix}\0${a}\0${b}` : `${a}\0${b}`)` computed without building the
+ * salt: the route stage runs once per decision, and this hash is all it costs, so it allocates nothing.
+ */
+export function bucketOf(prefix: string, a: string, b: string, key: string): number {
+  let h = 0x811c9dc5;
+  if (prefix.length > 0) h = fnvZero(fnv(h, prefix));
+  h = fnv(fnvZero(fnv(fnvZero(fnv(h, a)), b)), key);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 0x1_0000_0000;
+}
+
+function fnv(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/** One `\0` separator (xor with 0 is a no-op, so only the multiply remains). */
+function fnvZero(h: number): number {
+  return Math.imul(h, 0x01000193);
+}

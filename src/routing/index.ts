@@ -9,4 +9,4 @@ export {
   type RouteRequest,
 } from './route-assignment.js';
 export type { RolloutRouting, RoutingPlan } from './routing-plan.js';
-export { bucketOf, stickyBucket } from './sticky-hash.js';
+export { bucketAfter, bucketOf, saltState, stickyBucket } from './sticky-hash.js';

@@ -207,6 +207,25 @@ describe('stickiness', () => {
   });
 });
 
+describe('the salt memo', () => {
+  it('gives the reference buckets when services and rollouts interleave (a miss recomputes)', () => {
+    const plans = ['a', 'b', ''].flatMap((svc) => ['r-1', 'r-2', ''].map((id) => ({ svc, id })));
+    let wrong = 0;
+    for (let i = 0; i < 3000; i++) {
+      const { svc, id } = plans[(i * 7) % plans.length]!;
+      const key = `user-${i}`;
+      const decisionId = `d-${i}`;
+      const c = assignRoute(plan(rollout('canary', 0.5, { id })), svc, { decisionId, subjectKey: key });
+      if (c.bucket !== stickyBucket(key, `${svc}\u0000${id}`)) wrong++;
+      const anon = assignRoute(plan(rollout('canary', 0.5, { id })), svc, { decisionId });
+      if ((anon.arm === 'candidate') !== stickyBucket(decisionId, `canary\u0000${svc}\u0000${id}`) < 0.5) wrong++;
+      const sh = assignRoute(plan(rollout('shadow', 0.5, { id })), svc, { decisionId, subjectKey: key });
+      if ((sh.shadow !== undefined) !== stickyBucket(decisionId, `shadow\u0000${svc}\u0000${id}`) < 0.5) wrong++;
+    }
+    expect(wrong).toBe(0);
+  });
+});
+
 describe('independence of the shadow sample', () => {
   const shadowPlan = plan(rollout('shadow', 0.25));
   const copied = (i: number) => assignRoute(shadowPlan, service, { decisionId: `d-${i}`, subjectKey: `user-${i}` }).shadow !== undefined;

@@ -2,7 +2,7 @@
 // comparison it belongs to. A pure function of the plan, the service and the request's keys, so every
 // replica and every restart routes a subject the same way without sharing any state.
 import type { RolloutRouting, RoutingPlan } from './routing-plan.js';
-import { bucketOf, stickyBucket } from './sticky-hash.js';
+import { bucketAfter, saltState, stickyBucket } from './sticky-hash.js';
 
 export const routeKinds = ['stable', 'canary', 'control', 'treatment', 'killed'] as const;
 export type RouteKind = (typeof routeKinds)[number];
@@ -35,6 +35,23 @@ export interface RouteRequest {
 const canaryDecisionPrefix = 'canary';
 const shadowPrefix = 'shadow';
 
+// The salts' hash states for the last (service, rollout) seen: hashing the salt is half the cost of
+// a bucket, and a service's requests come in runs of the same rollout. A memo of a pure function, so
+// it cannot make two replicas disagree; a miss just recomputes.
+let memoService = '';
+let memoRollout = '';
+let memoSubject = 0;
+let memoCanary = 0;
+let memoShadow = 0;
+function salts(service: string, rolloutId: string): void {
+  if (service === memoService && rolloutId === memoRollout && memoService !== '') return;
+  memoSubject = saltState('', service, rolloutId);
+  memoCanary = saltState(canaryDecisionPrefix, service, rolloutId);
+  memoShadow = saltState(shadowPrefix, service, rolloutId);
+  memoService = service;
+  memoRollout = rolloutId;
+}
+
 /**
  * Picks the version that serves one request under `plan`.
  * - no rollout: stable; kill switch: route 'killed' (before any rollout).
@@ -66,7 +83,8 @@ function assignPlanRoute(plan: RoutingPlan, service: string, request: RouteReque
     case 'experiment':
       return experiment(plan.stable, rollout, service, request.subjectKey);
     case 'shadow': {
-      const copied = rollout.shadowShare > 0 && bucketOf(shadowPrefix, service, rollout.id, request.decisionId) < rollout.shadowShare;
+      salts(service, rollout.id);
+      const copied = rollout.shadowShare > 0 && bucketAfter(memoShadow, request.decisionId) < rollout.shadowShare;
       return copied
         ? { version: plan.stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight, shadow: rollout.candidate }
         : { version: plan.stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight };
@@ -76,13 +94,14 @@ function assignPlanRoute(plan: RoutingPlan, service: string, request: RouteReque
 
 function canary(stable: string, rollout: RolloutRouting, service: string, request: RouteRequest): RouteAssignment {
   const key = request.subjectKey;
+  salts(service, rollout.id);
   if (key === undefined) {
-    const draw = bucketOf(canaryDecisionPrefix, service, rollout.id, request.decisionId);
+    const draw = bucketAfter(memoCanary, request.decisionId);
     return draw < rollout.weight
       ? { version: rollout.candidate, route: 'canary', arm: 'candidate', rollout: rollout.id, step: rollout.step, weight: rollout.weight }
       : { version: stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight };
   }
-  const bucket = bucketOf('', service, rollout.id, key);
+  const bucket = bucketAfter(memoSubject, key);
   return bucket < rollout.weight
     ? { version: rollout.candidate, route: 'canary', arm: 'candidate', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket }
     : { version: stable, route: 'stable', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket };
@@ -90,7 +109,8 @@ function canary(stable: string, rollout: RolloutRouting, service: string, reques
 
 function experiment(stable: string, rollout: RolloutRouting, service: string, key: string | undefined): RouteAssignment {
   if (key === undefined) return { version: stable, route: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight };
-  const bucket = bucketOf('', service, rollout.id, key);
+  salts(service, rollout.id);
+  const bucket = bucketAfter(memoSubject, key);
   return bucket < rollout.weight
     ? { version: rollout.candidate, route: 'treatment', arm: 'candidate', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket }
     : { version: stable, route: 'control', arm: 'stable', rollout: rollout.id, step: rollout.step, weight: rollout.weight, bucket };

@@ -23,9 +23,19 @@ export function stickyBucket(key: string, salt = ''): number {
  * salt: the route stage runs once per decision, and this hash is all it costs, so it allocates nothing.
  */
 export function bucketOf(prefix: string, a: string, b: string, key: string): number {
+  return bucketAfter(saltState(prefix, a, b), key);
+}
+
+/** The hash state after the salt `prefix\0a\0b\0` (no prefix: `a\0b\0`), to be reused for many keys. */
+export function saltState(prefix: string, a: string, b: string): number {
   let h = 0x811c9dc5;
   if (prefix.length > 0) h = fnvZero(fnv(h, prefix));
-  h = fnv(fnvZero(fnv(fnvZero(fnv(h, a)), b)), key);
+  return fnvZero(fnv(fnvZero(fnv(h, a)), b));
+}
+
+/** The bucket of `key` after a salt whose state `saltState` computed. */
+export function bucketAfter(state: number, key: string): number {
+  let h = fnv(state, key);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

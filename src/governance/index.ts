@@ -10,3 +10,4 @@ export { createAuditLedger, verifyInclusionDocument, type AuditLedger, type Audi
 export { generateNoteKey, verifierKeyOf } from './audit-log/checkpoint-note.js';
 export { createRetention, retentionConfigSchema, type Retention, type RetentionConfig, type RetentionOptions, type PurgeReport } from './retention.js';
 export { planConfigChange, formatPlan, type ConfigPlan, type PlannedChange } from './revisions/config-plan.js';
+export * from './approvals/index.js';

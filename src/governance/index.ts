@@ -11,6 +11,5 @@ export { generateNoteKey, verifierKeyOf } from './audit-log/checkpoint-note.js';
 export { createRetention, retentionConfigSchema, type Retention, type RetentionConfig, type RetentionOptions, type PurgeReport } from './retention.js';
 export { planConfigChange, formatPlan, type ConfigPlan, type PlannedChange } from './revisions/config-plan.js';
 export { createRolloutController, resolveRolloutSpec, rolloutConfigSchema, rolloutStates, type Rollout, type RolloutActionContext, type RolloutConfig, type RolloutController, type RolloutControllerOptions, type RolloutState, type RolloutWithHistory, type ResolvedRolloutSpec, type StartRolloutOptions } from './rollouts/index.js';
-export { createRolloutController, resolveRolloutSpec, rolloutConfigSchema, rolloutStates, type Rollout, type RolloutActionContext, type RolloutConfig, type RolloutController, type RolloutControllerOptions, type RolloutState, type RolloutWithHistory, type ResolvedRolloutSpec, type StartRolloutOptions } from './rollouts/index.js';
 export * from './approvals/index.js';
 export * from './analysis/index.js';

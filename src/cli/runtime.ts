@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
 import { createAuditLedger, createRetention, type AuditLedger, type Retention, type RetentionConfig } from '../governance/index.js';
-import { breakerFigures, createService, ServiceCatalog, type BreakerEvent, type Service } from '../pipeline/index.js';
+import { breakerFigures, createService, createShadowRunner, ServiceCatalog, type BreakerEvent, type Service, type ShadowRunner } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
 import { newId, openStore, type Store, type StoreConfig } from '../store/index.js';
@@ -21,6 +21,8 @@ export interface Runtime {
   readonly catalog: ServiceCatalog;
   /** Live configuration: revisions and `apply` over the catalog. */
   readonly live: LiveConfig;
+  /** Shadow copies for shadow rollouts, kept in the store's shadow decisions. */
+  readonly shadow: ShadowRunner;
   /** Compiles one service of `config` the way the runtime does, taking versions over from `previous` (for `apply`). */
   compile(name: string, config: BallastConfig, previous: Service | undefined): Promise<Service>;
   readonly store: Store;
@@ -156,10 +158,16 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     catalog.get(status.service)?.versions.get(status.version)?.quality?.observe(status);
   });
   const live = createLiveConfig({ catalog, store, compile, initial: config, baseDir: config.baseDir, ...(options.logger === undefined ? {} : { onError: (error: unknown, what: string) => options.logger!.error({ err: error }, what) }) });
+  const shadow = createShadowRunner({
+    write: (rows) => store.shadows.appendMany(rows),
+    newId: () => newId('shd'),
+    ...(options.logger === undefined ? {} : { onError: (error: unknown) => options.logger!.error({ err: error }, 'a shadow decision could not be kept') }),
+  });
   return {
     services: catalog,
     catalog,
     live,
+    shadow,
     compile,
     store,
     redactionKey,
@@ -170,6 +178,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     hashSubject: (key) => hashValue(key, subjectKey),
     onBreakerTransition: (listener) => void breakerListeners.push(listener),
     async close() {
+      await shadow.close();
       await monitoring.close();
       await store.close();
       await live.close();

@@ -26,6 +26,8 @@ export interface DecisionContext {
   /** Set by a pre rule that rejects: the model is not called. */
   skipModel: boolean;
   route?: RouteAssignment;
+  /** The strategy of the rollout that routed this request, when one did. */
+  rolloutStrategy?: 'canary' | 'shadow' | 'experiment';
   result?: ModelResult;
   modelError?: { readonly code: string; readonly message: string };
   outputIssues?: readonly Issue[];

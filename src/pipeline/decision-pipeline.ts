@@ -40,6 +40,10 @@ export interface DecisionPipelineOptions {
   readonly onDecision?: (decision: Decision, record: DecisionRecord) => void;
   /** Notices for explanations (active alerts); called once per decision, must be cheap. */
   readonly notices?: RecordEnv['notices'];
+  /** The rollouts' routing per service (the rollout controller's); without it every service's live version serves. */
+  readonly routing?: RecordEnv['routing'];
+  /** Runs shadow copies for shadow rollouts. */
+  readonly shadow?: RecordEnv['shadow'];
 }
 
 export interface DecideOptions {
@@ -63,7 +67,7 @@ export interface DecisionPipeline {
 export function createDecisionPipeline(options: DecisionPipelineOptions): DecisionPipeline {
   const stages = options.stages ?? defaultStages;
   const now = options.now ?? (() => new Date());
-  const env: RecordEnv = { sink: options.sink, hashSubject: options.hashSubject, notices: options.notices };
+  const env: RecordEnv = { sink: options.sink, hashSubject: options.hashSubject, notices: options.notices, routing: options.routing, shadow: options.shadow };
   // Insertion order is creation order, so the first entry is the oldest.
   const inFlight = new Map<string, string>();
 

@@ -29,6 +29,8 @@ export interface Explanation {
   readonly contractVersion: number;
   readonly version: string | null;
   readonly route: string | null;
+  /** The rollout that routed this decision: which one, its step and weight, and the arm the decision counts for. */
+  readonly routing?: RoutingRecord;
   readonly confidence: number | null;
   readonly thresholds: { readonly auto: number; readonly reject: number | null };
   readonly reasons: readonly Reason[];
@@ -48,6 +50,18 @@ export interface Explanation {
   readonly fallback?: FallbackTrace;
   /** Breakers that were not closed when this decision consulted them. */
   readonly breakers?: readonly { readonly version: string; readonly state: BreakerState }[];
+}
+
+/** How a rollout in progress routed one decision. */
+export interface RoutingRecord {
+  readonly rollout: string;
+  readonly strategy: 'canary' | 'shadow' | 'experiment';
+  readonly step: number;
+  readonly weight: number;
+  /** The arm the decision counts for in the rollout's analysis; absent when it is not in the comparison (an experiment without a subject key). */
+  readonly arm?: 'stable' | 'candidate';
+  /** shadow: the candidate got a copy of this request. */
+  readonly shadowed?: string;
 }
 
 /** How the fallback chain went: the failure that started it, each step tried, and the one that answered. */

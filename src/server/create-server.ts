@@ -5,7 +5,8 @@ import { parseJsonInput, resolveInputLimits, type InputLimits } from '../contrac
 import { BallastError } from '../errors/index.js';
 import { monitorNotices, type MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
-import { breakerFigures, createDecisionPipeline, type BreakerEvent, type DecisionPipeline, type Service } from '../pipeline/index.js';
+import { breakerFigures, createDecisionPipeline, type BreakerEvent, type DecisionPipeline, type Service, type ShadowRunner } from '../pipeline/index.js';
+import type { RoutingPlan } from '../routing/index.js';
 import { createKeyManager, type AuditLedger, type KeyManager, type Retention } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
 import { installAuth, type ServerAuth } from './auth.js';
@@ -46,6 +47,10 @@ export interface ServerOptions {
   readonly ledger: AuditLedger;
   /** Purges, legal holds and erasure for the retention routes. */
   readonly retention: Retention;
+  /** The rollouts' routing per service (the rollout controller's plan); without it every live version serves all traffic. */
+  readonly routing?: (service: string) => RoutingPlan | undefined;
+  /** Runs the shadow copies of shadow rollouts. */
+  readonly shadow?: ShadowRunner;
   /** Live configuration (`apply`, revisions); without it those routes are not registered. */
   readonly config?: ConfigApplier;
   /** How long a client may take to send a whole request (headers and body) before a 408; default 30 s. */
@@ -139,6 +144,8 @@ export function createServer(options: ServerOptions): BallastServer {
     sink: options.store.decisions,
     newId: () => newId('dec'),
     hashSubject: options.hashSubject,
+    ...(options.routing === undefined ? {} : { routing: options.routing }),
+    ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
     onDecision:
       hub === undefined
         ? metrics.observeDecision

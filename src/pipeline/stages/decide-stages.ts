@@ -1,5 +1,6 @@
 import { decideOutcome } from '../../policy/index.js';
-import type { DecisionRecord, DecisionSink, Notice } from '../decision.js';
+import type { DecisionRecord, DecisionSink, Notice, RoutingRecord } from '../decision.js';
+import type { RouteEnv } from './model-stages.js';
 import type { Stage } from '../decision-context.js';
 
 /** Turns confidence, rules, quality flags and failures into an outcome with every reason behind it. */
@@ -50,6 +51,7 @@ export const explainStage: Stage<RecordEnv> = {
       contractVersion: contract.version,
       version: servedVersion(ctx),
       route: ctx.route?.route ?? null,
+      ...routingRecord(ctx),
       confidence: ctx.result?.confidence ?? null,
       thresholds: { auto: policy.thresholds.auto, reject: policy.thresholds.reject ?? null },
       reasons: ctx.reasons,
@@ -68,7 +70,13 @@ export const explainStage: Stage<RecordEnv> = {
   },
 };
 
-export interface RecordEnv {
+function routingRecord(ctx: Parameters<Stage<unknown>['run']>[0]): { routing?: RoutingRecord } {
+  const r = ctx.route;
+  if (r?.rollout === undefined || ctx.rolloutStrategy === undefined) return {};
+  return { routing: { rollout: r.rollout, strategy: ctx.rolloutStrategy, step: r.step ?? 0, weight: r.weight ?? 0, ...(r.arm === undefined ? {} : { arm: r.arm }), ...(r.shadow === undefined ? {} : { shadowed: r.shadow }) } };
+}
+
+export interface RecordEnv extends RouteEnv {
   readonly sink: DecisionSink;
   /** Keyed hash of a subject key, so the key itself is never stored. */
   hashSubject(key: string): string;

@@ -15,6 +15,10 @@ export const fallbackStage: Stage<unknown> = {
     const cause = { ...ctx.modelError!, ...(ctx.outputIssues === undefined ? {} : { issues: ctx.outputIssues }) };
     const steps: FallbackStepTrace[] = [];
     for (const step of ctx.service.resilience.fallback) {
+      if (ctx.route?.route === 'killed' && step.kind === 'version') {
+        steps.push(trace(step, false, 'KILL_SWITCH_ENGAGED', 'not called: the kill switch is engaged'));
+        continue;
+      }
       if (ctx.signal?.aborted === true && step.kind === 'version') {
         steps.push(trace(step, false, 'DEADLINE_EXCEEDED', 'not called: the caller stopped waiting'));
         continue;

@@ -1,28 +1,63 @@
 import type { ModelResult } from '../../adapters/index.js';
 import { BallastError, type Issue } from '../../errors/index.js';
 import { callResiliently } from '../../resilience/index.js';
-import { assignRoute } from '../../routing/index.js';
+import { assignRoute, type RoutingPlan } from '../../routing/index.js';
+import type { ShadowRunner } from '../shadow-runner.js';
 import type { DecisionContext, Stage } from '../decision-context.js';
 import type { ModelVersion } from '../service.js';
 
 const modelStage = (ctx: { skipModel: boolean }) => !ctx.skipModel;
 
-/** Picks the model version that serves this request. */
-export const routeStage: Stage<unknown> = {
+/** What the route stage reads beside the request: the rollouts' routing, and where shadow copies go. */
+export interface RouteEnv {
+  /** The routing of a service now (a rollout in progress, the kill switch); undefined: its live version serves everything. */
+  routing?(service: string): RoutingPlan | undefined;
+  readonly shadow?: ShadowRunner;
+}
+
+/**
+ * Picks the model version that serves this request. The stable version is the pinned revision's `live`; a
+ * rollout's candidate is honoured only when that revision has it (a rollout never routes to a version the
+ * request's revision does not know).
+ */
+export const routeStage: Stage<RouteEnv> = {
   name: 'route',
   applies: modelStage,
-  run(ctx) {
-    ctx.route = assignRoute(ctx.service.rollout, ctx.service.name, ctx.request.subjectKey);
+  run(ctx, env) {
+    const { service } = ctx;
+    const live = service.config.live;
+    const plan = env.routing?.(service.name);
+    if (plan === undefined || (plan.rollout === undefined && plan.killed === undefined)) {
+      ctx.route = { version: live, route: 'stable' };
+      return;
+    }
+    const rollout = plan.rollout !== undefined && plan.rollout.candidate !== live && service.versions.has(plan.rollout.candidate) ? plan.rollout : undefined;
+    const pinned: RoutingPlan = { stable: live, ...(rollout === undefined ? {} : { rollout }), ...(plan.killed === undefined ? {} : { killed: plan.killed }) };
+    ctx.route = assignRoute(pinned, service.name, { decisionId: ctx.id, ...(ctx.request.subjectKey === undefined ? {} : { subjectKey: ctx.request.subjectKey }) });
+    if (rollout !== undefined) ctx.rolloutStrategy = rollout.strategy;
   },
 };
 
 /** Calls the routed version (breaker, retries, deadline) and checks its output; a failure is recorded on the decision, never thrown past here. */
-export const invokeStage: Stage<unknown> = {
+export const invokeStage: Stage<RouteEnv> = {
   name: 'invoke',
   applies: modelStage,
-  async run(ctx) {
-    const version = ctx.service.versions.get(ctx.route!.version)!;
+  async run(ctx, env) {
+    const route = ctx.route!;
+    if (route.route === 'killed') {
+      // The kill switch: no model is called; the fallback chain's rules, static answer or people answer.
+      const since = env.routing?.(ctx.service.name)?.killed;
+      ctx.modelError = { code: 'KILL_SWITCH_ENGAGED', message: `no model of ${ctx.service.name} was called: its kill switch is engaged${since === undefined ? '' : ` (since ${since.since}: ${since.reason})`}` };
+      ctx.output = null;
+      return;
+    }
+    const version = ctx.service.versions.get(route.version)!;
     const called = await callVersion(ctx, version);
+    if (route.shadow !== undefined && route.rollout !== undefined && env.shadow !== undefined) {
+      const candidate = ctx.service.versions.get(route.shadow);
+      // A copy for the shadowed candidate, once the served answer is known: it never delays this one.
+      if (candidate !== undefined) env.shadow.run({ decisionId: ctx.id, service: ctx.service, version: candidate, rolloutId: route.rollout, revision: ctx.revision, input: ctx.input });
+    }
     if (called.ok) {
       ctx.result = called.result;
       ctx.output = called.result.output;

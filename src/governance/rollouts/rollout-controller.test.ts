@@ -298,6 +298,43 @@ describe('rollout controller', () => {
     await expect(h.controller.rollback(service, operator)).rejects.toMatchObject({ code: 'ROLLOUT_NOT_FOUND' });
   });
 
+  it('undoing a promotion routes to the old stable before the new revision is live', async () => {
+    let release!: () => void;
+    const h = harness(store);
+    await h.controller.start(service, { candidate: 'v2', steps: [{ weight: 1 }] }, operator);
+    await h.controller.promote(service, operator);
+    const slow = harness(store, {
+      async promoteLive(_s, version) {
+        await new Promise<void>((resolve) => (release = resolve));
+        slow.live = version;
+        return { revision: 9 };
+      },
+    });
+    slow.live = 'v2';
+    const done = slow.controller.rollback(service, { ...operator, reason: 'drill' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The revision is not swapped yet (stableOf still says v2): the plan already says v1.
+    expect(slow.controller.plan(service)).toEqual({ stable: 'v1' });
+    release();
+    await done;
+    expect(slow.controller.plan(service)).toEqual({ stable: 'v1' });
+    slow.live = 'v3';
+    expect(slow.controller.plan(service)).toEqual({ stable: 'v3' });
+  });
+
+  it('keeps a failed live revision in the history and says so', async () => {
+    const h = harness(store, {
+      promoteLive: async () => {
+        throw new Error('revision refused');
+      },
+    });
+    await h.controller.start(service, { candidate: 'v2', steps: [{ weight: 1 }] }, operator);
+    await expect(h.controller.promote(service, operator)).rejects.toThrow('revision refused');
+    const status = await h.controller.status(service);
+    expect(status?.events.map((e) => e.kind)).toEqual(['started', 'promoted', 'live-failed']);
+    expect(status?.events.at(-1)?.detail).toMatchObject({ version: 'v2', error: 'revision refused' });
+  });
+
   it('rollback of an active rollout publishes the stable-only plan before the registry hears of it', async () => {
     const order: string[] = [];
     const h = harness(store, {

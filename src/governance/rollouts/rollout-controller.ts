@@ -113,7 +113,9 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   const { store, now = Date.now, evaluateEveryMs = 5000 } = options;
   const iso = () => new Date(now()).toISOString();
   const active = new Map<string, Rollout>();
-  const plans = new Map<string, RoutingPlan>();
+  // Each plan with the live version seen when it was made: a plan without a rollout is made again
+  // only once the live version moves (an apply, or the revision a promotion or rollback makes).
+  const plans = new Map<string, { readonly plan: RoutingPlan; readonly seen: string }>();
   const queues = new Map<string, Promise<unknown>>();
   const evaluating = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -128,7 +130,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
 
   /** Swaps the service's plan and tells the hot path, synchronously. */
   function publish(service: string, plan: RoutingPlan): void {
-    plans.set(service, plan);
+    plans.set(service, { plan, seen: options.stableOf(service) });
     options.onChange?.(service, plan);
   }
 
@@ -235,11 +237,23 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const last = r.spec.steps.length - 1;
     const next = await commit(r, changed(r, { state: 'promoted', step: last, weight: 1, status: { awaiting: null, issues: [] } }), 'promoted', ctx, { events });
     const tctx = { ...ctx, rolloutId: r.id };
-    const { revision } = await options.promoteLive(r.service, r.candidate, tctx);
-    await store.rollouts.appendEvents([{ ...event(next, 'live', ctx.actor, { revision, version: r.candidate }), at: iso() }]);
+    await live(next, r.candidate, tctx);
     await effect(() => options.transition(r.service, r.candidate, 'live', tctx));
     await effect(() => options.transition(r.service, r.stable, 'retired', tctx));
     return next;
+  }
+
+  /** The configuration revision with `version` live, its number (or its failure) kept in the history. */
+  async function live(r: Rollout, version: string, ctx: TransitionContext): Promise<{ readonly revision: number }> {
+    try {
+      const { revision } = await options.promoteLive(r.service, version, ctx);
+      await store.rollouts.appendEvents([{ ...event(r, 'live', ctx.actor, { revision, version }), at: iso() }]);
+      return { revision };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await effect(() => store.rollouts.appendEvents([{ ...event(r, 'live-failed', ctx.actor, { version, error: message }), at: iso() }]));
+      throw error;
+    }
   }
 
   async function rollBack(r: Rollout, ctx: RolloutActionContext, events: readonly StoredRolloutEvent[] = [], detail: Record<string, unknown> = {}): Promise<Rollout> {
@@ -261,7 +275,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     const current = active.get(service);
     // An operator's action moved it while the analysis ran: that action wins, this verdict is moot.
     if (current === undefined || current.id !== r.id || current.updatedAt !== r.updatedAt) return;
-    const verdictEvent = (to: Rollout): StoredRolloutEvent => event(to, 'analysis', systemActor, { verdict, step: r.step, weight: r.weight });
+    const verdictEvent = (to: Rollout): StoredRolloutEvent => ({ ...event(to, 'analysis', systemActor, { verdict, step: r.step, weight: r.weight }), at: until });
     const auto = (reason: string): RolloutActionContext => ({ actor: systemActor, reason });
 
     if (r.strategy === 'shadow' && verdict.verdict !== 'inconclusive') {
@@ -327,11 +341,11 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
 
     plan(service) {
       const cached = plans.get(service);
-      if (cached !== undefined && (cached.rollout !== undefined || active.has(service))) return cached;
+      if (cached !== undefined && cached.plan.rollout !== undefined) return cached.plan;
       const stable = options.stableOf(service);
-      if (cached !== undefined && cached.stable === stable) return cached;
+      if (cached !== undefined && cached.seen === stable) return cached.plan;
       const plan = planOf(undefined, stable);
-      plans.set(service, plan);
+      plans.set(service, { plan, seen: stable });
       return plan;
     },
 
@@ -394,8 +408,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         // The undone promotion: the previous stable goes live again; the plan follows it at once.
         const next = await commit(r, changed(r, { state: 'rolled-back', weight: 0, status: { reason: ctx.reason } }), 'rolled-back', ctx, { detail: { undid: 'promotion' } });
         const tctx = { ...ctx, rolloutId: r.id };
-        const { revision } = await options.promoteLive(service, r.stable, tctx);
-        await store.rollouts.appendEvents([{ ...event(next, 'live', ctx.actor, { revision, version: r.stable }), at: iso() }]);
+        await live(next, r.stable, tctx);
         await effect(() => options.transition(service, r.candidate, 'rolled-back', tctx));
         await effect(() => options.transition(service, r.stable, 'live', tctx));
         return next;

@@ -283,6 +283,25 @@ describe('rollout controller', () => {
     expect(again.controller.plan(service).rollout).toMatchObject({ id: r.id, step: 2, weight: 0.5 });
   });
 
+  it('takes up what another replica changed at its next refresh', async () => {
+    const a = harness(store);
+    const b = harness(store);
+    const r = await a.controller.start(service, { candidate: 'v2' }, operator);
+    await b.controller.refresh();
+    expect(b.controller.plan(service).rollout).toMatchObject({ id: r.id, step: 0 });
+    a.clock += 1000;
+    await a.controller.tick();
+    expect(b.controller.plan(service).rollout?.step).toBe(0);
+    await b.controller.refresh();
+    expect(b.controller.plan(service).rollout).toMatchObject({ id: r.id, step: 1, weight: 0.25 });
+    // B acts on the fresh row (a stale one would be refused), and A sees it.
+    await b.controller.abort(service, { ...operator, reason: 'from replica b' });
+    expect(a.controller.plan(service).rollout?.step).toBe(1);
+    await a.controller.refresh();
+    expect(a.controller.plan(service)).toEqual({ stable: 'v1' });
+    expect(b.plans.at(-1)).toEqual({ stable: 'v1' });
+  });
+
   it('rolls back a promotion when no rollout is active, and refuses when there is nothing to undo', async () => {
     const h = harness(store);
     await expect(h.controller.rollback(service, operator)).rejects.toMatchObject({ code: 'ROLLOUT_NOT_FOUND' });

@@ -93,7 +93,9 @@ export interface RolloutController {
   retry(service: string, ctx: RolloutActionContext): Promise<Rollout>;
   /** 100% stable now: the active rollout rolled back, or the last promotion undone. */
   rollback(service: string, ctx: RolloutActionContext): Promise<Rollout>;
-  /** Evaluates every running rollout once; an evaluation in progress is not started again. */
+  /** Takes up what other replicas changed in the store (each service's latest rollout). */
+  refresh(): Promise<void>;
+  /** Refreshes, then evaluates every running rollout once; a tick in progress is joined, not repeated. */
   tick(): Promise<void>;
   startTimer(): void;
   stopTimer(): void;
@@ -119,6 +121,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   const queues = new Map<string, Promise<unknown>>();
   const evaluating = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
 
   const reportError = (error: unknown) => options.onError?.(error);
 
@@ -330,6 +333,20 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     }
   }
 
+  /** Each running rollout judged once, one judgement per rollout at a time. */
+  async function evaluateAll(): Promise<void> {
+    await Promise.all(
+      [...active.values()]
+        .filter((r) => r.state === 'running' && !evaluating.has(r.id))
+        .map((r) => {
+          evaluating.add(r.id);
+          return serial(r.service, () => evaluate(r.service))
+            .catch(reportError)
+            .finally(() => evaluating.delete(r.id));
+        }),
+    );
+  }
+
   const controller: RolloutController = {
     async load() {
       for (const stored of await store.rollouts.active()) {
@@ -414,17 +431,30 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         return next;
       }),
 
-    async tick() {
+    async refresh() {
+      const services = new Set([...active.keys(), ...(await store.rollouts.active()).map((r) => r.service)]);
       await Promise.all(
-        [...active.values()]
-          .filter((r) => r.state === 'running' && !evaluating.has(r.id))
-          .map((r) => {
-            evaluating.add(r.id);
-            return serial(r.service, () => evaluate(r.service))
-              .catch(reportError)
-              .finally(() => evaluating.delete(r.id));
+        [...services].map((service) =>
+          serial(service, async () => {
+            const [latest] = await store.rollouts.list({ service, limit: 1 });
+            const mine = active.get(service);
+            if (latest === undefined || (mine?.id === latest.id && mine.updatedAt === latest.updatedAt)) return;
+            if (mine !== undefined || isActive(latest.state)) settle(asRollout(latest));
           }),
+        ),
       );
+    },
+
+    tick() {
+      ticking ??= (async () => {
+        await controller.refresh();
+        await evaluateAll();
+      })()
+        .catch(reportError)
+        .finally(() => {
+          ticking = undefined;
+        });
+      return ticking;
     },
 
     startTimer() {

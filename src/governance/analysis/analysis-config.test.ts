@@ -1,7 +1,7 @@
 // The rollout.analysis block: defaults, overrides, and one issue per problem with its pointer.
 import { describe, expect, it } from 'vitest';
 import { BallastError } from '../../errors/index.js';
-import { resolveAnalysisConfig } from './analysis-config.js';
+import { forShadow, resolveAnalysisConfig } from './analysis-config.js';
 
 function issuesOf(raw: unknown): { pointer: string; code: string }[] {
   try {
@@ -54,5 +54,10 @@ describe('resolveAnalysisConfig', () => {
     expect(issuesOf({ metrics: [{ metric: 'error_rate' }, { metric: 'error_rate', bound: -1 }] })).toEqual([{ pointer: '/metrics/1/metric', code: 'uniqueItems' }]);
     expect(issuesOf({ segments: ['a', 'a'] })).toEqual([{ pointer: '/segments/1', code: 'uniqueItems' }]);
     expect(issuesOf('fast')).toEqual([{ pointer: '', code: 'type' }]);
+  });
+
+  it('keeps only the metrics a shadow answer has for a shadow rollout', () => {
+    const c = forShadow(resolveAnalysisConfig({ metrics: [{ metric: 'error_rate' }, { metric: 'review_rate' }, { metric: 'business:revenue', direction: 'higher', bound: 1 }, { metric: 'accuracy' }] }));
+    expect(c.metrics.map((m) => m.metric)).toEqual(['error_rate', 'accuracy']);
   });
 });

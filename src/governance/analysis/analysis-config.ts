@@ -183,3 +183,11 @@ export function resolveAnalysisConfig(raw: unknown): AnalysisConfig {
   if (issues.length > 0) throw new BallastError('CONFIG_INVALID', { detail: `rollout.analysis is invalid: ${issues.map((i) => `${i.pointer || '/'} ${i.message}`).join('; ')}`, issues });
   return { metrics, confidence, minDecisions, segments, segmentMinDecisions, segmentBound };
 }
+
+/**
+ * The metrics a shadow rollout can judge: a shadow answer is never served, so it has no fallback or review outcome
+ * and no business outcome of its own; comparing those would credit the candidate with zeros.
+ */
+export function forShadow(config: AnalysisConfig): AnalysisConfig {
+  return { ...config, metrics: config.metrics.filter((m) => m.metric !== 'fallback_rate' && m.metric !== 'review_rate' && !m.metric.startsWith('business:')) };
+}

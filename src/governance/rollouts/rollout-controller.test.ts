@@ -410,6 +410,11 @@ describe('rollout controller', () => {
     const experiment = await h.controller.start(service, { candidate: 'v2', strategy: 'experiment', weight: 0.3 }, operator);
     expect(experiment.spec).toMatchObject({ srm: true, steps: [{ weight: 0.3 }] });
     expect(h.controller.plan(service).rollout).toMatchObject({ strategy: 'experiment', weight: 0.3, shadowShare: 0 });
+    h.clock += 1000;
+    await h.controller.tick();
+    expect((await h.controller.status(service))?.rollout).toMatchObject({ id: experiment.id, state: 'completed' });
+    expect(h.controller.plan(service)).toEqual({ stable: 'v1' });
+    expect(h.transitions.slice(2)).toEqual(['v2:canary', 'v2:registered']);
   });
 
   it('refuses a candidate that is already live', async () => {

@@ -292,6 +292,8 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         if (r.strategy === 'experiment') {
           const next = changed(r, { state: 'completed', status: { reason: verdict.summary, inconclusives: 0 } });
           await commit(r, next, 'completed', auto(`experiment analysis passed: ${verdict.summary}`), { events: [verdictEvent(next)], detail: { verdict: 'pass' } });
+          // Finished, not live: a canary (or promote while it runs) takes the candidate further.
+          await effect(() => options.transition(service, r.candidate, 'registered', { ...auto('experiment completed'), rolloutId: r.id }));
           return;
         }
         const following = r.spec.steps[r.step + 1];

@@ -186,4 +186,32 @@ describe('analyze', () => {
       { numRuns: 300 },
     );
   });
+
+  it('passes a candidate exactly at the bound in at most α/2 of seeded runs', () => {
+    // True error rates 0.05 and 0.07 (degradation = bound): a pass needs the upper end below 0.02, a one-sided
+    // 97.5% event, so at most about 2.5% of runs may pass.
+    const config = resolveAnalysisConfig({ metrics: [{ metric: 'error_rate' }] });
+    let passes = 0;
+    const runs = 300;
+    for (let r = 0; r < runs; r++) {
+      const v = run(makeArm({ n: 1500, seed: 1000 + r, errorRate: 0.05 }), makeArm({ n: 1500, seed: 5000 + r, errorRate: 0.07 }), config);
+      if (v.verdict === 'pass') passes++;
+    }
+    expect(passes / runs).toBeLessThan(0.05);
+  });
+
+  it('keeps the false-failure rate of ten segments near α with Bonferroni', () => {
+    // A/A with a tight segment bound of 0 on error_rate: without correction each of the 10 cells would fail
+    // about 2.5% of the time (≈ 22% for any); with Bonferroni any-fail stays ≤ about 2.5%.
+    const values = Array.from({ length: 10 }, (_, i) => [`s${i}`, 0.1, {}] as const);
+    const config = resolveAnalysisConfig({ metrics: [{ metric: 'error_rate', bound: 0.001 }], segments: ['s'], segmentMinDecisions: 50 });
+    let failures = 0;
+    const runs = 200;
+    for (let r = 0; r < runs; r++) {
+      const seg: ArmSpec['segment'] = { field: 's', values };
+      const v = run(makeArm({ n: 2000, seed: 9000 + r, errorRate: 0.1, segment: seg }), makeArm({ n: 2000, seed: 19000 + r, errorRate: 0.1, segment: seg }), config);
+      if (v.metrics.some((m) => m.segment !== undefined && m.verdict === 'fail')) failures++;
+    }
+    expect(failures / runs).toBeLessThan(0.06);
+  });
 });

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Actor, type Store } from '../../store/index.js';
 import { tempDir } from '../../store/testing/fixtures.js';
-import { createApprovals, type Approvals } from './approvals.js';
+import { createApprovals, createGateCheck, type Approvals } from './approvals.js';
 import { evaluateGate } from './gate.js';
 import { resolveGates } from './gates-config.js';
 
@@ -69,6 +69,21 @@ describe('approvals', () => {
     // bo may approve again on the new revision: it is a new decision.
     await approvals.decide({ ...v2, revision: 4 }, { actor: actor('bo'), decision: 'approve', reason: 'still ok' });
     expect((await approvals.valid({ ...v2, revision: 4 })).approvals.map((a) => a.revision)).toEqual([4]);
+  });
+
+  it('createGateCheck reads the approvals for the digest and revision the caller gives', async () => {
+    const gates = resolveGates('medium', undefined);
+    if (!gates.ok) throw new Error('gates');
+    let revision = 3;
+    const check = createGateCheck(approvals, (service, version) =>
+      service === 'spam-filter' && version === 'v2' ? { risk: 'medium', gates: gates.value, version: { name: 'v2', digest: v2.digest, author: 'alice' }, revision, lastAnalysis: { verdict: 'pass', at: '2026-12-07T05:00:00.000Z', rolloutId: 'rol_1' } } : undefined,
+    );
+    expect((await check('spam-filter', 'v2')).ok).toBe(false);
+    await approvals.decide(v2, { actor: actor('bo'), decision: 'approve', reason: 'ok' });
+    expect((await check('spam-filter', 'v2')).ok).toBe(true);
+    revision = 4;
+    expect((await check('spam-filter', 'v2')).issues.map((i) => i.code)).toEqual(['approvals']);
+    await expect(check('spam-filter', 'v9')).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
   });
 
   it('a refusal blocks a high-risk promotion until its principal approves', async () => {

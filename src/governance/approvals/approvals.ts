@@ -4,7 +4,7 @@
 import { BallastError } from '../../errors/index.js';
 import { newId, type Actor, type ApprovalDecision, type Store, type StoredApproval } from '../../store/index.js';
 import { auditEvent } from '../audit-events.js';
-import type { ValidApprovals } from './gate.js';
+import { evaluateGate, type GateInput, type GateResult, type ValidApprovals } from './gate.js';
 
 /** A version as an approval binds to it. */
 export interface ApprovalTarget {
@@ -79,5 +79,21 @@ export function createApprovals(options: ApprovalsOptions): Approvals {
       return countingApprovals(await store.approvals.list({ service: target.service, version: target.version }), target);
     },
     history: (target) => store.approvals.list(target),
+  };
+}
+
+/** What the gate judges for one version, but its approvals; undefined when the version is unknown. */
+export type GateInputs = (service: string, version: string) => Omit<GateInput, 'approvals'> | undefined | Promise<Omit<GateInput, 'approvals'> | undefined>;
+
+/**
+ * The rollout controller's `checkGate`: the caller supplies the version, revision and last analysis, the
+ * approvals that count for exactly that digest and revision are read here. VERSION_NOT_FOUND when unknown.
+ */
+export function createGateCheck(approvals: Pick<Approvals, 'valid'>, gateInputs: GateInputs): (service: string, version: string) => Promise<GateResult> {
+  return async (service, version) => {
+    const inputs = await gateInputs(service, version);
+    if (inputs === undefined) throw new BallastError('VERSION_NOT_FOUND', { detail: `service ${service} has no registered model version '${version}'` });
+    const valid = await approvals.valid({ service, version, digest: inputs.version.digest, revision: inputs.revision });
+    return evaluateGate({ ...inputs, approvals: valid });
   };
 }

@@ -3,6 +3,7 @@
 // connections), records it as the next numbered revision with its audit event, and swaps it in with one
 // assignment. A request already running finishes on the revision it started on; versions the new
 // revision no longer uses are closed once those requests are done (after the longest deadline).
+import { stringify } from 'yaml';
 import { BallastError } from '../errors/index.js';
 import { auditEvent, digestOf, planConfigChange, type ConfigPlan } from '../governance/index.js';
 import { createService, type Service, type ServiceCatalog } from '../pipeline/index.js';
@@ -64,6 +65,11 @@ export interface LiveConfig {
   apply(request: ApplyRequest): Promise<ApplyResult>;
   /** Re-applies an old revision's text as a new revision. */
   reapply(number: number, request: Omit<ApplyRequest, 'text' | 'source'>): Promise<ApplyResult>;
+  /**
+   * Makes `version` the live version of `service` as a new revision (a rollout's promotion, or undoing one):
+   * the running configuration with that one value changed, written out as YAML.
+   */
+  setLive(service: string, version: string, request: Omit<ApplyRequest, 'text' | 'source' | 'dryRun'> & { readonly source: string }): Promise<ApplyResult>;
   /** Closes the versions waiting to be retired now (at shutdown). */
   close(): Promise<void>;
 }
@@ -186,6 +192,13 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
         const old = await deps.store.revisions.get(number);
         if (old === undefined) throw new BallastError('REVISION_NOT_FOUND', { detail: `no configuration revision ${number}` });
         return applyNow({ ...request, text: old.text, source: `revision ${number}`, reason: request.reason ?? `re-apply of revision ${number}`, action: 'config.reapplied' });
+      }),
+    setLive: (service, version, request) =>
+      serial(async () => {
+        const content = configContent(config) as { services: Record<string, { live: string }> };
+        if (content.services[service] === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${service}'` });
+        content.services[service]!.live = version;
+        return applyNow({ ...request, text: stringify(content, { lineWidth: 0 }), action: request.action ?? 'config.live_changed' });
       }),
     async close() {
       await Promise.allSettled([...retiring].map((entry) => entry.close()));

@@ -13,6 +13,7 @@ import { configErrorForService, type BallastConfig } from './config-file.js';
 import { loadOrCreateAuditSigner } from './audit-signer.js';
 import { readSecrets } from './environment.js';
 import { createLiveConfig, type LiveConfig } from './live-config.js';
+import { createSafeChange, type SafeChange } from './safe-change.js';
 
 /** Everything a running Ballast holds: compiled services and the store. */
 export interface Runtime {
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly live: LiveConfig;
   /** Shadow copies for shadow rollouts, kept in the store's shadow decisions. */
   readonly shadow: ShadowRunner;
+  /** Rollouts, approval gates, the kill switch and the routing the pipeline reads (started by the server). */
+  readonly safeChange: SafeChange;
   /** Compiles one service of `config` the way the runtime does, taking versions over from `previous` (for `apply`). */
   compile(name: string, config: BallastConfig, previous: Service | undefined): Promise<Service>;
   readonly store: Store;
@@ -163,11 +166,20 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     newId: () => newId('shd'),
     ...(options.logger === undefined ? {} : { onError: (error: unknown) => options.logger!.error({ err: error }, 'a shadow decision could not be kept') }),
   });
+  const safeChange = createSafeChange({
+    store,
+    catalog,
+    live,
+    versionFacts: async () => undefined,
+    transition: async () => undefined,
+    ...(options.logger === undefined ? {} : { onError: (error: unknown, what: string) => options.logger!.error({ err: error }, `${what} failed`) }),
+  });
   return {
     services: catalog,
     catalog,
     live,
     shadow,
+    safeChange,
     compile,
     store,
     redactionKey,
@@ -178,6 +190,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     hashSubject: (key) => hashValue(key, subjectKey),
     onBreakerTransition: (listener) => void breakerListeners.push(listener),
     async close() {
+      safeChange.stop();
       await shadow.close();
       await monitoring.close();
       await store.close();

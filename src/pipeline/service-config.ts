@@ -25,6 +25,10 @@ export interface ServiceConfig {
   readonly monitoring?: unknown;
   /** The `retention:` block; governance's, opaque to the pipeline. */
   readonly retention?: unknown;
+  /** The `rollout:` block (strategy defaults and analysis), `risk:` tier and `gates:`; governance's, opaque here. */
+  readonly rollout?: unknown;
+  readonly risk?: 'low' | 'medium' | 'high';
+  readonly gates?: unknown;
   /** Deadline, call bounds, retries, breakers, the fallback chain, admission and rate limits. */
   readonly resilience?: ServiceResilienceConfig;
 }

@@ -5,9 +5,9 @@ import { parseJsonInput, resolveInputLimits, type InputLimits } from '../contrac
 import { BallastError } from '../errors/index.js';
 import { monitorNotices, type MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
-import { breakerFigures, createDecisionPipeline, type BreakerEvent, type DecisionPipeline, type Service, type ShadowRunner } from '../pipeline/index.js';
+import { breakerFigures, createDecisionPipeline, ServiceCatalog, type BreakerEvent, type DecisionPipeline, type Service, type ShadowRunner } from '../pipeline/index.js';
 import type { RoutingPlan } from '../routing/index.js';
-import { createKeyManager, type AuditLedger, type KeyManager, type Retention } from '../governance/index.js';
+import { createKeyManager, type Approvals, type AuditLedger, type GateInput, type KeyManager, type KillSwitch, type Retention, type RolloutController } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
 import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
@@ -21,6 +21,8 @@ import { registerReferenceRoutes } from './routes/reference-routes.js';
 import { registerServiceRoutes } from './routes/service-routes.js';
 import { registerBreakerRoutes } from './routes/breaker-routes.js';
 import { registerConfigRoutes, type ConfigApplier } from './routes/config-routes.js';
+import { registerRolloutRoutes } from './routes/rollout-routes.js';
+import { registerApprovalRoutes } from './routes/approval-routes.js';
 import { createAdmission, type Admission } from './admission.js';
 import { trackRouteMethods } from './route-methods.js';
 
@@ -51,6 +53,14 @@ export interface ServerOptions {
   readonly routing?: (service: string) => RoutingPlan | undefined;
   /** Runs the shadow copies of shadow rollouts. */
   readonly shadow?: ShadowRunner;
+  /** Rollouts, approvals and the kill switch, for their routes. */
+  readonly safeChange?: {
+    readonly rollouts: RolloutController;
+    readonly approvals: Approvals;
+    readonly killSwitch: KillSwitch;
+    versionFacts(service: string, version: string): Promise<{ readonly digest: string; readonly author: string } | undefined>;
+    gateInputs(service: string, version: string): Promise<Omit<GateInput, 'approvals'> | undefined>;
+  };
   /** Live configuration (`apply`, revisions); without it those routes are not registered. */
   readonly config?: ConfigApplier;
   /** How long a client may take to send a whole request (headers and body) before a 408; default 30 s. */
@@ -266,6 +276,19 @@ export function createServer(options: ServerOptions): BallastServer {
   registerServiceRoutes(app, { services: options.services, access });
   registerBreakerRoutes(app, { services: options.services, store: options.store });
   if (options.config !== undefined) registerConfigRoutes(app, { applier: options.config, store: options.store });
+  const safe = options.safeChange;
+  if (safe !== undefined) {
+    const hasService = (service: string) => options.services.has(service);
+    registerRolloutRoutes(app, { rollouts: safe.rollouts, hasService });
+    registerApprovalRoutes(app, {
+      approvals: safe.approvals,
+      killSwitch: safe.killSwitch,
+      hasService,
+      versionInfo: (service, version) => safe.versionFacts(service, version),
+      currentRevision: () => (options.services instanceof ServiceCatalog ? options.services.revision : 0),
+      gateInputs: (service, version) => safe.gateInputs(service, version),
+    });
+  }
   registerKeyRoutes(app, { keys, store: options.store });
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerRetentionRoutes(app, { retention: options.retention });

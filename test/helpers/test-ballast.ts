@@ -100,8 +100,10 @@ async function startIn(dir: string, yaml: string, options: TestBallastOptions, r
   const runtime = await startRuntime(config, { dataDir: dir, redactionKey: 'test-key', configText: yaml });
   await runtime.live.recordStart(yaml, file, { principal: 'local:test', keyId: null, role: 'admin' });
   const admission = options.admission?.(runtime);
-  const server = createServer({ ...(admission === undefined ? {} : { admission }), services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live });
+  const server = createServer({ ...(admission === undefined ? {} : { admission }), services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger: options.logger ?? false, version: 'test', monitoring: runtime.monitoring.hub, auth: options.auth === 'keys' ? { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() } : { mode: 'off' }, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live, routing: runtime.safeChange.routing, shadow: runtime.shadow, safeChange: runtime.safeChange });
   await runtime.monitoring.start({ schedule: false });
+  await runtime.safeChange.start();
+  runtime.safeChange.stop();
   await server.app.ready();
   return {
     dir,

@@ -1,0 +1,184 @@
+// The composition of safe change for a running server: rollouts (controller, analysis over the store),
+// approval gates, the kill switch, and the routing the pipeline reads once per request. The registry
+// is consulted for versions' digests, authors and evaluations when it is there.
+import { analyze, collectObservations, forShadow, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
+import { BallastError } from '../errors/index.js';
+import type { ServiceCatalog } from '../pipeline/index.js';
+import type { RoutingPlan } from '../routing/index.js';
+import type { Actor, Store } from '../store/index.js';
+import type { LiveConfig } from './live-config.js';
+
+/** What the gate needs to know of a version: from the registry when it has it. */
+export interface VersionFacts {
+  readonly digest: string;
+  readonly author: string;
+  readonly evaluation?: VersionEvaluation;
+}
+
+export interface SafeChangeDeps {
+  readonly store: Store;
+  readonly catalog: ServiceCatalog;
+  readonly live: LiveConfig;
+  /** A version's digest, author and evaluation; undefined when the registry does not know it. */
+  versionFacts(service: string, version: string): Promise<VersionFacts | undefined>;
+  /** A lifecycle transition in the registry. */
+  transition(service: string, version: string, to: string, ctx: { readonly actor: Actor; readonly reason: string; readonly rolloutId: string }): Promise<void>;
+  readonly onError?: (error: unknown, what: string) => void;
+  readonly evaluateEveryMs?: number;
+}
+
+export interface SafeChange {
+  readonly rollouts: RolloutController;
+  readonly approvals: Approvals;
+  readonly killSwitch: KillSwitch;
+  /** The pipeline's routing: the rollout's plan with the kill switch over it. Synchronous, cached. */
+  routing(service: string): RoutingPlan | undefined;
+  /** The gate of promoting `version` of `service` now, every check with a sentence. */
+  gate(service: string, version: string): Promise<GateResult>;
+  gateInputs(service: string, version: string): Promise<Omit<GateInput, 'approvals'> | undefined>;
+  versionFacts: SafeChangeDeps['versionFacts'];
+  /** Loads rollouts and kill switches from the store and starts the analysis timer. */
+  start(): Promise<void>;
+  stop(): void;
+}
+
+interface ServiceGateConfig {
+  readonly risk?: RiskTier;
+  readonly gates?: GatesConfig;
+  readonly rollout?: { readonly analysis?: unknown };
+}
+
+export function createSafeChange(deps: SafeChangeDeps): SafeChange {
+  const { store, catalog } = deps;
+  const killSwitch = createKillSwitch({ store });
+  const approvals = createApprovals({ store });
+  const serviceConfig = (service: string): ServiceGateConfig => (catalog.get(service)?.config ?? {}) as ServiceGateConfig;
+  const plans = new Map<string, RoutingPlan>();
+
+  const observationsOf = async (rollout: Parameters<Parameters<typeof createRolloutController>[0]['analyze']>[0], window: { since: string; until: string }) => {
+    const resolved = resolveAnalysisConfig(rollout.spec.analysis);
+    // A shadow answer is never served: its fallback and review rates mean nothing.
+    const config = rollout.strategy === 'shadow' ? forShadow(resolved) : resolved;
+    const collected = await collectObservations(store, {
+      service: rollout.service,
+      since: window.since,
+      until: window.until,
+      stable: rollout.stable,
+      candidate: rollout.candidate,
+      rolloutId: rollout.id,
+      shadow: rollout.strategy === 'shadow',
+      segments: config.segments,
+    });
+    return { config, collected };
+  };
+
+  /** What the gate judges of `version`, all but the approvals; undefined when the registry does not know it. */
+  async function gateInputs(service: string, version: string): Promise<Omit<GateInput, 'approvals'> | undefined> {
+    const facts = await deps.versionFacts(service, version);
+    if (facts === undefined) return undefined;
+    const cfg = serviceConfig(service);
+    const resolved = resolveGates(cfg.risk, cfg.gates);
+    if (!resolved.ok) throw new BallastError('CONFIG_INVALID', { detail: `service ${service}: its gates: block is invalid`, issues: resolved.issues });
+    const status = await rollouts.status(service);
+    let lastAnalysis: { verdict: 'pass' | 'fail' | 'inconclusive'; at: string; rolloutId: string } | undefined;
+    if (status !== undefined && status.rollout.candidate === version) {
+      for (const event of status.events) {
+        const verdict = (event.detail as { verdict?: { verdict?: string } }).verdict;
+        if (event.kind === 'analysis' && verdict !== undefined && typeof verdict.verdict === 'string') lastAnalysis = { verdict: verdict.verdict as 'pass', at: event.at, rolloutId: event.rolloutId };
+      }
+    }
+    return {
+      risk: cfg.risk ?? 'low',
+      gates: resolved.value,
+      version: { name: version, digest: facts.digest, author: facts.author, ...(facts.evaluation === undefined ? {} : { evaluation: facts.evaluation }) },
+      revision: catalog.revision,
+      ...(lastAnalysis === undefined ? {} : { lastAnalysis }),
+    };
+  }
+
+  async function gate(service: string, version: string): Promise<GateResult> {
+    const inputs = await gateInputs(service, version);
+    if (inputs === undefined) {
+      const cfg = serviceConfig(service);
+      // Without a registered version there is no author to keep from approving, nor an evaluation: only a
+      // low-risk service that asks for nothing more may promote it.
+      if ((cfg.risk ?? 'low') === 'low' && cfg.gates === undefined) return { ok: true, checks: [{ check: 'registry', ok: true, detail: `${service}/${version} is not in the model registry; the low-risk tier asks for nothing` }], issues: [] };
+      return { ok: false, checks: [{ check: 'registry', ok: false, detail: `${service}/${version} is not in the model registry` }], issues: [{ pointer: `/services/${service}/models/${version}`, code: 'unregistered', message: 'the version is not registered' }] };
+    }
+    const valid = await approvals.valid({ service, version, digest: inputs.version.digest, revision: inputs.revision });
+    return evaluateGate({ ...inputs, approvals: valid });
+  }
+
+  const rollouts: RolloutController = createRolloutController({
+    store,
+    async analyze(rollout, window) {
+      const { config, collected } = await observationsOf(rollout, window);
+      return analyze(config, { stable: collected.stable, candidate: collected.candidate, window, stableVersion: rollout.stable, candidateVersion: rollout.candidate });
+    },
+    async countDecisions(rolloutId, since) {
+      const rollout = (await rollouts.status(serviceOfRollout(rolloutId) ?? ''))?.rollout;
+      if (rollout === undefined || rollout.id !== rolloutId) return 0;
+      const { collected } = await observationsOf(rollout, { since, until: new Date(Date.now() + 1).toISOString() });
+      return rollout.strategy === 'shadow' ? (collected.pairs?.length ?? collected.candidate.length) : collected.stable.length + collected.candidate.length;
+    },
+    transition: (service, version, to, ctx) => deps.transition(service, version, to, ctx),
+    async checkGate(service, candidate) {
+      const result = await gate(service, candidate);
+      return { ok: result.ok, issues: result.issues };
+    },
+    async promoteLive(service, version, ctx) {
+      const result = await deps.live.setLive(service, version, { actor: ctx.actor, reason: ctx.reason, source: `rollout ${ctx.rolloutId}` });
+      return { revision: result.revision };
+    },
+    stableOf: (service) => {
+      const s = catalog.get(service);
+      if (s === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${service}'` });
+      return s.config.live;
+    },
+    configOf: (service) => serviceConfig(service).rollout,
+    onChange(service, plan) {
+      plans.set(service, plan);
+      rolloutServices.set(plan.rollout?.id ?? '', service);
+      combined.delete(service);
+    },
+    ...(deps.onError === undefined ? {} : { onError: (error: unknown) => deps.onError!(error, 'rollouts') }),
+    ...(deps.evaluateEveryMs === undefined ? {} : { evaluateEveryMs: deps.evaluateEveryMs }),
+  });
+  const rolloutServices = new Map<string, string>();
+  const serviceOfRollout = (id: string) => rolloutServices.get(id);
+  // The plan the pipeline reads: the rollout's, with the kill switch over it; rebuilt only when either changes.
+  const combined = new Map<string, RoutingPlan>();
+  killSwitch.onChange((service) => combined.delete(service));
+
+  return {
+    rollouts,
+    approvals,
+    killSwitch,
+    versionFacts: deps.versionFacts,
+    gate,
+    gateInputs,
+    routing(service) {
+      let plan = combined.get(service);
+      if (plan !== undefined) return plan;
+      const base = plans.get(service);
+      const killed = killSwitch.engaged(service);
+      if (base === undefined && killed === undefined) return undefined;
+      plan = Object.freeze({ ...(base ?? { stable: catalog.get(service)?.config.live ?? '' }), ...(killed === undefined ? {} : { killed: { since: killed.since, reason: killed.reason } }) });
+      combined.set(service, plan);
+      return plan;
+    },
+    async start() {
+      await killSwitch.load();
+      await rollouts.load();
+      for (const service of catalog.keys()) {
+        const plan = rollouts.plan(service);
+        plans.set(service, plan);
+        if (plan.rollout !== undefined) rolloutServices.set(plan.rollout.id, service);
+      }
+      rollouts.startTimer();
+    },
+    stop() {
+      rollouts.stopTimer();
+    },
+  };
+}

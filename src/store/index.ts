@@ -43,6 +43,7 @@ export type { BreakerRepository, StoredBreakerTransition } from './breaker-repos
 export { activeRolloutStates, type RolloutRepository, type StoredRollout, type StoredRolloutEvent, type RolloutExpectation } from './rollout-repository.js';
 export type { RevisionRepository, StoredRevision, NewRevision } from './revision-repository.js';
 export type { ShadowRepository, StoredShadowDecision } from './shadow-repository.js';
+export type { RegistryRepository, StoredModelVersion, StoredModelVersionWithState, StoredModelTransition } from './registry-repository.js';
 export { approvalDecisions, type ApprovalDecision, type ApprovalRepository, type StoredApproval, type KillSwitchRepository, type StoredKillSwitch } from './approval-repository.js';
 export type { AuditRepository, AuditListOptions, LoggedRowCounts } from './audit-repository.js';
 export { leafKinds, leafHashHex, type LeafKind } from './audit-leaf.js';

@@ -9,6 +9,7 @@ import { createRolloutRepository } from './rollout-repository.js';
 import { createRevisionRepository } from './revision-repository.js';
 import { createShadowRepository } from './shadow-repository.js';
 import { createApprovalRepository, createKillSwitchRepository } from './approval-repository.js';
+import { createRegistryRepository } from './registry-repository.js';
 import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
@@ -98,6 +99,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     shadows: createShadowRepository(ctx),
     approvals: createApprovalRepository(ctx),
     killSwitches: createKillSwitchRepository(ctx),
+    registry: createRegistryRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

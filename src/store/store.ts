@@ -9,6 +9,7 @@ import type { RolloutRepository } from './rollout-repository.js';
 import type { RevisionRepository } from './revision-repository.js';
 import type { ShadowRepository } from './shadow-repository.js';
 import type { ApprovalRepository, KillSwitchRepository } from './approval-repository.js';
+import type { RegistryRepository } from './registry-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -85,6 +86,8 @@ export interface Store {
   readonly approvals: ApprovalRepository;
   /** Per-service kill switches: every change kept. */
   readonly killSwitches: KillSwitchRepository;
+  /** The model registry: versions (immutable) and their lifecycle transitions (append-only). */
+  readonly registry: RegistryRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

@@ -13,3 +13,4 @@ export { planConfigChange, formatPlan, type ConfigPlan, type PlannedChange } fro
 export { createRolloutController, resolveRolloutSpec, rolloutConfigSchema, rolloutStates, type Rollout, type RolloutActionContext, type RolloutConfig, type RolloutController, type RolloutControllerOptions, type RolloutState, type RolloutWithHistory, type ResolvedRolloutSpec, type StartRolloutOptions } from './rollouts/index.js';
 export * from './approvals/index.js';
 export * from './analysis/index.js';
+export * from './registry/index.js';

@@ -13,7 +13,7 @@ export const allowedImports = {
   pipeline: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience'],
   store: ['errors'],
   monitoring: ['errors', 'store'],
-  governance: ['errors', 'contracts', 'store', 'monitoring'],
+  governance: ['errors', 'contracts', 'routing', 'store', 'monitoring'],
   review: ['errors', 'store'],
   server: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store'],
   index: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store', 'server'],

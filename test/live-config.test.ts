@@ -94,6 +94,7 @@ describe('live configuration', () => {
   it('under concurrent load, no decision mixes two revisions', async () => {
     const base = t.runtime.catalog.revision;
     const tags = ['E', 'F', 'G', 'H', 'I', 'J'];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
     const responses: { json(): any }[] = [];
     let applying = true;
     // Eight callers decide in a loop while the revisions change under them.

@@ -31,8 +31,6 @@ ${extra}`,
     );
 }
 
-const operator = { actor: { principal: 'p-operator', keyId: null, role: 'operator' }, reason: 'test' };
-
 describe('rollouts over the server', () => {
   let t: TestBallast;
   afterEach(async () => {

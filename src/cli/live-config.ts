@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { BallastError } from '../errors/index.js';
 import { auditEvent, digestOf, planConfigChange, type ConfigPlan } from '../governance/index.js';
-import { createService, type Service, type ServiceCatalog } from '../pipeline/index.js';
+import { type Service, type ServiceCatalog } from '../pipeline/index.js';
 import type { Actor, Store, StoredRevision } from '../store/index.js';
 import { configErrorForService, parseConfigText, type BallastConfig } from './config-file.js';
 

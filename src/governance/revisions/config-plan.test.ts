@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatPlan, planConfigChange } from './config-plan.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- documents are edited field by field
+type Doc = any;
+
 const base = {
   services: {
     spam: { live: 'v1', models: { v1: { adapter: { kind: 'module', path: 'a.mjs' } } }, policy: { rules: [{ when: 'true' }] }, monitoring: { windowMs: 1000 } },
@@ -15,7 +18,7 @@ describe('planConfigChange', () => {
   });
 
   it('shows additions, removals and changes by pointer, and compares arrays whole', () => {
-    const after = structuredClone(base) as any;
+    const after = structuredClone(base) as Doc;
     after.services.spam.live = 'v2';
     after.services.spam.models.v2 = { adapter: { kind: 'module', path: 'b.mjs' } };
     after.services.spam.policy.rules.push({ when: 'false' });
@@ -30,7 +33,7 @@ describe('planConfigChange', () => {
   });
 
   it('marks what only a restart applies: store, monitoring, admission, new services', () => {
-    const after = structuredClone(base) as any;
+    const after = structuredClone(base) as Doc;
     after.services.spam.monitoring.windowMs = 2000;
     after.services.spam.resilience = { admission: { limit: 4 } };
     after.services.other = { live: 'x' };
@@ -40,7 +43,7 @@ describe('planConfigChange', () => {
   });
 
   it('a resilience change other than admission is live', () => {
-    const before = structuredClone(base) as any;
+    const before = structuredClone(base) as Doc;
     before.services.spam.resilience = { deadlineMs: 100, admission: { limit: 4 } };
     const after = structuredClone(before);
     after.services.spam.resilience.deadlineMs = 200;

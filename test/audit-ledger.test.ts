@@ -241,7 +241,11 @@ describe('the audit log', () => {
       const doc = proof.body as InclusionProofDocument;
       const key = live.runtime.ledger.verifierKey;
       expect(doc.leaf.refId).toBe(id);
-      expect(doc.treeSize).toBe(9);
+      // Nine decisions after the start's own audit events (revision 1, its models registered and live).
+      const startEvents = await live.runtime.store.audit.list({ limit: 100 });
+      expect(startEvents.map((e) => e.action)).toContain('config.applied');
+      expect(doc.treeSize).toBe(9 + startEvents.length);
+      expect(await live.runtime.store.audit.leafCount()).toBe(doc.treeSize);
       expect(verifyInclusionDocument(doc, key)).toEqual({ ok: true });
       expect((await get('/v1/audit/checkpoints')).body.checkpoints).toHaveLength(1);
       // The leaf's data is the decision's canonical digest record.

@@ -4,7 +4,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { createSchemaValidator, inputLimitsSchema, type InputLimits } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { monitoringConfigSchema } from '../monitoring/monitors/monitoring-config.js';
-import { gatesConfigSchema, retentionConfigSchema, riskTierSchema, rolloutConfigSchema } from '../governance/index.js';
+import { gatesConfigSchema, modelVersionSpecSchema, retentionConfigSchema, riskTierSchema, rolloutConfigSchema } from '../governance/index.js';
 import { serviceConfigSchema, serviceNamePattern, type ServiceConfig } from '../pipeline/index.js';
 import { storeConfigSchema, type StoreConfig } from '../store/index.js';
 
@@ -53,7 +53,7 @@ const configSchema = {
       type: 'object',
       minProperties: 1,
       propertyNames: { pattern: serviceNamePattern },
-      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema }),
+      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema }, modelVersionSpecSchema),
     },
   },
 };

@@ -20,10 +20,22 @@ export interface LiveConfigDeps {
   /** Relative paths in applied text resolve against the directory of the file `serve --config` was given. */
   readonly baseDir: string;
   /** Checks every version of a configuration against the registry (and registers the new ones unless `dryRun`). */
-  readonly registerModels?: (config: BallastConfig, options: { readonly actor: Actor; readonly dryRun: boolean }) => Promise<void>;
+  readonly registerModels?: (config: BallastConfig, options: { readonly actor: Actor; readonly dryRun: boolean; readonly markLive?: boolean }) => Promise<void>;
+  /**
+   * Called once a revision applied by hand (apply, re-apply) is running, with the services whose live
+   * version it moved: the registry records them. A rollout's promotion (setLive) records its own.
+   */
+  readonly liveChanged?: (changes: readonly LiveChange[], context: { readonly actor: Actor; readonly revision: number; readonly reason: string }) => Promise<void>;
   /** How long a request can run on an old revision: its versions are closed after this (default 60 s). */
   readonly retireAfterMs?: number;
   readonly onError?: (error: unknown, what: string) => void;
+}
+
+/** A service whose live version a revision moved. */
+export interface LiveChange {
+  readonly service: string;
+  readonly from: string;
+  readonly to: string;
 }
 
 export interface ApplyRequest {
@@ -144,9 +156,20 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
       await closeUnused(services, deps.catalog);
       throw error;
     }
+    const before = config;
     const previous = deps.catalog.swap(stored.number, services);
     config = next;
     retire(previous.services, services);
+    if (deps.liveChanged !== undefined && request.action !== 'config.live_changed') {
+      const moved = Object.entries(next.services).flatMap(([service, s]) => {
+        const from = before.services[service]?.live;
+        return from !== undefined && from !== s.live ? [{ service, from, to: s.live }] : [];
+      });
+      // The revision runs already; the registry's record of it must not undo it.
+      if (moved.length > 0) {
+        await deps.liveChanged(moved, { actor: request.actor, revision: stored.number, reason: request.reason ?? `revision ${stored.number}` }).catch((error: unknown) => deps.onError?.(error, 'recording the live versions in the registry'));
+      }
+    }
     return { plan, revision: stored.number, applied: true };
   }
 
@@ -174,10 +197,12 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
       serial(async () => {
         const digest = digestOf(configContent(config));
         const latest = await deps.store.revisions.latest();
+        // Registering is idempotent: a restart on the same file registers nothing, a file with a
+        // changed model under an old name is refused here, before the server listens.
+        await deps.registerModels?.(config, { actor, dryRun: false, markLive: true });
         let stored: StoredRevision;
         if (latest !== undefined && latest.digest === digest) stored = latest;
         else {
-          await deps.registerModels?.(config, { actor, dryRun: false });
           stored = await deps.store.revisions.append(
             { digest, text, source, actor: actor.principal, at: new Date().toISOString(), reason: latest === undefined ? 'serve --config' : `serve --config: the file differs from revision ${latest.number}`, basedOn: latest?.number ?? null },
             { expect: latest?.number ?? null, audit: (number) => auditEvent({ actor, action: 'config.applied', resource: { kind: 'revision', id: String(number) }, before: latest === undefined ? null : { revision: latest.number, digest: latest.digest }, after: { revision: number, digest }, detail: 'serve --config' }) },

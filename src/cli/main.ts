@@ -9,6 +9,7 @@ import { registerBreakerCommand } from './commands/breaker-command.js';
 import { registerApplyCommands } from './commands/apply-command.js';
 import { registerApproveCommand, registerKillSwitchCommand } from './commands/approve-command.js';
 import { registerRolloutCommands } from './commands/rollout-command.js';
+import { registerModelsCommand } from './commands/models-command.js';
 import { drillCommand, drillFaults } from './commands/drill-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
 import { monitorCommand } from './commands/monitor-command.js';
@@ -158,6 +159,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRetentionCommand(program, { env, out, dataDir, dataDirOption });
   registerBreakerCommand(program, { env, out });
   registerApplyCommands(program, { env, out });
+  registerModelsCommand(program, { env, out });
   registerRolloutCommands(program, { env, out });
   registerApproveCommand(program, { env, out });
   registerKillSwitchCommand(program, { env, out });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
-import { createAuditLedger, createRetention, type AuditLedger, type Retention, type RetentionConfig } from '../governance/index.js';
+import { createAuditLedger, createModelRegistry, createRetention, type AuditLedger, type ConfigServices, type ModelRegistry, type ModelState, type Retention, type RetentionConfig } from '../governance/index.js';
 import { breakerFigures, createService, createShadowRunner, ServiceCatalog, type BreakerEvent, type Service, type ShadowRunner } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
@@ -26,6 +26,8 @@ export interface Runtime {
   readonly shadow: ShadowRunner;
   /** Rollouts, approval gates, the kill switch and the routing the pipeline reads (started by the server). */
   readonly safeChange: SafeChange;
+  /** The model registry: versions, digests, lifecycle. */
+  readonly registry: ModelRegistry;
   /** Compiles one service of `config` the way the runtime does, taking versions over from `previous` (for `apply`). */
   compile(name: string, config: BallastConfig, previous: Service | undefined): Promise<Service>;
   readonly store: Store;
@@ -160,7 +162,25 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     if (status.segment !== '') return;
     catalog.get(status.service)?.versions.get(status.version)?.quality?.observe(status);
   });
-  const live = createLiveConfig({ catalog, store, compile, initial: config, baseDir: config.baseDir, ...(options.logger === undefined ? {} : { onError: (error: unknown, what: string) => options.logger!.error({ err: error }, what) }) });
+  const registry = createModelRegistry({ store });
+  const live = createLiveConfig({
+    catalog,
+    store,
+    compile,
+    initial: config,
+    baseDir: config.baseDir,
+    // Every version a configuration names is registered before it can serve (a changed model under an old name is refused).
+    registerModels: async (next, { actor, dryRun, markLive }) => {
+      await registry.ensureAll(next.services as ConfigServices, { baseDir: next.baseDir, actor, dryRun, ...(markLive === true ? { markLive } : {}) });
+    },
+    liveChanged: async (changes, { actor, revision, reason }) => {
+      for (const { service, from, to } of changes) {
+        await registry.transition({ service, version: to, to: 'live', reason, revision }, { actor });
+        const old = await registry.get(service, from);
+        if (old?.state === 'live') await registry.transition({ service, version: from, to: 'retired', reason, revision }, { actor });
+      }
+    },
+    ...(options.logger === undefined ? {} : { onError: (error: unknown, what: string) => options.logger!.error({ err: error }, what) }) });
   const shadow = createShadowRunner({
     write: (rows) => store.shadows.appendMany(rows),
     newId: () => newId('shd'),
@@ -170,8 +190,15 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     store,
     catalog,
     live,
-    versionFacts: async () => undefined,
-    transition: async () => undefined,
+    versionFacts: async (service, version) => {
+      const v = await registry.get(service, version);
+      if (v === undefined) return undefined;
+      const evaluation = v.spec.evaluation;
+      return { digest: v.digest, author: v.author, ...(evaluation === undefined ? {} : { evaluation: { metrics: evaluation.metrics, ...(evaluation.subgroups === undefined ? {} : { subgroups: evaluation.subgroups }) } }) };
+    },
+    transition: async (service, version, to, { actor, reason, rolloutId }) => {
+      await registry.transition({ service, version, to: to as ModelState, reason, rolloutId, revision: catalog.revision }, { actor });
+    },
     ...(options.logger === undefined ? {} : { onError: (error: unknown, what: string) => options.logger!.error({ err: error }, `${what} failed`) }),
   });
   return {
@@ -180,6 +207,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     live,
     shadow,
     safeChange,
+    registry,
     compile,
     store,
     redactionKey,

@@ -11,6 +11,8 @@ export interface ModelVersionConfig {
   readonly description?: string;
   /** Timeouts, retries and breaker of this version, over the service's `resilience:` block. */
   readonly resilience?: VersionResilienceConfig;
+  /** The registry's fields (artifacts, trainingData, evaluation, card): opaque here, checked by the schema the composition root adds. */
+  readonly [registryField: string]: unknown;
 }
 
 /** A named decision task: its contract, policy, model versions and the version that is live. */
@@ -54,7 +56,7 @@ function adapterSchema(): Record<string, unknown> {
  * JSON Schema 2020-12 of one service's block in the config file. `extensions` adds blocks that other
  * modules own (the composition root passes `monitoring`), so their schemas are checked in the same pass.
  */
-export function serviceConfigSchema(extensions: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+export function serviceConfigSchema(extensions: Readonly<Record<string, unknown>> = {}, modelExtensions: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   return {
     type: 'object',
     required: ['contract', 'models', 'live'],
@@ -77,6 +79,7 @@ export function serviceConfigSchema(extensions: Readonly<Record<string, unknown>
             timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
             description: { type: 'string' },
             resilience: versionResilienceSchema,
+            ...modelExtensions,
           },
         },
       },

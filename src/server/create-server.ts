@@ -7,7 +7,7 @@ import { monitorNotices, type MonitoringHub } from '../monitoring/hub/index.js';
 import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metrics/index.js';
 import { breakerFigures, createDecisionPipeline, ServiceCatalog, type BreakerEvent, type DecisionPipeline, type Service, type ShadowRunner } from '../pipeline/index.js';
 import type { RoutingPlan } from '../routing/index.js';
-import { createKeyManager, type Approvals, type AuditLedger, type GateInput, type KeyManager, type KillSwitch, type Retention, type RolloutController } from '../governance/index.js';
+import { createKeyManager, type Approvals, type AuditLedger, type GateInput, type KeyManager, type KillSwitch, type ModelRegistry, type Retention, type RolloutController } from '../governance/index.js';
 import { newId, type Store } from '../store/index.js';
 import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
@@ -23,6 +23,7 @@ import { registerBreakerRoutes } from './routes/breaker-routes.js';
 import { registerConfigRoutes, type ConfigApplier } from './routes/config-routes.js';
 import { registerRolloutRoutes } from './routes/rollout-routes.js';
 import { registerApprovalRoutes } from './routes/approval-routes.js';
+import { registerModelRoutes } from './routes/model-routes.js';
 import { createAdmission, type Admission } from './admission.js';
 import { trackRouteMethods } from './route-methods.js';
 
@@ -61,6 +62,8 @@ export interface ServerOptions {
     versionFacts(service: string, version: string): Promise<{ readonly digest: string; readonly author: string } | undefined>;
     gateInputs(service: string, version: string): Promise<Omit<GateInput, 'approvals'> | undefined>;
   };
+  /** The model registry, for its routes; `baseDir` is where relative artifact paths resolve (the config file's directory). */
+  readonly registry?: { readonly registry: ModelRegistry; readonly baseDir: string };
   /** Live configuration (`apply`, revisions); without it those routes are not registered. */
   readonly config?: ConfigApplier;
   /** How long a client may take to send a whole request (headers and body) before a 408; default 30 s. */
@@ -289,6 +292,7 @@ export function createServer(options: ServerOptions): BallastServer {
       gateInputs: (service, version) => safe.gateInputs(service, version),
     });
   }
+  if (options.registry !== undefined) registerModelRoutes(app, { ...options.registry, hasService: (service) => options.services.has(service) });
   registerKeyRoutes(app, { keys, store: options.store });
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerRetentionRoutes(app, { retention: options.retention });

@@ -5,6 +5,7 @@ import { rolePermissions, roles } from '../governance/index.js';
 import { feedbackKinds, principalKinds } from '../store/index.js';
 import { ruleOf } from './route-permissions.js';
 import { safeChangePaths, safeChangeSchemas } from './openapi-safe-change.js';
+import { modelRouteDocs } from './routes/model-routes.js';
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
@@ -330,6 +331,7 @@ function genericPaths(): Record<string, Record<string, Record<string, unknown>>>
     ...retentionPaths,
     ...breakerPaths,
     ...safeChangePaths,
+    ...modelRouteDocs,
     '/v1/services/{service}/decisions': {
       post: {
         operationId: 'decide',

@@ -60,6 +60,12 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'GET /v1/audit/proofs/inclusion/:id': need('audit:read', 'any'),
   'GET /v1/audit/proofs/consistency': need('audit:read', 'any'),
 
+  'GET /v1/services/:service/models': need('services:read', 'service'),
+  'POST /v1/services/:service/models': need('models:register', 'service'),
+  'GET /v1/services/:service/models/:version': need('services:read', 'service'),
+  'GET /v1/services/:service/models/:version/history': need('services:read', 'service'),
+  'GET /v1/services/:service/served': need('services:read', 'service'),
+
   'POST /v1/services/:service/rollouts': need('rollouts:manage', 'service'),
   'GET /v1/services/:service/rollouts': need('services:read', 'service'),
   'GET /v1/services/:service/rollout': need('services:read', 'service'),

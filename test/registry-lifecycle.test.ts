@@ -97,4 +97,24 @@ describe('the model registry in a running server', () => {
     expect((await post('/v1/config', { config: renamed, reason: 'the quieter one as v2b' })).statusCode).toBe(200);
     expect(await get('/v1/services/loans/models/v2b')).toMatchObject({ state: 'registered', author: 'anonymous' });
   });
+
+  it('a shadow rollout copies every request to the candidate, answers from stable, and reports their agreement', async () => {
+    t = await startTestBallast(config(0.8));
+    const started = (await post('/v1/services/loans/rollouts', { candidate: 'v2', strategy: 'shadow', share: 1, pause: { minDecisions: 100 }, reason: 'watch v2' })).json() as { id: string };
+    for (let i = 0; i < 150; i++) {
+      const d = (await decide(`s${i}`)).json();
+      expect(d.version).toBe('v1');
+      expect(d.explanation.routing).toMatchObject({ rollout: started.id, strategy: 'shadow', shadowed: 'v2' });
+    }
+    // The copies are written off the request path, in batches.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.runtime.safeChange.rollouts.tick();
+    const status = await get('/v1/services/loans/rollout');
+    expect(status.rollout.state).toBe('completed');
+    const verdict = status.events.find((e: { kind: string }) => e.kind === 'analysis').detail.verdict;
+    // The same keyword model: the same label every time; confidence 0.8 against the default 0.95.
+    expect(verdict.agreement).toMatchObject({ n: 150, sameOutput: { events: 150, n: 150, rate: 1 } });
+    expect(verdict.agreement.meanConfidenceDifference).toBeCloseTo(0.15, 6);
+    expect((await history('v2')).map((x) => x.to)).toEqual(['registered', 'shadow', 'registered']);
+  });
 });

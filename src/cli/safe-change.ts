@@ -1,7 +1,7 @@
 // The composition of safe change for a running server: rollouts (controller, analysis over the store),
 // approval gates, the kill switch, and the routing the pipeline reads once per request. The registry
 // is consulted for versions' digests, authors and evaluations when it is there.
-import { analyze, collectObservations, forShadow, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
+import { analyze, collectObservations, forShadow, shadowAgreement, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
 import { BallastError } from '../errors/index.js';
 import type { ServiceCatalog } from '../pipeline/index.js';
 import type { RoutingPlan } from '../routing/index.js';
@@ -113,7 +113,9 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
     store,
     async analyze(rollout, window) {
       const { config, collected } = await observationsOf(rollout, window);
-      return analyze(config, { stable: collected.stable, candidate: collected.candidate, window, stableVersion: rollout.stable, candidateVersion: rollout.candidate });
+      const verdict = analyze(config, { stable: collected.stable, candidate: collected.candidate, window, stableVersion: rollout.stable, candidateVersion: rollout.candidate });
+      // A shadow's verdict also says how far the copies agreed with what was served (kept with the verdict).
+      return rollout.strategy === 'shadow' ? { ...verdict, agreement: shadowAgreement(collected.pairs ?? []) } : verdict;
     },
     async countDecisions(rolloutId, since) {
       const rollout = (await rollouts.status(serviceOfRollout(rolloutId) ?? ''))?.rollout;

@@ -51,4 +51,15 @@ export interface AnalysisVerdict {
   readonly metrics: readonly MetricVerdict[];
   /** One sentence: the deciding metrics. */
   readonly summary: string;
+  /** A shadow rollout's: how far the copies agreed with the answers served (same output, confidence, accuracy with labels). */
+  readonly agreement?: ShadowAgreementSummary;
+}
+
+/** The shape of shadowAgreement's result, as kept with a verdict. */
+export interface ShadowAgreementSummary {
+  readonly n: number;
+  readonly sameOutput: { readonly events: number; readonly n: number; readonly rate: number | null };
+  readonly meanConfidenceDifference: number | null;
+  readonly stableAccuracy: { readonly events: number; readonly n: number; readonly rate: number | null };
+  readonly candidateAccuracy: { readonly events: number; readonly n: number; readonly rate: number | null };
 }

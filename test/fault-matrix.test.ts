@@ -379,7 +379,8 @@ function counterDeltas(before: Samples, after: Samples, serviceName: string): Re
 function expectedDeltas(serviceName: string, build: (add: (name: string, labels: Readonly<Record<string, string>>, by?: number) => void) => void): Record<string, number> {
   const deltas: Record<string, number> = {};
   build((name, labels, by = 1) => {
-    const key = series(name, { service: serviceName, ...labels });
+    // No rollout runs here: every decision counts for arm "none".
+    const key = series(name, { service: serviceName, ...(name === 'ballast_decisions_total' ? { arm: 'none' } : {}), ...labels });
     deltas[key] = (deltas[key] ?? 0) + by;
   });
   return deltas;

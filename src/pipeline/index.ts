@@ -6,4 +6,4 @@ export type { FallbackStep, FallbackStepKind } from './fallback-chain.js';
 export { serviceConfigSchema, serviceNamePattern, versionNamePattern, type ModelVersionConfig, type ServiceConfig } from './service-config.js';
 export type { FiredRule, QualityFlag, Reason } from './policy-types.js';
 export { ServiceCatalog, type CatalogSnapshot } from './service-catalog.js';
-export { createShadowRunner, type ShadowRecord, type ShadowRunner, type ShadowRunnerOptions, type ShadowStats } from './shadow-runner.js';
+export { createShadowRunner, type ShadowRecord, type ShadowResult, type ShadowRunner, type ShadowRunnerOptions, type ShadowStats } from './shadow-runner.js';

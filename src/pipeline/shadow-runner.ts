@@ -42,9 +42,23 @@ export interface ShadowStats {
   readonly inFlight: number;
 }
 
+/** What became of one shadow copy, for listeners (metrics). */
+export interface ShadowResult {
+  readonly service: string;
+  readonly version: string;
+  /** answered, error: the call finished; skipped: over the in-flight bound, never called; dropped: its record's batch could not be written. */
+  readonly result: 'answered' | 'error' | 'skipped' | 'dropped';
+  /** answered: the candidate's output, redacted as stored. */
+  readonly output?: unknown;
+  /** answered: what the served version answered to the same request (redacted), when the caller gave it. */
+  readonly served?: unknown;
+}
+
 export interface ShadowRunner {
   /** Starts a shadow call of `version` on `input` (already validated) unless the bound is reached; never throws, never waits. */
-  run(copy: { readonly decisionId: string; readonly service: Service; readonly version: ModelVersion; readonly rolloutId: string; readonly revision: number; readonly input: Record<string, unknown> }): void;
+  run(copy: { readonly decisionId: string; readonly service: Service; readonly version: ModelVersion; readonly rolloutId: string; readonly revision: number; readonly input: Record<string, unknown>; readonly served?: unknown }): void;
+  /** Calls `listener` with what became of every copy from now on; returns the unsubscribe. A listener that throws is ignored. */
+  onResult(listener: (result: ShadowResult) => void): () => void;
   stats(): ShadowStats;
   /** Waits for the calls in flight and writes what is buffered. */
   close(): Promise<void>;
@@ -61,6 +75,16 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
   let dropped = 0;
   let inFlight = 0;
   let writing: Promise<void> = Promise.resolve();
+  const listeners = new Set<(result: ShadowResult) => void>();
+  const tell = (result: ShadowResult) => {
+    for (const listener of listeners) {
+      try {
+        listener(result);
+      } catch {
+        // A listener (metrics) must never break shadow traffic.
+      }
+    }
+  };
 
   const flush = (): Promise<void> => {
     if (buffer.length === 0) return writing;
@@ -71,6 +95,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
         () => void (recorded += rows.length),
         (error: unknown) => {
           dropped += rows.length;
+          if (listeners.size > 0) for (const row of rows) tell({ service: row.service, version: row.version, result: 'dropped' });
           options.onError?.(error);
         },
       ),
@@ -84,6 +109,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     run(copy) {
       if (inFlight >= maxInFlight) {
         skipped++;
+        tell({ service: copy.service.name, version: copy.version.name, result: 'skipped' });
         return;
       }
       inFlight++;
@@ -110,6 +136,10 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
           errorCode = 'INTERNAL';
           options.onError?.(error);
         }
+        if (listeners.size > 0) {
+          const served = copy.served === undefined ? {} : { served: copy.service.contract.redactOutput(copy.served) };
+          tell(errorCode === null ? { service: copy.service.name, version: version.name, result: 'answered', output, ...served } : { service: copy.service.name, version: version.name, result: 'error' });
+        }
         buffer.push({ id: options.newId(), decisionId: copy.decisionId, service: copy.service.name, version: version.name, rolloutId: copy.rolloutId, revision: copy.revision, createdAt, output, confidence, errorCode, latencyMs: Math.round((performance.now() - begun) * 1000) / 1000 });
         if (buffer.length >= maxBuffered) void flush();
       })().finally(() => {
@@ -117,6 +147,10 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
         pending.delete(call);
       });
       pending.add(call);
+    },
+    onResult(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     stats: () => ({ started, skipped, recorded, dropped, inFlight }),
     async close() {

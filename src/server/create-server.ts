@@ -26,6 +26,7 @@ import { registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
 import { createAdmission, type Admission } from './admission.js';
 import { trackRouteMethods } from './route-methods.js';
+import { observeShadowResult, runtimeProvider } from './runtime-metrics.js';
 
 export interface ServerOptions {
   readonly services: ReadonlyMap<string, Service>;
@@ -174,6 +175,15 @@ export function createServer(options: ServerOptions): BallastServer {
         }),
   });
   const removeInFlight = hub?.addInFlightSource(pipeline.oldestInFlight);
+  const unsubscribeShadow = options.shadow?.onResult(observeShadowResult(metrics));
+  const removeRuntime = metrics.observeRuntime(
+    runtimeProvider({
+      services: options.services,
+      ...(options.routing === undefined ? {} : { routing: options.routing }),
+      ...(options.safeChange === undefined ? {} : { rollouts: options.safeChange.rollouts }),
+      ...(options.registry === undefined ? {} : { registry: options.registry.registry }),
+    }),
+  );
   for (const service of options.services.values()) {
     for (const version of service.versions.values()) {
       if (version.breaker !== undefined) metrics.observeBreakerState({ service: service.name, version: version.name, kind: 'errors', to: version.breaker.snapshot().state });
@@ -329,6 +339,8 @@ export function createServer(options: ServerOptions): BallastServer {
         await options.store.flush();
         unsubscribe?.();
         removeInFlight?.();
+        unsubscribeShadow?.();
+        removeRuntime();
         if (options.admission === undefined) admission.close();
       })();
       return drained;

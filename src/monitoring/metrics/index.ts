@@ -1,1 +1,1 @@
-export { createDecisionMetrics, type DecisionMetrics, type ObservedDecision, type ObservedMonitorStatus } from './decision-metrics.js';
+export { armLabels, createDecisionMetrics, modelStateLabels, rolloutStateLabels, type DecisionMetrics, type ObservedDecision, type ObservedMonitorStatus, type ObservedRuntime, type ObservedServiceRuntime, type ObservedShadow } from './decision-metrics.js';

@@ -56,7 +56,7 @@ export const invokeStage: Stage<RouteEnv> = {
     if (route.shadow !== undefined && route.rollout !== undefined && env.shadow !== undefined) {
       const candidate = ctx.service.versions.get(route.shadow);
       // A copy for the shadowed candidate, once the served answer is known: it never delays this one.
-      if (candidate !== undefined) env.shadow.run({ decisionId: ctx.id, service: ctx.service, version: candidate, rolloutId: route.rollout, revision: ctx.revision, input: ctx.input });
+      if (candidate !== undefined) env.shadow.run({ decisionId: ctx.id, service: ctx.service, version: candidate, rolloutId: route.rollout, revision: ctx.revision, input: ctx.input, ...(called.ok ? { served: called.result.output } : {}) });
     }
     if (called.ok) {
       ctx.result = called.result;

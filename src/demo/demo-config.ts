@@ -13,7 +13,42 @@ export interface DemoAlertTarget {
 export const DEMO_MIN_SAMPLES = 30;
 
 /** The demo's service, as a user would write it in ballast.yaml. */
-export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Record<string, unknown> {
+/** The first model version: what the demo trains on the older messages and serves from the start. */
+export const DEMO_FIRST_VERSION = 'logreg-v1';
+
+/** The model card both versions share: what the model is for and where it stops. */
+export const spamModelCard = {
+  intendedUse: 'Flag spam in incoming mail; a person sorts what the model is unsure of',
+  limits: ['Trained on 1997–2002 mail: later spam campaigns drift away from it', 'English mail only'],
+} as const;
+
+/** A model entry of the demo's service running the spam model module over a weights file. */
+export function spamModelEntry(weightsPath: string, description: string, registry: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  return {
+    description,
+    timeoutMs: 1000,
+    adapter: {
+      kind: 'module',
+      path: fileURLToPath(new URL('./spam-model-module.js', import.meta.url)),
+      export: 'createModel',
+      options: { weightsPath },
+    },
+    // The weights are the version's artifact: registered with their SHA-256, so changed weights need a new name.
+    artifacts: [{ name: 'weights', path: weightsPath }],
+    ...registry,
+  };
+}
+
+/** What else goes into the demo's configuration. */
+export interface DemoConfigOptions {
+  /** Registry fields of the first version (its training data and evaluation). */
+  readonly first?: Readonly<Record<string, unknown>>;
+  /** More versions (the second model, applied to the running server as a new revision). */
+  readonly more?: Readonly<Record<string, unknown>>;
+}
+
+/** The demo's configuration. */
+export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget, options: DemoConfigOptions = {}): Record<string, unknown> {
   return {
     version: 1,
     services: {
@@ -74,18 +109,33 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Recor
           ],
         },
         models: {
-          'logreg-v1': {
-            description: 'L2 logistic regression on subject and body tokens',
-            timeoutMs: 1000,
-            adapter: {
-              kind: 'module',
-              path: fileURLToPath(new URL('./spam-model-module.js', import.meta.url)),
-              export: 'createModel',
-              options: { weightsPath },
-            },
+          [DEMO_FIRST_VERSION]: spamModelEntry(weightsPath, 'L2 logistic regression on subject and body tokens, trained on the older messages', { card: spamModelCard, ...options.first }),
+          ...options.more,
+        },
+        live: DEMO_FIRST_VERSION,
+        // A new version's promotion needs a passed analysis and one approval by someone other than its author.
+        risk: 'medium',
+        // How a new version is tried: a canary at half the mail, judged against the live version on the same
+        // weeks' mail (accuracy once labels are back), then promoted at 100%. The error-rate bound is wider than
+        // the default 0.02, which a few hundred messages a week can never show; the review rate keeps its default
+        // (at most 5 points more mail for people); latency is not judged: both versions are the same code, in process.
+        rollout: {
+          steps: [
+            { weight: 0.5, pause: { minDecisions: 300 } },
+            { weight: 1 },
+          ],
+          inconclusiveLimit: 4,
+          // Never a pass on too little data: a candidate that four analyses cannot show to be no worse is rolled back.
+          onInconclusive: 'rollback',
+          analysis: {
+            minDecisions: 50,
+            metrics: [
+              { metric: 'error_rate', bound: 0.05 },
+              { metric: 'review_rate', bound: 0.05 },
+              { metric: 'accuracy', bound: 0.03, minSamples: 40 },
+            ],
           },
         },
-        live: 'logreg-v1',
         // The seed's own example: when the labelled accuracy of a week falls below 90%, the quality
         // breaker takes the model out of the path and people sort the mail until an operator closes it.
         resilience: {
@@ -129,10 +179,10 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget): Recor
  * Writes the demo's ballast.yaml into `dir` and returns its path; its header says how to serve it again
  * (`serveCommand`, default `ballast serve --config <file>`).
  */
-export function writeDemoConfig(dir: string, weightsPath: string, alerts?: DemoAlertTarget, serveCommand?: (file: string) => string): string {
+export function writeDemoConfig(dir: string, weightsPath: string, alerts?: DemoAlertTarget, serveCommand?: (file: string) => string, options: DemoConfigOptions & { readonly name?: string } = {}): string {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'ballast.yaml');
+  const file = path.join(dir, options.name ?? 'ballast.yaml');
   const header = `# Written by \`ballast demo\`. Serve it yourself with: ${serveCommand?.(file) ?? `ballast serve --config ${file}`}\n`;
-  writeFileSync(file, header + stringify(demoConfig(weightsPath, alerts), { lineWidth: 0 }));
+  writeFileSync(file, header + stringify(demoConfig(weightsPath, alerts, options), { lineWidth: 0 }));
   return file;
 }

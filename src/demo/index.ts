@@ -3,9 +3,10 @@
 export { DEMO_MIN_SAMPLES, demoConfig, writeDemoConfig, type DemoAlertTarget } from './demo-config.js';
 export { fetchMonitoringReport, formatAlerts, formatMonitoringReport, type AttentionLine, type MonitoringReport, type MonitoringReportContext, type ReportAlert, type WeekLine } from './monitoring-report.js';
 export { writeSpamReferenceFile, REFERENCE_FILE } from './reference-file.js';
-export { isLabelled, replayTraffic, type ReplayedDecision, type ReplayOptions, type ReplayResult } from './replay.js';
+export { isLabelled, replayTraffic, weekOf, type ReplayedDecision, type ReplayOptions, type ReplayResult } from './replay.js';
 export { ballastCommand, DEMO_RUN_MARKER, demoRunDir, displayPath, prepareDemoRunDir, shellWord } from './run-dir.js';
 export { formatBreakerLines, formatSummary, quantile, summarize, type BreakerChange, type DemoSummary } from './summary.js';
 export { loadOrTrainSpamModel } from './train-cache.js';
 export { startDemoReceiver, type DemoReceiver, type ReceivedDelivery } from './webhook-receiver.js';
 export type { SpamMessage } from './spam-corpus.js';
+export { apiClient, DEMO_SECOND_VERSION, formatRollout, inHoldout, measureRollback, planPhases, secondRevisionText, secondVersionEntry, trainSecondVersion, writeFirstTrainingData, type LoopPhases, type RollbackDrill, type RolloutStatus, type SecondVersion } from './safe-change-loop.js';

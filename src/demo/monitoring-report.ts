@@ -105,6 +105,10 @@ export interface MonitoringReportContext {
   readonly webhook?: { readonly url: string; readonly deliveries: readonly ReceivedDelivery[] };
   /** A shell command showing one monitor's history (a `ballast monitor` line that works from here). */
   readonly monitorCommand?: string;
+  /** The model version the report is of (named in its title), when the service served more than one. */
+  readonly version?: string;
+  /** Only the weeks and what needs attention: the alerts are printed with another version's report. */
+  readonly weeksOnly?: boolean;
 }
 
 /**
@@ -124,8 +128,11 @@ const windowStartOf = (values: unknown): string | null => {
   return typeof start === 'string' ? start : null;
 };
 
-/** Evaluates every window now, then reads monitors, their history and the alerts of `service` through the API at `url`, with an operator's key. */
-export async function fetchMonitoringReport(url: string, service: string, apiKey: string): Promise<MonitoringReport> {
+/**
+ * Evaluates every window now, then reads monitors, their history and the alerts of `service` through the API at `url`,
+ * with an operator's key; with `version`, the monitors and history of that model version only.
+ */
+export async function fetchMonitoringReport(url: string, service: string, apiKey: string, version?: string): Promise<MonitoringReport> {
   const pool = new Pool(url, { connections: 2 });
   const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
     const auth = { authorization: `Bearer ${apiKey}` };
@@ -136,15 +143,16 @@ export async function fetchMonitoringReport(url: string, service: string, apiKey
   };
   try {
     await call('POST', `/v1/services/${service}/monitors/evaluate`, { windows: 'all' });
-    const current = await call<{ reference: { id: string } | null; monitors: Array<{ monitor: string; segment: string | null; state: string; since: string; message: string }> }>('GET', `/v1/services/${service}/monitors`);
-    const unsegmented = current.monitors.filter((m) => m.segment === null);
+    const current = await call<{ reference: { id: string } | null; monitors: Array<{ monitor: string; version: string; segment: string | null; state: string; since: string; message: string }> }>('GET', `/v1/services/${service}/monitors`);
+    const unsegmented = current.monitors.filter((m) => m.segment === null && (version === undefined || m.version === version));
+    const ofVersion = version === undefined ? '' : `&version=${encodeURIComponent(version)}`;
     const features = [...new Set(unsegmented.map((m) => m.monitor).filter((m) => m.startsWith('feature_drift/')))].sort();
     const histories = new Map<string, Promise<HistoryEntry[]>>();
     const historyOf = (monitor: string): Promise<HistoryEntry[]> => {
       if (!histories.has(monitor)) {
         histories.set(
           monitor,
-          call<{ history: HistoryEntry[] }>('GET', `/v1/services/${service}/monitors/${encodeURIComponent(monitor)}?segment=&limit=1000`)
+          call<{ history: HistoryEntry[] }>('GET', `/v1/services/${service}/monitors/${encodeURIComponent(monitor)}?segment=&limit=1000${ofVersion}`)
             .then((answer) => answer.history)
             .catch(() => [] as HistoryEntry[]),
         );
@@ -204,7 +212,8 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export function formatMonitoringReport(report: MonitoringReport, context: MonitoringReportContext): string[] {
   const lines: string[] = [];
   const { minSamples } = context;
-  lines.push(`Monitoring (reference: the training messages, profile ${report.reference ?? 'missing'}; weekly windows by the date each message was sent, the replay's clock)`);
+  const of = context.version === undefined ? '' : ` of ${context.version}`;
+  lines.push(`Monitoring${of} (reference: the training messages, profile ${report.reference ?? 'missing'}; weekly windows by the date each message was sent, the replay's clock)`);
   lines.push('  week of     decisions  accuracy (labels)  estimated (CBPE)  input drift        output drift  drifted features');
   const tooSmall = report.weeks.filter((w) => w.decisions !== null && w.decisions < minSamples);
   for (const w of report.weeks) {
@@ -236,6 +245,7 @@ export function formatMonitoringReport(report: MonitoringReport, context: Monito
       lines.push(`    ${m.state.toUpperCase().padEnd(7)} ${m.monitor} ${since}: ${m.message}`);
     }
   }
+  if (context.weeksOnly === true) return lines;
   lines.push(...formatAlerts(report.alerts, context.webhook));
   if (context.monitorCommand !== undefined) lines.push(`  One monitor's history from the shell: ${context.monitorCommand}`);
   return lines;

@@ -18,6 +18,12 @@ export interface ReplayedDecision {
   readonly clientMs: number;
   /** Whether the true label was sent back as feedback. */
   readonly labelled: boolean;
+  /** The model version that answered, and the rollout arm it was routed to (null outside a rollout). */
+  readonly version: string | null;
+  readonly arm: string | null;
+  /** performance.now() when the request was sent and when its answer was read. */
+  readonly sentAtMs: number;
+  readonly doneAtMs: number;
 }
 
 export interface ReplayResult {
@@ -94,7 +100,8 @@ export async function replayTraffic(options: ReplayOptions): Promise<ReplayResul
         input: { subject: message.subject, body: message.body, from: message.from, sent_at: sentAt },
         subjectKey: message.from,
       }, options.keys.decider);
-      const clientMs = performance.now() - t0;
+      const doneAtMs = performance.now();
+      const clientMs = doneAtMs - t0;
       if (answer.status !== 200) {
         refused.push({ messageId: message.id, status: answer.status, code: String(answer.body.code) });
       } else {
@@ -112,6 +119,10 @@ export async function replayTraffic(options: ReplayOptions): Promise<ReplayResul
           modelError: (answer.body.explanation as { modelError?: { code?: string } } | undefined)?.modelError?.code ?? null,
           clientMs,
           labelled,
+          version: typeof answer.body.version === 'string' ? answer.body.version : null,
+          arm: (answer.body.explanation as { routing?: { arm?: string } } | undefined)?.routing?.arm ?? null,
+          sentAtMs: t0,
+          doneAtMs,
         });
         if (labelled) pendingLabels.push({ id: String(answer.body.id), truth: message.label });
         await sendLabels(labelDelay);

@@ -17,8 +17,21 @@ import {
   summarize,
   writeDemoConfig,
   writeSpamReferenceFile,
+  apiClient,
+  DEMO_SECOND_VERSION,
+  formatRollout,
+  measureRollback,
+  planPhases,
+  secondRevisionText,
+  trainSecondVersion,
+  weekOf,
+  writeFirstTrainingData,
   type BreakerChange,
   type ReplayedDecision,
+  type ReplayResult,
+  type RolloutStatus,
+  type SecondVersion,
+  type SpamMessage,
 } from '../../demo/index.js';
 import { localActor, type ApiKeyView, type KeyManager } from '../../governance/index.js';
 import { localUser } from '../runtime.js';
@@ -28,19 +41,29 @@ import { referenceBuildCommand } from './reference-command.js';
 /** The environment variable the demo's alert rule names for its webhook secret. */
 export const DEMO_WEBHOOK_SECRET = 'BALLAST_DEMO_WEBHOOK_SECRET';
 
-const demoRoles = { decider: 'demo-replay', labeler: 'demo-mailbox', operator: 'demo-monitoring', reviewer: 'demo-reviewer', viewer: 'demo-viewer' } as const;
-type DemoRole = keyof typeof demoRoles;
+/** One key per job of the demo: its principal and the narrowest role that does it. */
+const demoJobs = {
+  decider: ['demo-replay', 'decider'],
+  labeler: ['demo-mailbox', 'labeler'],
+  operator: ['demo-monitoring', 'operator'],
+  release: ['demo-release', 'operator'],
+  approver: ['demo-approver', 'approver'],
+  reviewer: ['demo-reviewer', 'reviewer'],
+  viewer: ['demo-viewer', 'viewer'],
+} as const;
+type DemoJob = keyof typeof demoJobs;
+/** Jobs a person does (the rest are workloads). */
+const personJobs: ReadonlySet<DemoJob> = new Set(['release', 'approver', 'reviewer', 'viewer']);
 
 /** One key per job of the demo, each audited as made by the local user. */
 async function createDemoKeys(keys: KeyManager) {
-  const tokens = {} as Record<DemoRole, string>;
-  const ids = {} as Record<DemoRole, string>;
+  const tokens = {} as Record<DemoJob, string>;
+  const ids = {} as Record<DemoJob, string>;
   const list: ApiKeyView[] = [];
-  for (const [role, principal] of Object.entries(demoRoles) as Array<[DemoRole, string]>) {
-    const person = role === 'reviewer' || role === 'viewer';
-    const { key, token } = await keys.create({ principal, role, kind: person ? 'person' : 'workload', expiresInMs: 7 * 24 * 3600_000 }, { actor: localActor(localUser()) });
-    tokens[role] = token;
-    ids[role] = key.id;
+  for (const [job, [principal, role]] of Object.entries(demoJobs) as Array<[DemoJob, readonly [string, string]]>) {
+    const { key, token } = await keys.create({ principal, role, kind: personJobs.has(job) ? 'person' : 'workload', expiresInMs: 7 * 24 * 3600_000 }, { actor: localActor(localUser()) });
+    tokens[job] = token;
+    ids[job] = key.id;
     list.push(key);
   }
   return { tokens, ids, list };
@@ -85,7 +108,14 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   const secret = process.env[DEMO_WEBHOOK_SECRET] ?? `whsec_${randomBytes(24).toString('base64')}`;
   process.env[DEMO_WEBHOOK_SECRET] = secret;
   const receiver = await startDemoReceiver(secret);
-  const configPath = writeDemoConfig(runDir, model.weightsPath, { url: receiver.url, secretName: DEMO_WEBHOOK_SECRET }, (file) => `${cli} serve --config ${shown(file)} --data-dir ${shown(runDir)}`);
+  const alertTarget = { url: receiver.url, secretName: DEMO_WEBHOOK_SECRET };
+  // The first version's lineage in the registry: what it was trained on, and its cross-validated accuracy.
+  const outOfFoldRight = model.train.filter((m) => model.outOfFold.get(m.id)?.label === m.label).length;
+  const firstRegistry = {
+    trainingData: { ref: await writeFirstTrainingData(runDir, model.train), rows: model.train.length, description: `the ${model.train.length} older messages, dated up to ${split.cutDate.toISOString().slice(0, 10)}` },
+    evaluation: { dataset: `${model.outOfFold.size} training messages, 5-fold cross-validation`, metrics: { accuracy: Math.round((10_000 * outOfFoldRight) / Math.max(1, model.outOfFold.size)) / 10_000 } },
+  };
+  const configPath = writeDemoConfig(runDir, model.weightsPath, alertTarget, (file) => `${cli} serve --config ${shown(file)} --data-dir ${shown(runDir)}`, { first: firstRegistry });
 
   // The reference the monitors compare with: the training messages, built as a user would with `ballast reference build`.
   const referenceFile = await writeSpamReferenceFile(demoDir, model);
@@ -105,36 +135,127 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const bar = options.progress && process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'Replaying {bar} {value}/{total} messages | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(messages.length, 0);
     const operator = { authorization: `Bearer ${demoKeys.tokens.operator}`, 'content-type': 'application/json' };
-    const result = await replayTraffic({
-      url: running.url,
-      messages,
-      concurrency: options.concurrency,
-      labelShare: options.labelShare,
-      keys: { decider: demoKeys.tokens.decider, labeler: demoKeys.tokens.labeler },
-      onProgress: (done) => bar?.update(done),
-      // Once a week (of the messages' dates) the labels are in: the monitors judge the week, and a
-      // week below the accuracy floor opens the quality breaker before the next week's mail arrives.
-      onWeekEnd: async (_week, count) => {
-        if (count < 30) return;
-        await new Promise((resolve) => setTimeout(resolve, 1050));
-        const answer = await fetch(`${running.url}/v1/services/spam-filter/monitors/evaluate`, { method: 'POST', headers: operator, body: '{}' });
-        if (!answer.ok) throw new Error(`evaluating the monitors answered ${answer.status}: ${await answer.text()}`);
-      },
+    const release = apiClient(running.url, demoKeys.tokens.release);
+    const approver = apiClient(running.url, demoKeys.tokens.approver);
+    const weekSizes = new Map<string, number>();
+    for (const m of messages) weekSizes.set(weekOf(m.date!), (weekSizes.get(weekOf(m.date!)) ?? 0) + 1);
+    const loop: string[] = [];
+    const all: ReplayResult[] = [];
+    let sent = 0;
+    // Set once logreg-v2 is trained; the approval's reason quotes its evaluation.
+    const trained: { v2?: SecondVersion } = {};
+    /** What the team does once a week's labels are in, after the monitors: the rollout's analysis, and an approval when it waits for one. */
+    const afterWeek = async () => {
+      await running.runtime.safeChange.rollouts.tick();
+      const status = await release<RolloutStatus>('GET', '/v1/services/spam-filter/rollout').catch(() => undefined);
+      if (status?.rollout.state !== 'paused' || status.rollout.status.awaiting !== 'approval') return;
+      const reason = `the canary passed its analysis; holdout accuracy ${(100 * trained.v2!.holdout.second.accuracy).toFixed(1)}% against ${(100 * trained.v2!.holdout.first.accuracy).toFixed(1)}%`;
+      await approver('POST', `/v1/services/spam-filter/models/${DEMO_SECOND_VERSION}/approvals`, { decision: 'approve', reason });
+      loop.push(`  ${DEMO_SECOND_VERSION} approved by ${demoJobs.approver[0]} (${demoJobs.approver[1]}; not its author ${demoJobs.release[0]}): ${reason}`);
+      await release('POST', '/v1/services/spam-filter/rollout/promote', { reason: 'approved: promote to 100%' });
+    };
+    /** Replays `list`; `next` is the message after it, so a week cut in two is judged once, when it is whole. */
+    const replay = async (list: readonly SpamMessage[], next: SpamMessage | undefined, onProgress?: (done: number) => void) => {
+      const offset = sent;
+      const result = await replayTraffic({
+        url: running.url,
+        messages: list,
+        concurrency: options.concurrency,
+        labelShare: options.labelShare,
+        keys: { decider: demoKeys.tokens.decider, labeler: demoKeys.tokens.labeler },
+        onProgress: (done) => {
+          bar?.update(offset + done);
+          onProgress?.(done);
+        },
+        // Once a week (of the messages' dates) the labels are in: the monitors judge the week, and a
+        // week below the accuracy floor opens the quality breaker before the next week's mail arrives.
+        onWeekEnd: async (week) => {
+          if (next !== undefined && weekOf(next.date!) === week) return;
+          if ((weekSizes.get(week) ?? 0) >= 30) {
+            await new Promise((resolve) => setTimeout(resolve, 1050));
+            const answer = await fetch(`${running.url}/v1/services/spam-filter/monitors/evaluate`, { method: 'POST', headers: operator, body: '{}' });
+            if (!answer.ok) throw new Error(`evaluating the monitors answered ${answer.status}: ${await answer.text()}`);
+          }
+          await afterWeek();
+        },
+      });
+      sent += list.length;
+      all.push(result);
+      return result;
+    };
+
+    // 1. The first weeks on logreg-v1 alone.
+    const phases = planPhases(messages);
+    const first = await replay(phases.first, phases.shadow[0] ?? phases.canary[0]);
+    // 2. logreg-v2: the older messages plus the labels that came back, registered with its lineage by a new revision.
+    const secondModel = await trainSecondVersion({ dir: runDir, train: model.train, served: phases.first, decisions: first.decisions, first: model.weights, cutDate: split.cutDate });
+    trained.v2 = secondModel;
+    const applied = await release<{ revision: number; plan: { changes: { kind: string; path: string }[] } }>('POST', '/v1/config', { config: secondRevisionText(model.weightsPath, alertTarget, firstRegistry, secondModel), reason: `${DEMO_SECOND_VERSION}: retrained with the labels of the first weeks` });
+    const v2 = await release<{ digest: string; author: string; state: string; spec: { artifacts: { sha256: string }[]; trainingData: { sha256: string; rows: number } } }>('GET', `/v1/services/spam-filter/models/${DEMO_SECOND_VERSION}`);
+    loop.push(`  ${DEMO_SECOND_VERSION}: trained in ${(secondModel.trainMs / 1000).toFixed(1)} s on ${secondModel.older} older messages + ${secondModel.returned} labels returned for the mail of the week${secondModel.weeks.length === 1 ? '' : 's'} of ${secondModel.weeks.join(', ')}; on ${secondModel.holdout.n} returned labels kept out of training: accuracy ${(100 * secondModel.holdout.second.accuracy).toFixed(1)}% (logreg-v1: ${(100 * secondModel.holdout.first.accuracy).toFixed(1)}%)`);
+    loop.push(`  registered by ${v2.author} in revision ${applied.revision} (${applied.plan.changes.map((c) => `${c.kind} ${c.path}`).join(', ')}): digest ${v2.digest.slice(0, 19)}…, weights sha256 ${v2.spec.artifacts[0]!.sha256.slice(0, 12)}…, training data ${v2.spec.trainingData.rows} rows sha256 ${v2.spec.trainingData.sha256.slice(0, 12)}…`);
+
+    // 3. Shadow: every message of the next weeks copied to logreg-v2, never answered by it.
+    await release('POST', '/v1/services/spam-filter/rollouts', { candidate: DEMO_SECOND_VERSION, strategy: 'shadow', share: 1, pause: { minDecisions: Math.max(1, Math.min(200, Math.round(0.6 * phases.shadow.length))) }, reason: 'watch v2 on live mail first' });
+    await replay(phases.shadow, phases.canary[0]);
+    // The copies are answered and written off the request path, in batches: let the last batch land.
+    for (let waited = 0, last = -1; waited < 10_000; waited += 100) {
+      const stats = running.runtime.shadow.stats();
+      if (stats.inFlight === 0 && stats.recorded + stats.dropped === last) break;
+      last = stats.recorded + stats.dropped;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await running.runtime.safeChange.rollouts.tick();
+    const shadow = await release<RolloutStatus>('GET', '/v1/services/spam-filter/rollout');
+    if (shadow.rollout.state === 'running' || shadow.rollout.state === 'paused') await release('POST', '/v1/services/spam-filter/rollout/abort', { reason: 'the shadow weeks are over' });
+    loop.push(...formatRollout((await release<RolloutStatus>('GET', '/v1/services/spam-filter/rollout')) ?? shadow, 'Shadow'));
+
+    // 4. The canary, with a rollback drill under load at its start: rolled back mid-replay, then retried.
+    const drillRollout = await release<{ id: string }>('POST', '/v1/services/spam-filter/rollouts', { candidate: DEMO_SECOND_VERSION, reason: 'canary of v2' });
+    const drillCount = Math.min(120, Math.max(2, Math.round(0.3 * phases.canary.length)));
+    let rollback: Promise<{ sentAtMs: number; answeredAtMs: number; tookMs: number | null }> | undefined;
+    const drill = await replay(phases.canary.slice(0, drillCount), phases.canary[drillCount], (done) => {
+      if (done !== Math.ceil(drillCount / 2) || rollback !== undefined) return;
+      const sentAtMs = performance.now();
+      rollback = release<{ tookMs?: number }>('POST', '/v1/services/spam-filter/rollback', { reason: 'rollback drill' }).then((answer) => ({ sentAtMs, answeredAtMs: performance.now(), tookMs: answer.tookMs ?? null }));
     });
+    const rolledBack = rollback === undefined ? undefined : await rollback;
+    const timing = rolledBack === undefined ? undefined : measureRollback(drill.decisions, rolledBack.sentAtMs, rolledBack.answeredAtMs, rolledBack.tookMs);
+    if (timing !== undefined) {
+      loop.push(
+        `  Rollback drill (rollout ${drillRollout.id}, canary at 50%, ${options.concurrency} callers): rollback answered in ${timing.commandMs.toFixed(1)} ms (server ${timing.tookMs?.toFixed(1) ?? '?'} ms); ${timing.lastCandidateMs > 0 ? `the last decision ${DEMO_SECOND_VERSION} served completed ${timing.lastCandidateMs.toFixed(1)} ms after the command was sent` : `every decision ${DEMO_SECOND_VERSION} served had completed before the command was sent`}; ${timing.candidateAfter} decisions sent after it answered were served by ${DEMO_SECOND_VERSION} (${timing.decisions} decisions in the drill, ${timing.candidateBefore} served by ${DEMO_SECOND_VERSION} before it)`,
+      );
+    }
+    await release('POST', '/v1/services/spam-filter/rollout/retry', { reason: 'the drill is over: the canary again, from its first step' });
+    await replay(phases.canary.slice(drillCount), undefined);
     bar?.stop();
+    await running.runtime.safeChange.rollouts.tick();
+    const canary = await release<RolloutStatus>('GET', '/v1/services/spam-filter/rollout');
+    loop.push(...formatRollout(canary, 'Canary'));
+    const live = ((await release<{ live?: string }>('GET', '/v1/services/spam-filter')).live ?? '?');
+    loop.push(`  Live now: ${live} (revision ${running.runtime.catalog.revision}); ${DEMO_SECOND_VERSION} ${canary.rollout.state === 'promoted' ? 'was promoted on its merit' : `was not promoted: its rollout is ${canary.rollout.state}`}. History: ${cli} models history --server ${running.url} --service spam-filter`);
+
+    const result: ReplayResult = { decisions: all.flatMap((r) => r.decisions), refused: all.flatMap((r) => r.refused), feedbackSent: all.reduce((n, r) => n + r.feedbackSent, 0), elapsedMs: all.reduce((n, r) => n + r.elapsedMs, 0) };
     out('');
     out('Summary');
     for (const line of formatSummary(summarize(result))) out(line);
     if (result.refused.length > 0) out(`Refused: ${result.refused.slice(0, 5).map((r) => `${r.messageId} ${r.status} ${r.code}`).join('; ')}`);
     for (const line of await breakerLines(running.url, demoKeys.tokens.operator, result.decisions, cli)) out(line);
+    out('');
+    out(`Safe change: ${DEMO_SECOND_VERSION}, from training to ${canary.rollout.state === 'promoted' ? 'live' : canary.rollout.state}`);
+    for (const line of loop) out(line);
 
     // Labels are judged once due (labelDelay 2 s in the demo's config); then evaluate every week and deliver the alerts.
     await new Promise((resolve) => setTimeout(resolve, 2100));
-    const report = await fetchMonitoringReport(running.url, 'spam-filter', demoKeys.tokens.operator);
-    await running.runtime.monitoring.dispatcher.deliverDue();
-    out('');
+    const versions = [...new Set(result.decisions.map((d) => d.version).filter((v): v is string => v !== null))].sort();
     const monitorCommand = `${cli} monitor --config ${shown(configPath)} --data-dir ${shown(runDir)} --service spam-filter --monitor input_drift`;
-    for (const line of formatMonitoringReport(report, { minSamples: DEMO_MIN_SAMPLES, webhook: { url: receiver.url, deliveries: receiver.received }, monitorCommand })) out(line);
+    for (const [i, version] of versions.entries()) {
+      const report = await fetchMonitoringReport(running.url, 'spam-filter', demoKeys.tokens.operator, version);
+      if (i === versions.length - 1) await running.runtime.monitoring.dispatcher.deliverDue();
+      out('');
+      const last = i === versions.length - 1;
+      for (const line of formatMonitoringReport(report, { minSamples: DEMO_MIN_SAMPLES, version, ...(last ? { webhook: { url: receiver.url, deliveries: receiver.received }, monitorCommand } : { weeksOnly: true }) })) out(line);
+    }
     out('');
     out('Access (every request carries an API key; roles decide what it may do):');
     out(`  reviewer key (${demoKeys.ids.reviewer}): ${demoKeys.tokens.reviewer}`);

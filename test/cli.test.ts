@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 import { runCli, startCli } from './helpers/run-cli.js';
-import { testConfigYaml } from './helpers/test-ballast.js';
+import { keywordModelPath, testConfigYaml } from './helpers/test-ballast.js';
 
 let dir: string;
 let good: string;
@@ -207,6 +207,20 @@ describe('ballast CLI', () => {
     const tampered = await runCli(['audit', 'verify', '--data-dir', data]);
     expect(tampered.stdout).toMatch(/FAILED: 2 problems\n {2}edited: leaf 1: the audit aud_\w+ was changed after it was logged/);
     expect(tampered.code).toBe(5);
+  });
+
+  it('a start whose file changed a registered model under its old name is refused with exit 3, naming the version', async () => {
+    const data = path.join(dir, 'registry');
+    const first = await startCli(['serve', '--config', good, '--port', '0', '--data-dir', data, '--log-level', 'warn'], /on (http:\/\/127\.0\.0\.1:\d+)/);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const changed = path.join(dir, 'changed-model.yaml');
+    writeFileSync(changed, testConfigYaml({ adapter: `{ kind: module, path: ${JSON.stringify(keywordModelPath)}, export: createModel, options: { confidence: 0.5 } }` }));
+    const r = await runCli(['serve', '--config', changed, '--port', '0', '--data-dir', data]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/\[MODEL_VERSION_CONFLICT\]/);
+    expect(r.stderr).toContain('/services/loans/models/v1');
+    noStack(r.stderr);
   });
 
   it('a port that is taken is a clear error with exit 1, not a stack trace', async () => {

@@ -16,7 +16,8 @@ export function reportError(error: unknown, write: (line: string) => void = (lin
   }
   write(`error: ${failure.detail} [${failure.code}]`);
   for (const issue of failure.issues) write(`  ${issue.pointer || '/'}: ${issue.message} (${issue.code})`);
-  if (failure.code.startsWith('CONFIG_')) return exitCodes.invalidConfig;
+  // A model version the configuration names that cannot be registered as written is a configuration problem too.
+  if (failure.code.startsWith('CONFIG_') || failure.code === 'MODEL_VERSION_CONFLICT' || failure.code === 'MODEL_ARTIFACT_UNREADABLE') return exitCodes.invalidConfig;
   if (failure.code.startsWith('REQUEST_') || failure.code.startsWith('CONTRACT_')) return exitCodes.invalidInput;
   return exitCodes.failure;
 }

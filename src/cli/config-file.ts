@@ -4,7 +4,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { createSchemaValidator, inputLimitsSchema, type InputLimits } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { monitoringConfigSchema } from '../monitoring/monitors/monitoring-config.js';
-import { gatesConfigSchema, modelVersionSpecSchema, retentionConfigSchema, riskTierSchema, rolloutConfigSchema } from '../governance/index.js';
+import { gatesConfigSchema, modelVersionSpecSchema, resolveAnalysisConfig, resolveGates, resolveRolloutSpec, retentionConfigSchema, riskTierSchema, rolloutConfigSchema, type GatesConfig, type RiskTier } from '../governance/index.js';
 import { serviceConfigSchema, serviceNamePattern, type ServiceConfig } from '../pipeline/index.js';
 import { storeConfigSchema, type StoreConfig } from '../store/index.js';
 
@@ -89,6 +89,8 @@ export function parseConfigText(text: string, file: string, baseDir?: string): B
   const checked = validateConfig(raw ?? {});
   if (!checked.ok) throw new ConfigError(checked.issues.map(locate));
   const value = checked.value as { store?: StoreConfig; limits?: Partial<InputLimits>; services: Record<string, ServiceConfig> };
+  const semantic = safeChangeIssues(value.services);
+  if (semantic.length > 0) throw new ConfigError(semantic.map(locate));
   return deepFreeze({
     source: file,
     baseDir: baseDir ?? path.dirname(path.resolve(file)),
@@ -96,6 +98,35 @@ export function parseConfigText(text: string, file: string, baseDir?: string): B
     limits: value.limits ?? {},
     services: value.services,
   });
+}
+
+/**
+ * What the schemas cannot say about a service's rollout:, risk: and gates: blocks (steps that must rise,
+ * the analysis settings, approvals below the tier, bounds out of order), checked as a rollout would, so
+ * that `validate` and `serve` refuse them rather than the first rollout.
+ */
+function safeChangeIssues(services: Readonly<Record<string, ServiceConfig>>): Issue[] {
+  const issues: Issue[] = [];
+  const under = (prefix: string, found: readonly Issue[]) => issues.push(...found.map((i) => ({ ...i, pointer: prefix + i.pointer })));
+  const attempt = (prefix: string, check: () => unknown) => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof BallastError)) throw error;
+      under(prefix, error.issues.length > 0 ? error.issues : [{ pointer: '', code: 'invalid', message: error.detail }]);
+    }
+  };
+  for (const [name, service] of Object.entries(services)) {
+    const base = `/services/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const block = service as ServiceConfig & { rollout?: { analysis?: unknown }; risk?: RiskTier; gates?: GatesConfig };
+    if (block.rollout !== undefined) {
+      attempt(`${base}/rollout`, () => resolveRolloutSpec(block.rollout));
+      attempt(`${base}/rollout/analysis`, () => resolveAnalysisConfig(block.rollout!.analysis));
+    }
+    const gates = resolveGates(block.risk, block.gates);
+    if (!gates.ok) under(base, gates.issues);
+  }
+  return issues;
 }
 
 /** Rebases issues from compiling a service (pointers relative to the service) onto the file. */

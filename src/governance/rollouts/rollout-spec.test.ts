@@ -20,6 +20,17 @@ describe('resolveRolloutSpec', () => {
     expect(spec.steps.map((s) => s.weight)).toEqual([0.1, 1]);
   });
 
+  it("applies a start's pause to every step of the block's canary, and not when the start brings its own steps", () => {
+    const block = { steps: [{ weight: 0.1, pause: { minDecisions: 50, durationMs: 1000 } }, { weight: 1 }] };
+    const paused = resolveRolloutSpec(block, { pause: { minDecisions: 500 } });
+    expect(paused.steps.map((s) => [s.weight, s.pause.minDecisions, s.pause.durationMs])).toEqual([
+      [0.1, 500, 1000],
+      [1, 500, 0],
+    ]);
+    const own = resolveRolloutSpec(block, { steps: [{ weight: 0.2 }, { weight: 1 }], pause: { minDecisions: 500 } });
+    expect(own.steps.map((s) => s.pause.minDecisions)).toEqual([100, 100]);
+  });
+
   it('resolves shadow and experiment into one step', () => {
     expect(resolveRolloutSpec({ strategy: 'shadow' })).toMatchObject({ strategy: 'shadow', shadowShare: 1, steps: [{ weight: 0 }] });
     expect(resolveRolloutSpec({}, { strategy: 'experiment', bandit: { floor: 0.1 }, pause: { durationMs: 3_600_000 } })).toMatchObject({

@@ -130,7 +130,9 @@ export function resolveRolloutSpec(config: unknown, options: unknown = {}): Reso
   const origin = Object.hasOwn(override, 'steps') ? 'REQUEST_INVALID' : 'CONFIG_INVALID';
   switch (strategy) {
     case 'canary': {
-      const steps = (c.steps ?? rolloutDefaults.steps).map((s) => ({ weight: s.weight, pause: pauseOf(s.pause) }));
+      // A start's own pause (without its own steps) is every step's: `rollout start --min-decisions 500`.
+      const startPause = !Object.hasOwn(override, 'steps') && Object.hasOwn(override, 'pause') ? override.pause : undefined;
+      const steps = (c.steps ?? rolloutDefaults.steps).map((s) => ({ weight: s.weight, pause: pauseOf(startPause === undefined ? s.pause : { ...s.pause, ...startPause }) }));
       const issues: Issue[] = [];
       steps.forEach((s, i) => {
         if (i > 0 && s.weight <= steps[i - 1]!.weight) {

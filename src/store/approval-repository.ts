@@ -96,7 +96,7 @@ export function createApprovalRepository(ctx: RepositoryContext): ApprovalReposi
           .executeTakeFirst();
         if (previous?.decision === a.decision) {
           throw new BallastError('APPROVAL_NOT_ALLOWED', {
-            detail: `${a.principal} already ${a.decision === 'approve' ? 'approved' : 'refused'} ${a.service}/${a.version} at digest ${a.digest.slice(0, 12)} and revision ${a.revision}`,
+            detail: `${a.principal} already ${a.decision === 'approve' ? 'approved' : 'refused'} ${a.service}/${a.version} at digest ${a.digest.replace(/^sha256:/, '').slice(0, 12)} and revision ${a.revision}`,
           });
         }
         await tx

@@ -2,6 +2,7 @@
 // of a running server, through its API (the server knows the running revision and the versions' digests).
 import { Option, type Command } from 'commander';
 import { environmentVariables, type EnvironmentSettings } from '../environment.js';
+import { shortDigest } from '../../governance/index.js';
 import { callApi, type Target } from './keys-command.js';
 
 interface Context {
@@ -65,7 +66,7 @@ export function registerApproveCommand(program: Command, { env, out }: Context):
       const decision = opts.refuse === true ? 'refuse' : 'approve';
       const answer = (await callApi(targetOf(env, opts), 'POST', approvalsPath(opts.service, opts.version), { decision, reason: opts.reason })) as { approval: ApprovalView; valid: ApprovalsAnswer['valid'] };
       const a = answer.approval;
-      out(`${decision === 'approve' ? 'approved' : 'refused'} ${opts.service}/${opts.version} (digest ${a.digest.slice(0, 12)}, revision ${a.revision}); approvals that count: ${answer.valid.approvals.length}, refusals: ${answer.valid.refusals.length}`);
+      out(`${decision === 'approve' ? 'approved' : 'refused'} ${opts.service}/${opts.version} (digest ${shortDigest(a.digest)}, revision ${a.revision}); approvals that count: ${answer.valid.approvals.length}, refusals: ${answer.valid.refusals.length}`);
     });
 
   withServer(program.command('approvals').description("a model version's approvals that count now, their history and the gate's judgement").option('--json', 'print JSON'), 'a key that may read the service')
@@ -76,13 +77,13 @@ export function registerApproveCommand(program: Command, { env, out }: Context):
         out(JSON.stringify(answer, null, 2));
         return;
       }
-      out(`${answer.service}/${answer.version} by ${answer.author}, digest ${answer.digest.slice(0, 12)}, revision ${answer.revision}`);
+      out(`${answer.service}/${answer.version} by ${answer.author}, digest ${shortDigest(answer.digest)}, revision ${answer.revision}`);
       if (answer.gate !== null) {
         out(`gate: ${answer.gate.ok ? 'met' : 'not met'}`);
         for (const c of answer.gate.checks) out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check.padEnd(24)} ${c.detail}`);
       }
       if (answer.history.length > 0) out('history (oldest first):');
-      for (const a of answer.history) out(`  ${a.at}  ${a.principal} ${a.decision}d (revision ${a.revision}, digest ${a.digest.slice(0, 12)}): ${a.reason}`);
+      for (const a of answer.history) out(`  ${a.at}  ${a.principal} ${a.decision}d (revision ${a.revision}, digest ${shortDigest(a.digest)}): ${a.reason}`);
     });
 }
 

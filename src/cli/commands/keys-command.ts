@@ -32,9 +32,9 @@ export async function openDataStore(ctx: Context, target: Target): Promise<{ sto
   return config === undefined ? { store } : { store, services: Object.keys(config.services) };
 }
 
-/** A small client of the key routes, for --server. */
+/** A small client of the API for the commands that act through a server (--server). */
 export async function callApi(target: Target, method: string, path: string, body?: unknown): Promise<unknown> {
-  if (target.apiKey === undefined) throw new BallastError('AUTH_REQUIRED', { detail: `--server needs an admin's key: --api-key or ${environmentVariables.apiKey}` });
+  if (target.apiKey === undefined) throw new BallastError('AUTH_REQUIRED', { detail: `--server needs an API key whose role may do this: --api-key or ${environmentVariables.apiKey}` });
   let response: Response;
   try {
     response = await fetch(new URL(path, target.server), {

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { parse } from 'yaml';
 import { BallastError } from '../../errors/index.js';
 import { environmentVariables, type EnvironmentSettings } from '../environment.js';
+import { shortDigest } from '../../governance/index.js';
 import { callApi, type Target } from './keys-command.js';
 
 interface Context {
@@ -47,7 +48,7 @@ interface VersionDetail extends VersionSummary {
 }
 
 const defaultServer = 'http://127.0.0.1:8080';
-const short = (digest: string | null): string => (digest === null ? 'unverified' : digest.replace(/^sha256:/, '').slice(0, 12));
+const short = (digest: string | null): string => (digest === null ? 'unverified' : shortDigest(digest));
 
 function transitionLine(t: Transition): string {
   const context = [t.rolloutId === null ? '' : `rollout ${t.rolloutId}`, t.revision === null ? '' : `revision ${t.revision}`].filter((s) => s !== '').join(', ');

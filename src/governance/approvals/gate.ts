@@ -2,6 +2,7 @@
 // controller calls it and throws GATE_NOT_MET with its issues when it says no; the API shows it as is.
 import type { Issue } from '../../errors/index.js';
 import type { StoredApproval } from '../../store/index.js';
+import { shortDigest } from '../registry/model-digest.js';
 import { tierApprovals, type MetricBound, type ResolvedGates, type RiskTier } from './gates-config.js';
 
 /** A version's registered evaluation: metric → value, and per subgroup (`region=eu`) metric → value. */
@@ -68,7 +69,7 @@ export function evaluateGate(input: GateInput): GateResult {
     detail:
       needed === 0
         ? `no approval needed (${input.risk} risk)`
-        : `${approvers.length} of ${needed} approval${needed === 1 ? '' : 's'} by principals other than the author ${version.author}${approvers.length > 0 ? ` (${approvers.join(', ')})` : ''} on digest ${version.digest.slice(0, 12)} at revision ${input.revision}`,
+        : `${approvers.length} of ${needed} approval${needed === 1 ? '' : 's'} by principals other than the author ${version.author}${approvers.length > 0 ? ` (${approvers.join(', ')})` : ''} on digest ${shortDigest(version.digest)} at revision ${input.revision}`,
   });
 
   const refusers = [...new Set(input.approvals.refusals.filter((a) => a.decision === 'refuse' && a.digest === version.digest && a.revision === input.revision).map((a) => a.principal))].sort();

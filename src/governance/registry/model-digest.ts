@@ -44,6 +44,11 @@ export function behaviourOf(spec: DigestedModelVersionSpec): unknown {
   return { adapter: spec.adapter, adapterFile: spec.adapterFile, artifacts: spec.artifacts, trainingData: spec.trainingData === undefined ? undefined : { ref: spec.trainingData.ref, sha256: spec.trainingData.sha256 } };
 }
 
+/** A digest as people read it: its first 12 hex digits (without the `sha256:` prefix). */
+export function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
 /** `sha256:<hex>` of a digested spec (see the file's head for what it covers). */
 export function versionDigest(spec: DigestedModelVersionSpec): string {
   return `sha256:${createHash('sha256').update(canonicalJson(behaviourOf(spec)), 'utf8').digest('hex')}`;

@@ -8,6 +8,10 @@ import type { AnalysisVerdict } from '../analysis/analysis-types.js';
 import { auditEvent } from '../audit-events.js';
 import { resolveRolloutSpec, type ResolvedRolloutSpec, type RolloutConfig, type RolloutStrategy } from './rollout-spec.js';
 
+
+/** A verdict's summary without its leading verdict word, for reasons that already say it ("step 0 passed: …"). */
+const because = (verdict: { readonly summary: string }): string => verdict.summary.replace(/^(pass|fail|inconclusive): /, '');
+
 export const rolloutStates = ['running', 'paused', 'promoted', 'completed', 'aborted', 'rolled-back'] as const;
 export type RolloutState = (typeof rolloutStates)[number];
 
@@ -238,7 +242,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       return commit(r, changed(r, { state: 'paused', status: { reason, awaiting: 'approval', issues: gate.issues } }), 'paused', { actor: ctx.actor, reason }, { events, detail: { issues: gate.issues } });
     }
     const last = r.spec.steps.length - 1;
-    const next = await commit(r, changed(r, { state: 'promoted', step: last, weight: 1, status: { awaiting: null, issues: [] } }), 'promoted', ctx, { events });
+    const next = await commit(r, changed(r, { state: 'promoted', step: last, weight: 1, status: { reason: null, awaiting: null, issues: [] } }), 'promoted', ctx, { events });
     const tctx = { ...ctx, rolloutId: r.id };
     await live(next, r.candidate, tctx);
     await effect(() => options.transition(r.service, r.candidate, 'live', tctx));
@@ -283,7 +287,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
 
     if (r.strategy === 'shadow' && verdict.verdict !== 'inconclusive') {
       const next = changed(r, { state: 'completed', status: { reason: verdict.summary } });
-      await commit(r, next, 'completed', auto(`shadow analysis ${verdict.verdict}: ${verdict.summary}`), { events: [verdictEvent(next)], detail: { verdict: verdict.verdict } });
+      await commit(r, next, 'completed', auto(`shadow analysis ${verdict.verdict}: ${because(verdict)}`), { events: [verdictEvent(next)], detail: { verdict: verdict.verdict } });
       await effect(() => options.transition(service, r.candidate, 'registered', { ...auto('shadow completed'), rolloutId: r.id }));
       return;
     }
@@ -291,7 +295,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       case 'pass': {
         if (r.strategy === 'experiment') {
           const next = changed(r, { state: 'completed', status: { reason: verdict.summary, inconclusives: 0 } });
-          await commit(r, next, 'completed', auto(`experiment analysis passed: ${verdict.summary}`), { events: [verdictEvent(next)], detail: { verdict: 'pass' } });
+          await commit(r, next, 'completed', auto(`experiment analysis passed: ${because(verdict)}`), { events: [verdictEvent(next)], detail: { verdict: 'pass' } });
           // Finished, not live: a canary (or promote while it runs) takes the candidate further.
           await effect(() => options.transition(service, r.candidate, 'registered', { ...auto('experiment completed'), rolloutId: r.id }));
           return;
@@ -299,31 +303,31 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         const following = r.spec.steps[r.step + 1];
         if (following === undefined || following.weight >= 1) {
           const passed = changed(r, { status: { inconclusives: 0 } });
-          await promoteNow(r, auto(`step ${r.step} passed at weight ${r.weight}: ${verdict.summary}`), [verdictEvent(passed)]);
+          await promoteNow(r, auto(`step ${r.step} passed at weight ${r.weight}: ${because(verdict)}`), [verdictEvent(passed)]);
           return;
         }
         const at = iso();
         const next = changed(r, { step: r.step + 1, weight: following.weight, stepStartedAt: at, status: { inconclusives: 0, checkpointAt: at } });
-        await commit(r, next, 'step', auto(`step ${r.step} passed at weight ${r.weight}: ${verdict.summary}`), { events: [verdictEvent(r)] });
+        await commit(r, next, 'step', auto(`step ${r.step} passed at weight ${r.weight}: ${because(verdict)}`), { events: [verdictEvent(r)] });
         return;
       }
       case 'fail': {
         const failures = r.status.failures + 1;
         if (failures >= r.spec.failureLimit) {
           const next = { ...r, status: { ...r.status, failures } };
-          await rollBack(next, auto(`analysis failed ${failures} time(s) (limit ${r.spec.failureLimit}): ${verdict.summary}`), [verdictEvent(r)], { verdict: 'fail' });
+          await rollBack(next, auto(`analysis failed ${failures} time(s) (limit ${r.spec.failureLimit}): ${because(verdict)}`), [verdictEvent(r)], { verdict: 'fail' });
           return;
         }
-        await commit(r, changed(r, { status: { failures, checkpointAt: until } }), 'analysis-failed', auto(`analysis failed (${failures} of ${r.spec.failureLimit}): ${verdict.summary}`), { events: [verdictEvent(r)] });
+        await commit(r, changed(r, { status: { failures, checkpointAt: until } }), 'analysis-failed', auto(`analysis failed (${failures} of ${r.spec.failureLimit}): ${because(verdict)}`), { events: [verdictEvent(r)] });
         return;
       }
       case 'inconclusive': {
         const inconclusives = r.status.inconclusives + 1;
         if (inconclusives < r.spec.inconclusiveLimit) {
-          await commit(r, changed(r, { status: { inconclusives, checkpointAt: until } }), 'analysis-inconclusive', auto(`analysis inconclusive (${inconclusives} of ${r.spec.inconclusiveLimit}): ${verdict.summary}`), { events: [verdictEvent(r)] });
+          await commit(r, changed(r, { status: { inconclusives, checkpointAt: until } }), 'analysis-inconclusive', auto(`analysis inconclusive (${inconclusives} of ${r.spec.inconclusiveLimit}): ${because(verdict)}`), { events: [verdictEvent(r)] });
           return;
         }
-        const reason = `analysis inconclusive ${inconclusives} times in a row (limit ${r.spec.inconclusiveLimit}): ${verdict.summary}`;
+        const reason = `analysis inconclusive ${inconclusives} times in a row (limit ${r.spec.inconclusiveLimit}): ${because(verdict)}`;
         const counted = { ...r, status: { ...r.status, inconclusives } };
         if (r.spec.onInconclusive === 'rollback') {
           await rollBack(counted, auto(reason), [verdictEvent(r)], { verdict: 'inconclusive' });

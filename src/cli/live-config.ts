@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { BallastError } from '../errors/index.js';
 import { auditEvent, digestOf, planConfigChange, type ConfigPlan } from '../governance/index.js';
 import { type Service, type ServiceCatalog } from '../pipeline/index.js';
+import { createSerialQueue } from '../resilience/index.js';
 import type { Actor, Store, StoredRevision } from '../store/index.js';
 import { configErrorForService, parseConfigText, type BallastConfig } from './config-file.js';
 
@@ -88,13 +89,10 @@ export interface LiveConfig {
 
 export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
   let config = deps.initial;
-  let chain: Promise<unknown> = Promise.resolve();
   const retiring = new Set<{ timer: NodeJS.Timeout; close: () => Promise<void> }>();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = chain.then(work, work);
-    chain = run.catch(() => undefined);
-    return run;
-  };
+  // One queue for the whole configuration: every change reads the running one and writes the next.
+  const queue = createSerialQueue();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => queue('config', work);
 
   async function compileAll(next: BallastConfig, text: string): Promise<Map<string, Service>> {
     const services = new Map<string, Service>();

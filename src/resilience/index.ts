@@ -24,3 +24,4 @@ export { ConcurrencyLimiter, type Admission, type AdmissionPermit, type Concurre
 export { RateLimiter, type RateDecision, type RateLimitConfig } from './rate-limiter.js';
 export { createPressureMonitor, type PressureConfig, type PressureMonitor, type PressureProbes, type PressureReason } from './pressure.js';
 export { QualityBreaker, qualityBreakerSchema, type QualityBreakerConfig, type QualityBreakerSnapshot, type QualitySignal, type QualityTransition } from './quality-breaker.js';
+export { createSerialQueue, type SerialQueue } from './serial-queue.js';

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
 import { auditEvent } from '../../governance/index.js';
 import type { ModelVersion, Service } from '../../pipeline/index.js';
+import { createSerialQueue, type SerialQueue } from '../../resilience/index.js';
 import { newId, type Store } from '../../store/index.js';
 import { actorOf, objectBody } from './key-routes.js';
 
@@ -60,24 +61,11 @@ function findVersion(services: Deps['services'], serviceName: string, versionNam
 type Request = Parameters<typeof actorOf>[0];
 
 /**
- * Runs operator actions on one breaker one at a time: an action reads the state, awaits the store, then acts,
- * so two at once would both see the old state and both be recorded (and audited) as the change.
+ * Operator actions on one breaker run one at a time (a serial queue keyed by breaker): an action reads the state,
+ * awaits the store, then acts, so two at once would both see the old state and both be recorded (and audited) as the change.
  */
-function serialized(): <T>(key: string, action: () => Promise<T>) => Promise<T> {
-  const tails = new Map<string, Promise<unknown>>();
-  return (key, action) => {
-    const run = (tails.get(key) ?? Promise.resolve()).then(action, action);
-    const tail = run.catch(() => undefined);
-    tails.set(key, tail);
-    void tail.then(() => {
-      if (tails.get(key) === tail) tails.delete(key);
-    });
-    return run;
-  };
-}
-
 export function registerBreakerRoutes(app: FastifyInstance, deps: Deps): void {
-  registerRoutes(app, deps, serialized(), (service, version, target, reason, request) => forceQualityWith(deps, service, version, target, reason, request));
+  registerRoutes(app, deps, createSerialQueue(), (service, version, target, reason, request) => forceQualityWith(deps, service, version, target, reason, request));
 }
 
 /** An operator opens or closes a quality breaker: kept and audited before it takes effect, like the error breaker. */
@@ -102,7 +90,7 @@ async function forceQualityWith(deps: Deps, service: Service, version: ModelVers
 function registerRoutes(
   app: FastifyInstance,
   { services, store }: Deps,
-  oneAtATime: ReturnType<typeof serialized>,
+  oneAtATime: SerialQueue,
   forceQuality: (service: Service, version: ModelVersion, target: 'open' | 'close', reason: string, request: Request) => Promise<unknown>,
 ): void {
   app.get<{ Params: { service: string } }>('/v1/services/:service/breakers', async (request) => {

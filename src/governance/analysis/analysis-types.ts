@@ -51,6 +51,8 @@ export interface AnalysisVerdict {
   readonly metrics: readonly MetricVerdict[];
   /** One sentence: the deciding metrics. */
   readonly summary: string;
+  /** Set when an arm had fewer than minDecisions decisions: the step is not judged yet (inconclusive, waiting for data). */
+  readonly tooFewDecisions?: true;
   /** A shadow rollout's: how far the copies agreed with the answers served (same output, confidence, accuracy with labels). */
   readonly agreement?: ShadowAgreementSummary;
 }

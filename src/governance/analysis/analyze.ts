@@ -333,5 +333,6 @@ export function analyze(config: AnalysisConfig, input: AnalysisInput): AnalysisV
     candidate: { version: input.candidateVersion, decisions: candidate.length },
     metrics: all.map((j) => j.verdict),
     summary,
+    ...(tooFew ? { tooFewDecisions: true } : {}),
   };
 }

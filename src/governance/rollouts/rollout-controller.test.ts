@@ -203,6 +203,26 @@ describe('rollout controller', () => {
     expect(h.analyses).toBe(3);
   });
 
+  it('waits, without counting toward the limit, while an arm has too few decisions to judge', async () => {
+    const h = harness(store, {
+      async analyze() {
+        h.analyses += 1;
+        return h.analyses <= 4 ? { ...verdictOf('inconclusive'), summary: 'inconclusive: too few decisions', tooFewDecisions: true } : verdictOf('pass');
+      },
+    });
+    await h.controller.start(service, { candidate: 'v2', inconclusiveLimit: 2, steps: [{ weight: 0.05 }, { weight: 0.5 }] }, operator);
+    for (let i = 0; i < 4; i += 1) {
+      h.clock += 1000;
+      await h.controller.tick();
+    }
+    const waiting = await h.controller.status(service);
+    expect(waiting?.rollout).toMatchObject({ state: 'running', step: 0, status: { inconclusives: 0 } });
+    expect(waiting?.events.filter((e) => e.kind === 'analysis-waiting')).toHaveLength(4);
+    h.clock += 1000;
+    await h.controller.tick();
+    expect((await h.controller.status(service))?.rollout).toMatchObject({ state: 'running', step: 1, weight: 0.5 });
+  });
+
   it('rolls back on inconclusive when onInconclusive is rollback', async () => {
     const h = harness(store);
     await h.controller.start(service, { candidate: 'v2', inconclusiveLimit: 1, onInconclusive: 'rollback' }, operator);

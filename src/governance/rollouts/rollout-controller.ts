@@ -322,6 +322,12 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         return;
       }
       case 'inconclusive': {
+        // Too few decisions in an arm is waiting, not doubt: kept in the history, not counted toward the limit
+        // (a 5% step needs twenty times more traffic than its candidate's minimum before it can be judged).
+        if (verdict.tooFewDecisions === true) {
+          await commit(r, changed(r, { status: { checkpointAt: until } }), 'analysis-waiting', auto(`waiting for data: ${because(verdict)}`), { events: [verdictEvent(r)] });
+          return;
+        }
         const inconclusives = r.status.inconclusives + 1;
         if (inconclusives < r.spec.inconclusiveLimit) {
           await commit(r, changed(r, { status: { inconclusives, checkpointAt: until } }), 'analysis-inconclusive', auto(`analysis inconclusive (${inconclusives} of ${r.spec.inconclusiveLimit}): ${because(verdict)}`), { events: [verdictEvent(r)] });

@@ -3,7 +3,6 @@ import { canonicalJson, compileContract, type Contract } from '../contracts/inde
 import { BallastError, type Issue } from '../errors/index.js';
 import { compilePolicy, type Policy } from '../policy/index.js';
 import { CircuitBreaker, QualityBreaker, resolveVersionResilience, resilienceDefaults, RetryBudget, type BreakerTransition, type CallPlan, type QualityTransition, type ResolvedVersionResilience } from '../resilience/index.js';
-import type { RolloutState } from '../routing/index.js';
 import { compileFallbackChain, type FallbackStep } from './fallback-chain.js';
 import type { ServiceConfig } from './service-config.js';
 
@@ -57,7 +56,6 @@ export interface Service {
   readonly contract: Contract;
   readonly policy: Policy;
   readonly versions: ReadonlyMap<string, ModelVersion>;
-  readonly rollout: RolloutState;
   /** The decision's deadline and the fallback chain, in order. */
   readonly resilience: { readonly deadlineMs: number; readonly fallback: readonly FallbackStep[] };
   close(): Promise<void>;
@@ -175,7 +173,6 @@ export async function createService(name: string, config: ServiceConfig, deps: S
     contract,
     policy,
     versions,
-    rollout: { live: config.live },
     resilience: { deadlineMs: config.resilience?.deadlineMs ?? resilienceDefaults.deadlineMs, fallback },
     async close() {
       await Promise.allSettled([...versions.values()].map((v) => v.adapter.close()));

@@ -2,7 +2,6 @@ export {
   assignLiveRoute,
   assignRoute,
   routeKinds,
-  type RolloutState,
   type RouteArm,
   type RouteAssignment,
   type RouteKind,

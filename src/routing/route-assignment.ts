@@ -65,15 +65,7 @@ function salts(service: string, rolloutId: string): void {
  * The bucket depends on the rollout id, so a retried rollout (new id) reshuffles its subjects, while
  * raising a weight only moves subjects from stable to candidate.
  */
-export function assignRoute(plan: RoutingPlan, service: string, request: RouteRequest): RouteAssignment;
-/** @deprecated The live-only assignment the pipeline calls until its route stage moves to the plan. */
-export function assignRoute(state: RolloutState, service: string, subjectKey?: string): RouteAssignment;
-export function assignRoute(plan: RoutingPlan | RolloutState, service: string, request?: RouteRequest | string): RouteAssignment {
-  if (typeof request !== 'object') return assignLiveRoute(plan as RolloutState, service, request);
-  return assignPlanRoute(plan as RoutingPlan, service, request);
-}
-
-function assignPlanRoute(plan: RoutingPlan, service: string, request: RouteRequest): RouteAssignment {
+export function assignRoute(plan: RoutingPlan, service: string, request: RouteRequest): RouteAssignment {
   if (plan.killed !== undefined) return { version: plan.stable, route: 'killed' };
   const rollout = plan.rollout;
   if (rollout === undefined) return { version: plan.stable, route: 'stable' };
@@ -117,16 +109,10 @@ function experiment(stable: string, rollout: RolloutRouting, service: string, ke
 }
 
 /**
- * @deprecated The pipeline's service still carries this until its route stage reads a RoutingPlan;
- * remove both with the old call.
+ * The assignment before rollouts: the live version, and the subject's bucket salted by the service. Not on the
+ * request path; kept as the routing benchmark's baseline (bench/routing.mjs).
  */
-export interface RolloutState {
-  /** The version that serves all traffic that no rollout claims. */
-  readonly live: string;
-}
-
-/** The assignment before rollouts: the live version, and the subject's bucket salted by the service. Kept as the benchmark's baseline. */
-export function assignLiveRoute(state: RolloutState, service: string, subjectKey?: string): RouteAssignment {
+export function assignLiveRoute(state: { readonly live: string }, service: string, subjectKey?: string): RouteAssignment {
   if (subjectKey === undefined) return { version: state.live, route: 'stable' };
   return { version: state.live, route: 'stable', bucket: stickyBucket(subjectKey, service) };
 }

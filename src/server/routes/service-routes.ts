@@ -14,7 +14,7 @@ function describe(service: Service, detailed: boolean) {
   const summary = {
     name: service.name,
     description: config.description ?? null,
-    live: service.rollout.live,
+    live: config.live,
     versions: [...service.versions.values()].map((v) => ({ name: v.name, kind: v.adapter.kind, timeoutMs: v.timeoutMs, description: v.description ?? null, capabilities: v.adapter.capabilities })),
     contractVersion: service.contract.version,
   };

@@ -1,7 +1,7 @@
 // The rollout controller on a real SQLite store, with fakes for the analysis, the registry, the gate
 // and the live configuration: the state machine, its persistence and audit, restarts and rollback.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Issue } from '../../errors/index.js';
+import { BallastError, type Issue } from '../../errors/index.js';
 import { openStore, type Store } from '../../store/index.js';
 import { tempDir } from '../../store/testing/fixtures.js';
 import type { RoutingPlan } from '../../routing/routing-plan.js';
@@ -435,6 +435,33 @@ describe('rollout controller', () => {
     expect((await h.controller.status(service))?.rollout).toMatchObject({ id: experiment.id, state: 'completed' });
     expect(h.controller.plan(service)).toEqual({ stable: 'v1' });
     expect(h.transitions.slice(2)).toEqual(['v2:canary', 'v2:registered']);
+  });
+
+  it('refuses a candidate its check refuses before writing anything, so the next start is not ROLLOUT_ACTIVE', async () => {
+    const h = harness(store, {
+      async checkCandidate(_service, candidate) {
+        if (candidate === 'v9') throw new BallastError('VERSION_NOT_FOUND', { detail: 'v9 is not in the running revision' });
+      },
+    });
+    await expect(h.controller.start(service, { candidate: 'v9' }, operator)).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
+    expect(await h.controller.status(service)).toBeUndefined();
+    expect(h.transitions).toEqual([]);
+    expect((await h.controller.start(service, { candidate: 'v2' }, operator)).state).toBe('running');
+  });
+
+  it('gives the gate the verdict that promotes, before it is kept', async () => {
+    const seen: (string | undefined)[] = [];
+    const h = harness(store, {
+      async checkGate(_service, _candidate, analysis) {
+        seen.push(analysis?.verdict.verdict);
+        return { ok: true, issues: [] };
+      },
+    });
+    await h.controller.start(service, { candidate: 'v2', steps: [{ weight: 0.5 }, { weight: 1 }] }, operator);
+    h.clock += 1000;
+    await h.controller.tick();
+    expect(seen).toEqual(['pass']);
+    expect((await h.controller.status(service))?.rollout.state).toBe('promoted');
   });
 
   it('refuses a candidate that is already live', async () => {

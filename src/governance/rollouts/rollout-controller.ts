@@ -68,8 +68,10 @@ export interface RolloutControllerOptions {
   countDecisions(rolloutId: string, since: string): Promise<number>;
   /** A registry lifecycle transition. */
   transition(service: string, version: string, to: string, ctx: TransitionContext): Promise<void>;
-  /** What promotion to 100% needs (checks, approvals). */
-  checkGate(service: string, candidate: string): Promise<{ readonly ok: boolean; readonly issues: readonly Issue[] }>;
+  /** What promotion to 100% needs (checks, approvals); `analysis` is the verdict promoting it, when an analysis does. */
+  checkGate(service: string, candidate: string, analysis?: { readonly verdict: AnalysisVerdict; readonly rolloutId: string; readonly at: string }): Promise<{ readonly ok: boolean; readonly issues: readonly Issue[] }>;
+  /** Refuses a candidate before anything is written (not in the running revision, or a lifecycle state it may not leave for a trial). */
+  checkCandidate?(service: string, candidate: string, strategy: RolloutStrategy): Promise<void>;
   /** Makes the configuration revision with `version` live. */
   promoteLive(service: string, version: string, ctx: TransitionContext): Promise<{ readonly revision: number }>;
   /** The running revision's live version of a service. */
@@ -202,6 +204,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   async function create(service: string, spec: ResolvedRolloutSpec, candidate: string, ctx: RolloutActionContext, retryOf: string | null): Promise<Rollout> {
     const stable = options.stableOf(service);
     if (candidate === stable) throw new BallastError('REQUEST_INVALID', { detail: `'${candidate}' is already the live version of '${service}'`, issues: [{ pointer: '/candidate', code: 'live', message: 'the candidate must differ from the live version' }] });
+    await options.checkCandidate?.(service, candidate, spec.strategy);
     const at = iso();
     const first = spec.steps[0]!;
     const r: Rollout = {
@@ -231,8 +234,9 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
   }
 
   /** Gate, then the promotion: persisted, then the live revision, then the registry. */
-  async function promoteNow(r: Rollout, ctx: RolloutActionContext, events: readonly StoredRolloutEvent[] = []): Promise<Rollout> {
-    const gate = await options.checkGate(r.service, r.candidate);
+  async function promoteNow(r: Rollout, ctx: RolloutActionContext, events: readonly StoredRolloutEvent[] = [], verdict?: AnalysisVerdict): Promise<Rollout> {
+    // The verdict that promotes is not kept yet: the gate is given it, as the rollout's last analysis.
+    const gate = await options.checkGate(r.service, r.candidate, verdict === undefined ? undefined : { verdict, rolloutId: r.id, at: iso() });
     if (!gate.ok) {
       const reason = `awaiting approval: ${gate.issues.map((i) => i.message).join('; ') || 'the gate is not met'}`;
       // An operator is told and nothing changes; the analysis pauses the rollout until people act.
@@ -303,7 +307,7 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
         const following = r.spec.steps[r.step + 1];
         if (following === undefined || following.weight >= 1) {
           const passed = changed(r, { status: { inconclusives: 0 } });
-          await promoteNow(r, auto(`step ${r.step} passed at weight ${r.weight}: ${because(verdict)}`), [verdictEvent(passed)]);
+          await promoteNow(r, auto(`step ${r.step} passed at weight ${r.weight}: ${because(verdict)}`), [verdictEvent(passed)], verdict);
           return;
         }
         const at = iso();

@@ -1,7 +1,10 @@
 // Live configuration: apply validates, plans and swaps a whole revision without a restart; a request
 // runs on exactly one revision from its first stage to its last, even while revisions change under load.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBallast, testConfigYaml, type TestBallast } from './helpers/test-ballast.js';
+import { startTestBallast, startTestBallastIn, testConfigYaml, type TestBallast } from './helpers/test-ballast.js';
 
 const actor = { principal: 'p-operator', keyId: null, role: 'operator' };
 
@@ -133,5 +136,39 @@ describe('live configuration', () => {
     expect(after).toBe(version);
     expect(after.breaker!.snapshot().state).toBe('open');
     after.forceBreaker('closed', 'test');
+  });
+});
+
+describe('a restart after the configuration changed on the running server', () => {
+  it('resumes the newer revision instead of undoing it with the older file; a changed file is a new revision', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ballast-restart-'));
+    try {
+      const file = tagged('A');
+      let t = await startTestBallastIn(dir, file);
+      // A change applied to the server (as a rollout's promotion is): revision 2, not in the file.
+      await t.runtime.live.apply({ text: tagged('B'), source: 'b.yaml', actor });
+      expect(t.runtime.catalog.revision).toBe(2);
+      await t.close();
+
+      // The same file again: revision 2 keeps serving, and no revision is added.
+      t = await startTestBallastIn(dir, file);
+      expect(t.runtime.catalog.revision).toBe(2);
+      const d = (await t.server.app.inject({ method: 'POST', url: '/v1/services/loans/decisions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ input: { text: 'hello world', amount: 500 } }) })).json();
+      expect(d.explanation.revision).toBe(2);
+      expect((d.explanation.rules as { name: string }[]).map((r) => r.name)).toContain('pre-b');
+      expect((await t.runtime.store.revisions.latest())?.number).toBe(2);
+      await t.close();
+
+      // Another file is a deliberate change: it is the next revision and serves.
+      t = await startTestBallastIn(dir, tagged('C'));
+      expect(t.runtime.catalog.revision).toBe(3);
+      await t.close();
+      // The first file again, after a start with another file: a deliberate change too, revision 4.
+      t = await startTestBallastIn(dir, file);
+      expect(t.runtime.catalog.revision).toBe(4);
+      await t.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -68,13 +68,25 @@ export function configContent(config: BallastConfig): unknown {
   return JSON.parse(JSON.stringify(content)) as unknown;
 }
 
+/** What `serve --config` runs on. */
+export interface StartRecord {
+  readonly revision: StoredRevision;
+  /** The running revision is newer than the file, which is `fileRevision`. */
+  readonly resumed: boolean;
+  readonly fileRevision?: number;
+}
+
 export interface LiveConfig {
   /** The running configuration. */
   current(): BallastConfig;
   /** The running revision's number (0 until recordStart). */
   running(): number;
-  /** Records the configuration `serve` started with: revision 1 on an empty store, the latest when its digest is equal, else the next. */
-  recordStart(text: string, source: string, actor: Actor): Promise<StoredRevision>;
+  /**
+   * Records the configuration `serve` started with: revision 1 on an empty store, the latest when its digest is
+   * equal; when the file is an older revision and later ones were applied to the server, the latest is resumed
+   * (`resumed`, with the file's revision); else the file is the next revision.
+   */
+  recordStart(text: string, source: string, actor: Actor): Promise<StartRecord>;
   apply(request: ApplyRequest): Promise<ApplyResult>;
   /** Re-applies an old revision's text as a new revision. */
   reapply(number: number, request: Omit<ApplyRequest, 'text' | 'source'>): Promise<ApplyResult>;
@@ -93,6 +105,26 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
   // One queue for the whole configuration: every change reads the running one and writes the next.
   const queue = createSerialQueue();
   const serial = <T>(work: () => Promise<T>): Promise<T> => queue('config', work);
+
+  /** How `serve --config` records its file: the reason says so, which tells starts from changes applied to the server. */
+  const startReason = 'serve --config';
+
+  /**
+   * The newest revision before `before` with this digest, when every revision after it (to `before`
+   * included) was applied to the running server rather than recorded by a start with another file.
+   */
+  async function olderRevisionResumable(digest: string, latest: StoredRevision): Promise<{ readonly number: number } | undefined> {
+    if (latest.reason.startsWith(startReason)) return undefined;
+    for (let cursor = latest.number; ; ) {
+      const page = await deps.store.revisions.list({ limit: 200, before: cursor });
+      for (const r of page) {
+        if (r.digest === digest) return r;
+        if (r.reason.startsWith(startReason)) return undefined;
+      }
+      if (page.length < 200) return undefined;
+      cursor = page.at(-1)!.number;
+    }
+  }
 
   async function compileAll(next: BallastConfig, text: string): Promise<Map<string, Service>> {
     const services = new Map<string, Service>();
@@ -198,16 +230,29 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
         // Registering is idempotent: a restart on the same file registers nothing, a file with a
         // changed model under an old name is refused here, before the server listens.
         await deps.registerModels?.(config, { actor, dryRun: false, markLive: true });
-        let stored: StoredRevision;
-        if (latest !== undefined && latest.digest === digest) stored = latest;
-        else {
-          stored = await deps.store.revisions.append(
-            { digest, text, source, actor: actor.principal, at: new Date().toISOString(), reason: latest === undefined ? 'serve --config' : `serve --config: the file differs from revision ${latest.number}`, basedOn: latest?.number ?? null },
-            { expect: latest?.number ?? null, audit: (number) => auditEvent({ actor, action: 'config.applied', resource: { kind: 'revision', id: String(number) }, before: latest === undefined ? null : { revision: latest.number, digest: latest.digest }, after: { revision: number, digest }, detail: 'serve --config' }) },
-          );
+        if (latest !== undefined && latest.digest === digest) {
+          deps.catalog.renumber(latest.number);
+          return { revision: latest, resumed: false };
         }
+        // The file is an older revision and what came after it was applied to the running server (a promotion,
+        // an apply): the newer revision is what served, so it serves again; the file does not undo it.
+        const older = latest === undefined ? undefined : await olderRevisionResumable(digest, latest);
+        if (latest !== undefined && older !== undefined) {
+          const next = parseConfigText(latest.text, latest.source, deps.baseDir);
+          if (planConfigChange(configContent(config), configContent(next)).restartRequired.length === 0) {
+            const services = await compileAll(next, latest.text);
+            const previous = deps.catalog.swap(latest.number, services);
+            config = next;
+            await closeUnused(previous.services, deps.catalog);
+            return { revision: latest, resumed: true, fileRevision: older.number };
+          }
+        }
+        const stored = await deps.store.revisions.append(
+          { digest, text, source, actor: actor.principal, at: new Date().toISOString(), reason: latest === undefined ? startReason : `${startReason}: the file differs from revision ${latest.number}`, basedOn: latest?.number ?? null },
+          { expect: latest?.number ?? null, audit: (number) => auditEvent({ actor, action: 'config.applied', resource: { kind: 'revision', id: String(number) }, before: latest === undefined ? null : { revision: latest.number, digest: latest.digest }, after: { revision: number, digest }, detail: 'serve --config' }) },
+        );
         deps.catalog.renumber(stored.number);
-        return stored;
+        return { revision: stored, resumed: false };
       }),
     apply: (request) => serial(() => applyNow(request)),
     reapply: (number, request) =>

@@ -52,7 +52,13 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   let stopPurges = () => {};
   try {
     // `serve --config` is revision 1 on a new store; a changed file is the next revision.
-    await runtime.live.recordStart(configText, options.configPath, localActor(localUser()));
+    const start = await runtime.live.recordStart(configText, options.configPath, localActor(localUser()));
+    if (start.resumed) {
+      logger.warn(
+        { revision: start.revision.number, fileRevision: start.fileRevision },
+        `serving revision ${start.revision.number} (applied to the server by ${start.revision.actor}), not ${options.configPath}, which is the older revision ${start.fileRevision}: to serve the file, change it or run \`ballast revisions apply ${start.fileRevision}\``,
+      );
+    }
     if (auth.mode === 'keys') firstAdminKey = await ensureAdminKey(runtime.store);
     await runtime.monitoring.start();
     await runtime.safeChange.start();

@@ -117,4 +117,18 @@ describe('the model registry in a running server', () => {
     expect(verdict.agreement.meanConfidenceDifference).toBeCloseTo(0.15, 6);
     expect((await history('v2')).map((x) => x.to)).toEqual(['registered', 'shadow', 'registered']);
   });
+
+  it('on a medium-risk service an apply may not make a version live past its gate, but may go back to one that served', async () => {
+    const medium = (live: string) => config(0.95, live).replace('    rollout:\n', '    risk: medium\n    rollout:\n');
+    t = await startTestBallast(medium('v1'));
+    const running = t.runtime.catalog.revision;
+    const refused = await post('/v1/config', { config: medium('v2'), reason: 'straight to v2' });
+    expect(refused.json()).toMatchObject({ code: 'GATE_NOT_MET', detail: expect.stringContaining('loans/v2 cannot be made live by apply') });
+    expect(t.runtime.catalog.revision).toBe(running);
+    expect(t.runtime.catalog.get('loans')!.config.live).toBe('v1');
+    // A dry run says the same.
+    expect((await post('/v1/config', { config: medium('v2'), dryRun: true })).json()).toMatchObject({ code: 'GATE_NOT_MET' });
+    // Other changes still apply.
+    expect((await post('/v1/config', { config: medium('v1').replace('metric: error_rate, bound: 0.05', 'metric: error_rate, bound: 0.04'), reason: 'tighter' })).statusCode).toBe(200);
+  });
 });

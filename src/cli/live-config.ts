@@ -27,6 +27,8 @@ export interface LiveConfigDeps {
    * version it moved: the registry records them. A rollout's promotion (setLive) records its own.
    */
   readonly liveChanged?: (changes: readonly LiveChange[], context: { readonly actor: Actor; readonly revision: number; readonly reason: string }) => Promise<void>;
+  /** Refuses (GATE_NOT_MET) a revision applied by hand that makes a version live its service's gate does not allow, before anything is written. */
+  readonly checkLiveChange?: (changes: readonly LiveChange[], context: { readonly actor: Actor }) => Promise<void>;
   /** How long a request can run on an old revision: its versions are closed after this (default 60 s). */
   readonly retireAfterMs?: number;
   readonly onError?: (error: unknown, what: string) => void;
@@ -157,6 +159,9 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
     }
     if (plan.changes.length === 0) return { plan, revision: running, applied: false };
     await deps.registerModels?.(next, { actor: request.actor, dryRun: true });
+    // A rollout's promotion went through the gate already; a live version changed by hand goes through it here.
+    const moved = movedLive(config, next);
+    if (request.action !== 'config.live_changed' && moved.length > 0) await deps.checkLiveChange?.(moved, { actor: request.actor });
     const services = await compileAll(next, request.text);
     if (request.dryRun === true) {
       await closeUnused(services, deps.catalog);
@@ -186,15 +191,10 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
       await closeUnused(services, deps.catalog);
       throw error;
     }
-    const before = config;
     const previous = deps.catalog.swap(stored.number, services);
     config = next;
     retire(previous.services, services);
     if (deps.liveChanged !== undefined && request.action !== 'config.live_changed') {
-      const moved = Object.entries(next.services).flatMap(([service, s]) => {
-        const from = before.services[service]?.live;
-        return from !== undefined && from !== s.live ? [{ service, from, to: s.live }] : [];
-      });
       // The revision runs already; the registry's record of it must not undo it.
       if (moved.length > 0) {
         await deps.liveChanged(moved, { actor: request.actor, revision: stored.number, reason: request.reason ?? `revision ${stored.number}` }).catch((error: unknown) => deps.onError?.(error, 'recording the live versions in the registry'));
@@ -272,6 +272,14 @@ export function createLiveConfig(deps: LiveConfigDeps): LiveConfig {
       await Promise.allSettled([...retiring].map((entry) => entry.close()));
     },
   };
+}
+
+/** The services whose live version `next` moves from `before`'s. */
+function movedLive(before: BallastConfig, next: BallastConfig): LiveChange[] {
+  return Object.entries(next.services).flatMap(([service, s]) => {
+    const from = before.services[service]?.live;
+    return from !== undefined && from !== s.live ? [{ service, from, to: s.live }] : [];
+  });
 }
 
 /** Closes the adapters of freshly compiled services that the running catalog does not share. */

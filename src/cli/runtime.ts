@@ -163,6 +163,8 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     catalog.get(status.service)?.versions.get(status.version)?.quality?.observe(status);
   });
   const registry = createModelRegistry({ store });
+  // Live configuration and safe change need each other: apply asks the gate, the rollouts apply promotions.
+  const safeChangeRef: { current?: SafeChange } = {};
   const live = createLiveConfig({
     catalog,
     store,
@@ -172,6 +174,16 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     // Every version a configuration names is registered before it can serve (a changed model under an old name is refused).
     registerModels: async (next, { actor, dryRun, markLive }) => {
       await registry.ensureAll(next.services as ConfigServices, { baseDir: next.baseDir, actor, dryRun, ...(markLive === true ? { markLive } : {}) });
+    },
+    checkLiveChange: async (changes) => {
+      for (const { service, to } of changes) {
+        // Back to a version that served before is a rollback, which no gate holds up.
+        if ((await registry.history(service, to)).some((t) => t.to === 'live')) continue;
+        const gate = await safeChangeRef.current!.gate(service, to);
+        if (!gate.ok) {
+          throw new BallastError('GATE_NOT_MET', { detail: `${service}/${to} cannot be made live by apply: ${gate.issues.map((i) => i.message).join('; ')}; start a rollout of it instead`, issues: gate.issues });
+        }
+      }
     },
     liveChanged: async (changes, { actor, revision, reason }) => {
       for (const { service, from, to } of changes) {
@@ -186,7 +198,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
     newId: () => newId('shd'),
     ...(options.logger === undefined ? {} : { onError: (error: unknown) => options.logger!.error({ err: error }, 'a shadow decision could not be kept') }),
   });
-  const safeChange = createSafeChange({
+  const safeChange = (safeChangeRef.current = createSafeChange({
     store,
     catalog,
     live,
@@ -200,7 +212,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       await registry.transition({ service, version, to: to as ModelState, reason, rolloutId, revision: catalog.revision }, { actor });
     },
     ...(options.logger === undefined ? {} : { onError: (error: unknown, what: string) => options.logger!.error({ err: error }, `${what} failed`) }),
-  });
+  }));
   return {
     services: catalog,
     catalog,

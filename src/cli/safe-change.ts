@@ -4,7 +4,7 @@
 import { analyze, collectObservations, forShadow, shadowAgreement, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
 import { BallastError } from '../errors/index.js';
 import type { ServiceCatalog } from '../pipeline/index.js';
-import type { RoutingPlan } from '../routing/index.js';
+import type { RolloutRouting, RoutingPlan } from '../routing/index.js';
 import type { Actor, Store } from '../store/index.js';
 import type { LiveConfig } from './live-config.js';
 
@@ -117,11 +117,16 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
       // A shadow's verdict also says how far the copies agreed with what was served (kept with the verdict).
       return rollout.strategy === 'shadow' ? { ...verdict, agreement: shadowAgreement(collected.pairs ?? []) } : verdict;
     },
+    // Polled every tick until the step has its decisions: a count in the store, not the analysis's collection.
+    // It counts what the analysis would compare: routed decisions in either arm, or shadow answers paired with theirs.
     async countDecisions(rolloutId, since) {
-      const rollout = (await rollouts.status(serviceOfRollout(rolloutId) ?? ''))?.rollout;
-      if (rollout === undefined || rollout.id !== rolloutId) return 0;
-      const { collected } = await observationsOf(rollout, { since, until: new Date(Date.now() + 1).toISOString() });
-      return rollout.strategy === 'shadow' ? (collected.pairs?.length ?? collected.candidate.length) : collected.stable.length + collected.candidate.length;
+      const found = activeRollout(rolloutId);
+      if (found === undefined) return 0;
+      const { service, rollout } = found;
+      const until = new Date(Date.now() + 1).toISOString();
+      return rollout.strategy === 'shadow'
+        ? store.shadows.countPaired({ rolloutId, service, version: rollout.candidate, since, until })
+        : store.decisions.countRouted({ service, rolloutId, since, until });
     },
     transition: (service, version, to, ctx) => deps.transition(service, version, to, ctx),
     async checkGate(service, candidate) {
@@ -140,14 +145,20 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
     configOf: (service) => serviceConfig(service).rollout,
     onChange(service, plan) {
       plans.set(service, plan);
-      rolloutServices.set(plan.rollout?.id ?? '', service);
       combined.delete(service);
     },
     ...(deps.onError === undefined ? {} : { onError: (error: unknown) => deps.onError!(error, 'rollouts') }),
     ...(deps.evaluateEveryMs === undefined ? {} : { evaluateEveryMs: deps.evaluateEveryMs }),
   });
-  const rolloutServices = new Map<string, string>();
-  const serviceOfRollout = (id: string) => rolloutServices.get(id);
+  /** The service whose active rollout is `rolloutId`, from the controller's plans (a rollout's service is in the catalog). */
+  function activeRollout(rolloutId: string): { readonly service: string; readonly rollout: RolloutRouting } | undefined {
+    for (const service of catalog.keys()) {
+      const rollout = rollouts.plan(service).rollout;
+      if (rollout?.id === rolloutId) return { service, rollout };
+    }
+    return undefined;
+  }
+
   // The plan the pipeline reads: the rollout's, with the kill switch over it; rebuilt only when either changes.
   const combined = new Map<string, RoutingPlan>();
   killSwitch.onChange((service) => combined.delete(service));
@@ -173,9 +184,7 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
       await killSwitch.load();
       await rollouts.load();
       for (const service of catalog.keys()) {
-        const plan = rollouts.plan(service);
-        plans.set(service, plan);
-        if (plan.rollout !== undefined) rolloutServices.set(plan.rollout.id, service);
+        plans.set(service, rollouts.plan(service));
       }
       rollouts.startTimer();
     },

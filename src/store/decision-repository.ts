@@ -63,6 +63,20 @@ export function createDecisionRepository(ctx: RepositoryContext): DecisionReposi
         }
         return counts;
       }),
+
+    countRouted: (options) =>
+      ctx.read(async (db) => {
+        let query = db
+          .selectFrom('decisions')
+          .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+          .where('service', '=', options.service)
+          .where('created_at', '>=', options.since)
+          .where(ctx.jsonTextAt('explanation', ['routing', 'rollout']), '=', options.rolloutId)
+          .where(ctx.jsonTextAt('explanation', ['routing', 'arm']), 'in', ['stable', 'candidate']);
+        if (options.until !== undefined) query = query.where('created_at', '<', options.until);
+        const row = await query.executeTakeFirst();
+        return Number(row?.n ?? 0);
+      }),
   };
 }
 

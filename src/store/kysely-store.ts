@@ -18,7 +18,7 @@ import { createAlertRepository } from './alert-repository.js';
 import { createMonitoringRepository } from './monitoring-repository.js';
 import { createReferenceRepository } from './reference-repository.js';
 import { GroupCommit } from './group-commit.js';
-import type { RepositoryContext } from './repository-context.js';
+import type { JsonTextAt, RepositoryContext } from './repository-context.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -39,6 +39,8 @@ export interface KyselyStoreOptions {
   readonly immediateWrites?: boolean;
   /** Wipes what deletes and purges freed from the files (SQLite: a WAL checkpoint that truncates it). */
   readonly scrubFreedSpace?: (db: Kysely<Database>) => Promise<boolean>;
+  /** Reads a string inside a JSON text column (the only JSON the portable queries need). */
+  readonly jsonTextAt: JsonTextAt;
 }
 
 /** Builds a Store on an open, migrated Kysely instance, which serves reads; `close()` closes the writer and destroys it. */
@@ -54,6 +56,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
 
   const ctx: RepositoryContext = {
     db,
+    jsonTextAt: options.jsonTextAt,
     commit,
     async read(query) {
       if (closing !== undefined) throw new BallastError('SERVER_DRAINING', { detail: 'the store is closed' });

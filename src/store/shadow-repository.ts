@@ -24,6 +24,11 @@ export interface ShadowRepository {
   appendMany(rows: readonly StoredShadowDecision[]): Promise<void>;
   /** A rollout's shadow decisions in a time window, oldest first, a page at a time (by id). */
   list(options: { readonly rolloutId: string; readonly since?: string; readonly until?: string; readonly after?: string; readonly limit: number }): Promise<StoredShadowDecision[]>;
+  /**
+   * A rollout's shadow answers by `version` created in [since, until) whose served decision, of `service`, was
+   * created in the same window: the pairs the rollout's analysis compares.
+   */
+  countPaired(options: { readonly rolloutId: string; readonly service: string; readonly version: string; readonly since: string; readonly until?: string }): Promise<number>;
 }
 
 const decode = (row: ShadowDecisionsTable): StoredShadowDecision => ({
@@ -75,6 +80,22 @@ export function createShadowRepository(ctx: RepositoryContext): ShadowRepository
         if (options.after !== undefined) query = query.where('id', '>', options.after);
         const rows = await query.orderBy('id').limit(pageSize(options.limit)).execute();
         return rows.map(decode);
+      }),
+    countPaired: (options) =>
+      ctx.read(async (db) => {
+        let query = db
+          .selectFrom('shadow_decisions as s')
+          .innerJoin('decisions as d', 'd.id', 's.decision_id')
+          .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+          .where('s.rollout_id', '=', options.rolloutId)
+          .where('s.version', '=', options.version)
+          .where('s.created_at', '>=', options.since)
+          .where('d.service', '=', options.service)
+          .where('d.created_at', '>=', options.since);
+        if (options.until !== undefined) query = query.where('s.created_at', '<', options.until).where('d.created_at', '<', options.until);
+        const row = await query.executeTakeFirst();
+        // count(*) is a number in SQLite and a bigint-as-string in PostgreSQL.
+        return Number(row?.n ?? 0);
       }),
   };
 }

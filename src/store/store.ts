@@ -43,6 +43,11 @@ export interface DecisionRepository {
   list(options: PageOptions): Promise<StoredDecision[]>;
   /** Decisions per outcome in the window; every outcome is present, zero when none. */
   countByOutcome(options?: TimeRangeOptions): Promise<Record<Outcome, number>>;
+  /**
+   * Decisions of `service` created in [since, until) that a rollout routed into its comparison: its id in
+   * explanation.routing.rollout and an arm ('stable' or 'candidate') in explanation.routing.arm.
+   */
+  countRouted(options: { readonly service: string; readonly rolloutId: string; readonly since: string; readonly until?: string }): Promise<number>;
 }
 
 /** Labels and outcomes learnt after a decision, append-only. */

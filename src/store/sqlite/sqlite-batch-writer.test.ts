@@ -10,6 +10,7 @@ import type { Store } from '../store.js';
 import { makeDecision, tempDir } from '../testing/fixtures.js';
 import { createSqliteWorkerWriter, startSqliteWriterWorker } from './sqlite-batch-writer.js';
 import { classifySqliteError } from './sqlite-errors.js';
+import { sqliteJsonTextAt } from './sqlite-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 
@@ -34,7 +35,7 @@ describe('the SQLite writer thread', () => {
       await (await openStore({ kind: 'sqlite', path: tmp.dbPath })).close();
       const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(tmp.dbPath) }) });
       worker = startSqliteWriterWorker(tmp.dbPath);
-      store = createKyselyStore(db, { writer: await createSqliteWorkerWriter(worker), classifyError: classifySqliteError });
+      store = createKyselyStore(db, { writer: await createSqliteWorkerWriter(worker), classifyError: classifySqliteError, jsonTextAt: sqliteJsonTextAt });
       blocker = new SqliteDatabase(tmp.dbPath);
     });
 

@@ -7,11 +7,15 @@ import { BallastError } from '../../errors/index.js';
 import type { BatchWriter } from '../batch-writer.js';
 import { createKyselyStore } from '../kysely-store.js';
 import { migrateToLatest } from '../migrations/migrate.js';
+import type { JsonTextAt } from '../repository-context.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { createSqliteInThreadWriter, createSqliteWorkerWriter, startSqliteWriterWorker } from './sqlite-batch-writer.js';
 import { configureSqliteConnection } from './sqlite-batch-insert.js';
 import { classifySqliteError } from './sqlite-errors.js';
+
+/** JSON1's json_extract: SQL text for a JSON string; numbers and booleans stay numbers, so they never equal a text id. */
+export const sqliteJsonTextAt: JsonTextAt = (column, path) => sql<string | null>`json_extract(${sql.ref(column)}, ${`$.${path.join('.')}`})`;
 
 /** Where the embedded SQLite database lives and how writes are grouped. */
 export interface SqliteStoreConfig {
@@ -46,6 +50,7 @@ export async function openSqliteStore(config: SqliteStoreConfig): Promise<Store>
     maxBatchSize: config.maxBatchSize,
     maxPending: config.maxPending,
     immediateWrites: true,
+    jsonTextAt: sqliteJsonTextAt,
     // secure_delete zeroes freed content in the pages; truncating the WAL drops the old page images.
     // Through Kysely, so it waits its turn on the connection; a reader elsewhere can make it busy: retried, then reported.
     scrubFreedSpace: async (conn) => {

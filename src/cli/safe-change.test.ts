@@ -1,12 +1,15 @@
 // The controller's minimum-decisions check counts in the store what the analysis then collects: the same
 // number for a canary or an experiment (routed decisions in either arm) and for a shadow (pairs), on
-// mixed decision logs.
+// mixed decision logs. And the routing the pipeline reads: the controller's plan with the kill switch over it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectObservations } from '../governance/index.js';
+import { ServiceCatalog, type Service } from '../pipeline/index.js';
 import { newId, openStore, type StoredDecision } from '../store/index.js';
+import type { LiveConfig } from './live-config.js';
+import { createSafeChange } from './safe-change.js';
 
 const at = (second: number): string => new Date(Date.UTC(2025, 0, 31, 12, 0, second)).toISOString();
 
@@ -78,6 +81,49 @@ describe('the rollout counts in the store agree with the analysis collection', (
         }
       }
     } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('routing(service)', () => {
+  it("is the controller's plan, with the kill switch over it while engaged, the same object until either changes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ballast-routing-'));
+    const store = await openStore({ kind: 'sqlite', path: join(dir, 'b.db') });
+    // Only what safe change reads of a service: its name and configuration.
+    const service = { name: 'loans', config: { live: 'v1', models: {} } } as unknown as Service;
+    const catalog = new ServiceCatalog(1, new Map([['loans', service]]));
+    const safe = createSafeChange({ store, catalog, live: {} as LiveConfig, versionFacts: async () => undefined, transition: async () => undefined });
+    const ctx = { actor: { principal: 'ops', keyId: null, role: null }, reason: 'test' };
+    try {
+      await safe.start();
+      safe.stop();
+      expect(safe.routing('loans')).toEqual({ stable: 'v1' });
+      expect(safe.routing('nope')).toBeUndefined();
+
+      const rollout = await safe.rollouts.start('loans', { candidate: 'v2', strategy: 'canary', steps: [{ weight: 0.25 }, { weight: 1 }] }, ctx);
+      const running = safe.routing('loans');
+      expect(running).toMatchObject({ stable: 'v1', rollout: { id: rollout.id, candidate: 'v2', weight: 0.25 } });
+      expect(running?.killed).toBeUndefined();
+      expect(safe.routing('loans')).toBe(running);
+
+      await safe.killSwitch.engage('loans', { ...ctx, reason: 'misbehaving' });
+      const killed = safe.routing('loans');
+      expect(killed).toMatchObject({ stable: 'v1', rollout: { id: rollout.id }, killed: { reason: 'misbehaving' } });
+      expect(safe.routing('loans')).toBe(killed);
+      expect(Object.isFrozen(killed)).toBe(true);
+
+      // The rollout moves while the switch is engaged: the combination follows it.
+      await safe.rollouts.pause('loans', ctx);
+      await safe.rollouts.abort('loans', ctx);
+      const aborted = safe.routing('loans');
+      expect(aborted).toEqual({ stable: 'v1', killed: { since: expect.any(String), reason: 'misbehaving' } });
+
+      await safe.killSwitch.release('loans', { ...ctx, reason: 'fixed' });
+      expect(safe.routing('loans')).toEqual({ stable: 'v1' });
+    } finally {
+      safe.stop();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }

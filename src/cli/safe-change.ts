@@ -1,7 +1,7 @@
 // The composition of safe change for a running server: rollouts (controller, analysis over the store),
 // approval gates, the kill switch, and the routing the pipeline reads once per request. The registry
 // is consulted for versions' digests, authors and evaluations when it is there.
-import { analyze, collectObservations, forShadow, shadowAgreement, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
+import { analyze, collectObservations, forShadow, shadowAgreement, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type EngagedSwitch, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
 import { BallastError } from '../errors/index.js';
 import type { ServiceCatalog } from '../pipeline/index.js';
 import type { RolloutRouting, RoutingPlan } from '../routing/index.js';
@@ -53,7 +53,6 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
   const killSwitch = createKillSwitch({ store });
   const approvals = createApprovals({ store });
   const serviceConfig = (service: string): ServiceGateConfig => (catalog.get(service)?.config ?? {}) as ServiceGateConfig;
-  const plans = new Map<string, RoutingPlan>();
 
   const observationsOf = async (rollout: Parameters<Parameters<typeof createRolloutController>[0]['analyze']>[0], window: { since: string; until: string }) => {
     const resolved = resolveAnalysisConfig(rollout.spec.analysis);
@@ -143,10 +142,6 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
       return s.config.live;
     },
     configOf: (service) => serviceConfig(service).rollout,
-    onChange(service, plan) {
-      plans.set(service, plan);
-      combined.delete(service);
-    },
     ...(deps.onError === undefined ? {} : { onError: (error: unknown) => deps.onError!(error, 'rollouts') }),
     ...(deps.evaluateEveryMs === undefined ? {} : { evaluateEveryMs: deps.evaluateEveryMs }),
   });
@@ -159,9 +154,9 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
     return undefined;
   }
 
-  // The plan the pipeline reads: the rollout's, with the kill switch over it; rebuilt only when either changes.
-  const combined = new Map<string, RoutingPlan>();
-  killSwitch.onChange((service) => combined.delete(service));
+  // The plan the pipeline reads is the controller's (cached there), with the kill switch over it when engaged. Both
+  // are objects replaced whole on a change, so the combination is made again only when either is a new object.
+  const combined = new Map<string, { readonly base: RoutingPlan; readonly killed: EngagedSwitch; readonly plan: RoutingPlan }>();
 
   return {
     rollouts,
@@ -171,21 +166,20 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
     gate,
     gateInputs,
     routing(service) {
-      let plan = combined.get(service);
-      if (plan !== undefined) return plan;
-      const base = plans.get(service);
+      // A request that began before an apply removed its service: it has no plan (the controller would throw).
+      if (!catalog.has(service)) return undefined;
+      const base = rollouts.plan(service);
       const killed = killSwitch.engaged(service);
-      if (base === undefined && killed === undefined) return undefined;
-      plan = Object.freeze({ ...(base ?? { stable: catalog.get(service)?.config.live ?? '' }), ...(killed === undefined ? {} : { killed: { since: killed.since, reason: killed.reason } }) });
-      combined.set(service, plan);
+      if (killed === undefined) return base;
+      const cached = combined.get(service);
+      if (cached !== undefined && cached.base === base && cached.killed === killed) return cached.plan;
+      const plan: RoutingPlan = Object.freeze({ ...base, killed: { since: killed.since, reason: killed.reason } });
+      combined.set(service, { base, killed, plan });
       return plan;
     },
     async start() {
       await killSwitch.load();
       await rollouts.load();
-      for (const service of catalog.keys()) {
-        plans.set(service, rollouts.plan(service));
-      }
       rollouts.startTimer();
     },
     stop() {

@@ -128,6 +128,32 @@ describe('rollouts over the server', () => {
     expect(actions).toEqual(expect.arrayContaining(['killswitch.engaged', 'killswitch.released']));
   });
 
+  it('a medium-risk canary approved beforehand is promoted by the analysis that passes it, in one tick', async () => {
+    t = await startTestBallast(config('    risk: medium\n'));
+    // The approver is not the author (the start registered v2 as local:test; with auth off the caller is anonymous).
+    const approved = await post('/v1/services/loans/models/v2/approvals', { decision: 'approve', reason: 'reviewed the evaluation' });
+    expect(approved.statusCode).toBe(201);
+    await post('/v1/services/loans/rollouts', { candidate: 'v2', reason: 'go', steps: [{ weight: 0.5, pause: { minDecisions: 60 } }, { weight: 1 }] });
+    for (let i = 0; i < 200; i++) await decide(`m${i}`);
+    await t.runtime.safeChange.rollouts.tick();
+    const status = (await t.server.app.inject({ method: 'GET', url: '/v1/services/loans/rollout' })).json();
+    expect(status.rollout).toMatchObject({ state: 'promoted', status: { awaiting: null, reason: null } });
+    expect(t.runtime.catalog.get('loans')!.config.live).toBe('v2');
+  });
+
+  it('refuses a candidate outside the running revision or one the registry may not try again, and leaves no rollout behind', async () => {
+    t = await startTestBallast(config());
+    const missing = await post('/v1/services/loans/rollouts', { candidate: 'v9', reason: 'typo' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'VERSION_NOT_FOUND', detail: expect.stringContaining('not a version of the running revision') });
+    // v3 retired in the registry: a retired version is never tried again.
+    await t.runtime.registry.transition({ service: 'loans', version: 'v3', to: 'retired', reason: 'withdrawn' }, { actor: { principal: 'ops', keyId: null, role: 'operator' } });
+    const retired = await post('/v1/services/loans/rollouts', { candidate: 'v3', reason: 'again' });
+    expect(retired.json()).toMatchObject({ code: 'MODEL_TRANSITION_INVALID' });
+    expect((await t.server.app.inject({ method: 'GET', url: '/v1/services/loans/rollout' })).statusCode).toBe(404);
+    expect((await post('/v1/services/loans/rollouts', { candidate: 'v2', reason: 'the right one' })).json()).toMatchObject({ state: 'running', candidate: 'v2' });
+  });
+
   it('a medium-risk service does not promote an unregistered version without its gate', async () => {
     t = await startTestBallast(config('    risk: medium\n'));
     await post('/v1/services/loans/rollouts', { candidate: 'v2', reason: 'go', steps: [{ weight: 0.5, pause: { minDecisions: 0 } }, { weight: 1 }] });

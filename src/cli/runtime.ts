@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRedactionKey, hashValue } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
-import { createAuditLedger, createModelRegistry, createRetention, type AuditLedger, type ConfigServices, type ModelRegistry, type ModelState, type Retention, type RetentionConfig } from '../governance/index.js';
+import { checkTransition as checkModelTransition, createAuditLedger, createModelRegistry, createRetention, type AuditLedger, type ConfigServices, type ModelRegistry, type ModelState, type Retention, type RetentionConfig } from '../governance/index.js';
 import { breakerFigures, createService, createShadowRunner, ServiceCatalog, type BreakerEvent, type Service, type ShadowRunner } from '../pipeline/index.js';
 import type { AlertLogger } from '../monitoring/alerts/index.js';
 import { createMonitoringRuntime, resolveServiceMonitoring, type MonitoringRuntime } from '../server/monitoring-runtime.js';
@@ -207,6 +207,10 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       if (v === undefined) return undefined;
       const evaluation = v.spec.evaluation;
       return { digest: v.digest, author: v.author, ...(evaluation === undefined ? {} : { evaluation: { metrics: evaluation.metrics, ...(evaluation.subgroups === undefined ? {} : { subgroups: evaluation.subgroups }) } }) };
+    },
+    checkTransition: async (service, version, to) => {
+      const registered = await registry.get(service, version);
+      if (registered !== undefined) checkModelTransition(registered.state, to, `${service}/${version}`);
     },
     transition: async (service, version, to, { actor, reason, rolloutId }) => {
       await registry.transition({ service, version, to: to as ModelState, reason, rolloutId, revision: catalog.revision }, { actor });

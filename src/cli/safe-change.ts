@@ -1,7 +1,7 @@
 // The composition of safe change for a running server: rollouts (controller, analysis over the store),
 // approval gates, the kill switch, and the routing the pipeline reads once per request. The registry
 // is consulted for versions' digests, authors and evaluations when it is there.
-import { analyze, collectObservations, forShadow, shadowAgreement, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type EngagedSwitch, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
+import { analyze, collectObservations, forShadow, judgeExperiment, shadowAgreement, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type EngagedSwitch, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type AnalysisVerdict, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
 import { BallastError } from '../errors/index.js';
 import type { ServiceCatalog } from '../pipeline/index.js';
 import type { RolloutRouting, RoutingPlan } from '../routing/index.js';
@@ -23,6 +23,8 @@ export interface SafeChangeDeps {
   versionFacts(service: string, version: string): Promise<VersionFacts | undefined>;
   /** A lifecycle transition in the registry. */
   transition(service: string, version: string, to: string, ctx: { readonly actor: Actor; readonly reason: string; readonly rolloutId: string }): Promise<void>;
+  /** Refuses (MODEL_TRANSITION_INVALID) a version the registry may not move to `to` (a retired version cannot be tried again). */
+  checkTransition?(service: string, version: string, to: 'shadow' | 'canary'): Promise<void>;
   readonly onError?: (error: unknown, what: string) => void;
   readonly evaluateEveryMs?: number;
 }
@@ -71,8 +73,11 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
     return { config, collected };
   };
 
+  /** The verdict promoting a version, given to the gate before it is kept. */
+  type PromotingAnalysis = { readonly verdict: AnalysisVerdict; readonly rolloutId: string; readonly at: string };
+
   /** What the gate judges of `version`, all but the approvals; undefined when the registry does not know it. */
-  async function gateInputs(service: string, version: string): Promise<Omit<GateInput, 'approvals'> | undefined> {
+  async function gateInputs(service: string, version: string, promoting?: PromotingAnalysis): Promise<Omit<GateInput, 'approvals'> | undefined> {
     const facts = await deps.versionFacts(service, version);
     if (facts === undefined) return undefined;
     const cfg = serviceConfig(service);
@@ -86,6 +91,7 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
         if (event.kind === 'analysis' && verdict !== undefined && typeof verdict.verdict === 'string') lastAnalysis = { verdict: verdict.verdict as 'pass', at: event.at, rolloutId: event.rolloutId };
       }
     }
+    if (promoting !== undefined) lastAnalysis = { verdict: promoting.verdict.verdict, at: promoting.at, rolloutId: promoting.rolloutId };
     return {
       risk: cfg.risk ?? 'low',
       gates: resolved.value,
@@ -95,8 +101,8 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
     };
   }
 
-  async function gate(service: string, version: string): Promise<GateResult> {
-    const inputs = await gateInputs(service, version);
+  async function gate(service: string, version: string, promoting?: PromotingAnalysis): Promise<GateResult> {
+    const inputs = await gateInputs(service, version, promoting);
     if (inputs === undefined) {
       const cfg = serviceConfig(service);
       // Without a registered version there is no author to keep from approving, nor an evaluation: only a
@@ -114,7 +120,16 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
       const { config, collected } = await observationsOf(rollout, window);
       const verdict = analyze(config, { stable: collected.stable, candidate: collected.candidate, window, stableVersion: rollout.stable, candidateVersion: rollout.candidate });
       // A shadow's verdict also says how far the copies agreed with what was served (kept with the verdict).
-      return rollout.strategy === 'shadow' ? { ...verdict, agreement: shadowAgreement(collected.pairs ?? []) } : verdict;
+      if (rollout.strategy === 'shadow') return { ...verdict, agreement: shadowAgreement(collected.pairs ?? []) };
+      if (rollout.strategy !== 'experiment') return verdict;
+      return judgeExperiment(verdict, { control: collected.stable, treatment: collected.candidate }, rollout.weight, config.confidence);
+    },
+    async checkCandidate(service, candidate, strategy) {
+      // A candidate must be a version of the running revision, or nothing would ever route to it.
+      if (catalog.get(service)?.versions.has(candidate) !== true) {
+        throw new BallastError('VERSION_NOT_FOUND', { detail: `${service}/${candidate} is not a version of the running revision ${catalog.revision}: apply a configuration that names it first`, issues: [{ pointer: '/candidate', code: 'not_found', message: `not in revision ${catalog.revision}` }] });
+      }
+      await deps.checkTransition?.(service, candidate, strategy === 'shadow' ? 'shadow' : 'canary');
     },
     // Polled every tick until the step has its decisions: a count in the store, not the analysis's collection.
     // It counts what the analysis would compare: routed decisions in either arm, or shadow answers paired with theirs.
@@ -128,8 +143,8 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
         : store.decisions.countRouted({ service, rolloutId, since, until });
     },
     transition: (service, version, to, ctx) => deps.transition(service, version, to, ctx),
-    async checkGate(service, candidate) {
-      const result = await gate(service, candidate);
+    async checkGate(service, candidate, analysis) {
+      const result = await gate(service, candidate, analysis);
       return { ok: result.ok, issues: result.issues };
     },
     async promoteLive(service, version, ctx) {
@@ -157,6 +172,7 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
   // The plan the pipeline reads is the controller's (cached there), with the kill switch over it when engaged. Both
   // are objects replaced whole on a change, so the combination is made again only when either is a new object.
   const combined = new Map<string, { readonly base: RoutingPlan; readonly killed: EngagedSwitch; readonly plan: RoutingPlan }>();
+  let refresh: NodeJS.Timeout | undefined;
 
   return {
     rollouts,
@@ -181,9 +197,13 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
       await killSwitch.load();
       await rollouts.load();
       rollouts.startTimer();
+      // Another replica's kill switch reaches this one at the next refresh (the rollouts refresh at every tick).
+      refresh = setInterval(() => void killSwitch.load().catch((error: unknown) => deps.onError?.(error, 'refreshing the kill switches')), deps.evaluateEveryMs ?? 5000);
+      refresh.unref();
     },
     stop() {
       rollouts.stopTimer();
+      clearInterval(refresh);
     },
   };
 }

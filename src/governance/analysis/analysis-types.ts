@@ -2,6 +2,7 @@
 // comparison, and the verdict with its numbers.
 
 /** One decision (or shadow decision), reduced to what the analysis compares. */
+import type { ArmMetrics, SampleRatioMismatch } from './experiments.js';
 export interface Observation {
   readonly decisionId: string;
   readonly createdAt: string;
@@ -53,6 +54,10 @@ export interface AnalysisVerdict {
   readonly summary: string;
   /** Set when an arm had fewer than minDecisions decisions: the step is not judged yet (inconclusive, waiting for data). */
   readonly tooFewDecisions?: true;
+  /** An experiment's: the sample-ratio-mismatch check of its arms' counts against its weight (a mismatch fails the step). */
+  readonly srm?: SampleRatioMismatch;
+  /** An experiment's: every arm's rates with their confidence intervals. */
+  readonly arms?: Readonly<Record<string, ArmMetrics>>;
   /** A shadow rollout's: how far the copies agreed with the answers served (same output, confidence, accuracy with labels). */
   readonly agreement?: ShadowAgreementSummary;
 }

@@ -1,6 +1,7 @@
 // Experiment statistics: SRM against known chi-square survival values, Wilson per arm, shadow agreement, bandit.
 import { describe, expect, it } from 'vitest';
-import { armMetrics, banditWeights, sampleRatioMismatch, shadowAgreement, type ShadowPair } from './experiments.js';
+import type { AnalysisVerdict } from './analysis-types.js';
+import { armMetrics, banditWeights, judgeExperiment, sampleRatioMismatch, shadowAgreement, type ShadowPair } from './experiments.js';
 import { armWithErrors } from './fixtures/synthetic.js';
 
 describe('sampleRatioMismatch', () => {
@@ -84,5 +85,27 @@ describe('banditWeights', () => {
     ], { seed: 7, draws: 20000 });
     expect(w.a!).toBeGreaterThan(0.47);
     expect(w.a!).toBeLessThan(0.53);
+  });
+});
+
+describe('judgeExperiment', () => {
+  const passed: AnalysisVerdict = { verdict: 'pass', window: { since: 'a', until: 'b' }, stable: { version: 'v1', decisions: 0 }, candidate: { version: 'v2', decisions: 0 }, metrics: [], summary: 'pass: every metric' };
+
+  it('keeps the verdict, with the arms and the check, when the counts match the weight', () => {
+    // 5100 vs 4900 at 50%: chi2 = 2·100²/5000 = 4, p = 0.0455: no mismatch.
+    const judged = judgeExperiment(passed, { control: armWithErrors(51, 5100, 'c'), treatment: armWithErrors(49, 4900, 't') }, 0.5);
+    expect(judged).toMatchObject({ verdict: 'pass', summary: 'pass: every metric', srm: { mismatch: false } });
+    expect(judged.srm!.chi2).toBeCloseTo(4, 10);
+    expect(judged.arms!.control!.errorRate).toMatchObject({ events: 51, n: 5100 });
+    expect(judged.arms!.treatment!.decisions).toBe(4900);
+  });
+
+  it('fails a step whose counts do not match the weight (p < 0.001), whatever the metrics said', () => {
+    // 5165 vs 4835 at 50%: chi2 = 10.89 > 10.83 (p = 0.001).
+    const judged = judgeExperiment(passed, { control: armWithErrors(0, 5165, 'c'), treatment: armWithErrors(0, 4835, 't') }, 0.5);
+    expect(judged.verdict).toBe('fail');
+    expect(judged.summary).toMatch(/^fail: sample ratio mismatch: 5165 control and 4835 treatment decisions where 50% should be treatment \(chi-square p 9\.\d+e-4 < 0\.001\)/);
+    // The same counts at a 48.35% treatment weight are what was expected.
+    expect(judgeExperiment(passed, { control: armWithErrors(0, 5165, 'c'), treatment: armWithErrors(0, 4835, 't') }, 0.4835).verdict).toBe('pass');
   });
 });

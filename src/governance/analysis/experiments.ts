@@ -2,7 +2,7 @@
 // with Wilson intervals, shadow agreement, and an optional Thompson-sampling bandit that shifts weight toward the
 // better arm without ever starving the others below a floor. Everything is deterministic for a seed.
 import { chiSquareSf } from '../../monitoring/stats/index.js';
-import type { Observation } from './analysis-types.js';
+import type { AnalysisVerdict, Observation } from './analysis-types.js';
 import { wilsonInterval } from './intervals.js';
 
 export interface SampleRatioMismatch {
@@ -216,4 +216,24 @@ export function banditWeights(arms: readonly ArmStats[], options: BanditOptions)
     out[arm.arm] = floor + (1 - k * floor) * ((wins[i] as number) / draws);
   });
   return out;
+}
+
+/**
+ * An experiment's step verdict: the arms' rates with their intervals, and the sample-ratio check of their
+ * counts against the treatment's weight. A mismatch (p < 0.001) means the assignment is broken, so no
+ * comparison of the arms can be trusted: the step fails whatever the metrics said.
+ */
+export function judgeExperiment(verdict: AnalysisVerdict, arms: { readonly control: readonly Observation[]; readonly treatment: readonly Observation[] }, weight: number, confidence = 0.95): AnalysisVerdict {
+  const metrics = armMetrics(arms, confidence);
+  const counts = [arms.control.length, arms.treatment.length];
+  if (counts[0]! + counts[1]! === 0) return { ...verdict, arms: metrics };
+  const srm = sampleRatioMismatch(counts, [1 - weight, weight]);
+  if (!srm.mismatch) return { ...verdict, srm, arms: metrics };
+  return {
+    ...verdict,
+    verdict: 'fail',
+    srm,
+    arms: metrics,
+    summary: `fail: sample ratio mismatch: ${counts[0]} control and ${counts[1]} treatment decisions where ${Math.round(100 * weight)}% should be treatment (chi-square p ${srm.pValue.toExponential(2)} < 0.001): the assignment is broken, so the arms cannot be compared`,
+  };
 }

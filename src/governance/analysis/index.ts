@@ -6,6 +6,7 @@ export { newcombeDifference, normalQuantile, quantileInterval, studentTQuantile,
 export {
   armMetrics,
   banditWeights,
+  judgeExperiment,
   sampleRatioMismatch,
   seededRandom,
   shadowAgreement,

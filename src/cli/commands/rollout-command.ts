@@ -33,7 +33,40 @@ interface EventView {
   readonly actor: string;
   readonly step: number;
   readonly weight: number;
-  readonly detail: { readonly reason?: string; readonly verdict?: { readonly verdict: string; readonly summary: string; readonly metrics?: ReadonlyArray<{ metric: string; segment?: string; verdict: string; reason: string }> } };
+  readonly detail: { readonly reason?: string; readonly verdict?: VerdictView };
+}
+
+interface Rate {
+  readonly events: number;
+  readonly n: number;
+  readonly rate: number | null;
+  readonly interval?: readonly [number, number];
+}
+
+interface VerdictView {
+  readonly verdict: string;
+  readonly summary: string;
+  readonly metrics?: ReadonlyArray<{ metric: string; segment?: string; verdict: string; reason: string }>;
+  readonly agreement?: { readonly sameOutput: Rate; readonly meanConfidenceDifference: number | null; readonly stableAccuracy: Rate; readonly candidateAccuracy: Rate };
+  readonly srm?: { readonly chi2: number; readonly pValue: number; readonly mismatch: boolean };
+  readonly arms?: Readonly<Record<string, { readonly decisions: number; readonly errorRate: Rate; readonly reviewRate: Rate; readonly accuracy: Rate }>>;
+}
+
+const pct = (r: Rate): string => (r.rate === null ? `- of ${r.n}` : `${(100 * r.rate).toFixed(1)}%${r.interval === undefined ? '' : ` [${(100 * r.interval[0]).toFixed(1)}, ${(100 * r.interval[1]).toFixed(1)}]`} of ${r.n}`);
+
+/** A verdict's numbers beyond its summary: what did not pass, a shadow's agreement, an experiment's arms and sample-ratio check. */
+export function verdictLines(verdict: VerdictView): string[] {
+  const lines: string[] = [];
+  for (const m of verdict.metrics ?? []) if (m.verdict !== 'pass') lines.push(`      ${m.metric}${m.segment === undefined ? '' : ` [${m.segment}]`}: ${m.verdict} — ${m.reason}`);
+  const a = verdict.agreement;
+  if (a !== undefined) {
+    lines.push(`      agreement: same output ${pct(a.sameOutput)}; mean confidence difference ${a.meanConfidenceDifference === null ? '-' : a.meanConfidenceDifference.toFixed(3)}; accuracy stable ${pct(a.stableAccuracy)}, candidate ${pct(a.candidateAccuracy)}`);
+  }
+  for (const [arm, m] of Object.entries(verdict.arms ?? {})) {
+    lines.push(`      ${arm}: ${m.decisions} decisions; error rate ${pct(m.errorRate)}; review rate ${pct(m.reviewRate)}; accuracy ${pct(m.accuracy)}`);
+  }
+  if (verdict.srm !== undefined) lines.push(`      sample ratio: chi-square ${verdict.srm.chi2.toFixed(2)}, p ${verdict.srm.pValue.toPrecision(3)}${verdict.srm.mismatch ? ' < 0.001: MISMATCH' : ''}`);
+  return lines;
 }
 
 function steps(value: string): number[] {
@@ -104,8 +137,8 @@ export function registerRolloutCommands(program: Command, { env, out }: Context)
     out(describeRollout(answer.rollout));
     for (const e of answer.events) {
       const verdict = e.detail.verdict;
-      out(`  ${e.at}  ${e.kind.padEnd(22)} step ${e.step} ${(100 * e.weight).toFixed(1).padStart(5)}%  ${e.actor}${verdict === undefined ? (e.detail.reason ? `  ${e.detail.reason}` : '') : `  ${verdict.verdict}: ${verdict.summary}`}`);
-      for (const m of verdict?.metrics ?? []) if (m.verdict !== 'pass') out(`      ${m.metric}${m.segment === undefined ? '' : ` [${m.segment}]`}: ${m.verdict} — ${m.reason}`);
+      out(`  ${e.at}  ${e.kind.padEnd(22)} step ${e.step} ${(100 * e.weight).toFixed(1).padStart(5)}%  ${e.actor}${verdict === undefined ? (e.detail.reason ? `  ${e.detail.reason}` : '') : `  ${verdict.summary}`}`);
+      if (verdict !== undefined) for (const line of verdictLines(verdict)) out(line);
     }
   });
 

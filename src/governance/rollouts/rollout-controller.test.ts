@@ -464,6 +464,43 @@ describe('rollout controller', () => {
     expect((await h.controller.status(service))?.rollout.state).toBe('promoted');
   });
 
+  it('a bandit experiment moves weight toward the better arm, keeps the weaker at its floor, and never completes by itself', async () => {
+    const accuracy = (events: number, n: number) => ({ events, n, rate: events / n, interval: [0, 1] as [number, number] });
+    const arm = (events: number, n: number) => ({ decisions: n, errorRate: accuracy(0, n), fallbackRate: accuracy(0, n), reviewRate: accuracy(0, n), accuracy: accuracy(events, n) });
+    let arms = { control: arm(700, 1000), treatment: arm(900, 1000) };
+    const h = harness(store, {
+      async analyze(_rollout, window) {
+        h.windows.push({ ...window });
+        return { ...verdictOf('pass'), arms };
+      },
+    });
+    const started = await h.controller.start(service, { candidate: 'v2', strategy: 'experiment', weight: 0.5, bandit: { floor: 0.1 } }, operator);
+    h.clock += 1000;
+    await h.controller.tick();
+    // 90% against 70% on a thousand each: treatment wins every draw, so it gets all but the control's floor.
+    let status = await h.controller.status(service);
+    expect(status?.rollout).toMatchObject({ id: started.id, state: 'running', weight: 0.9 });
+    expect(h.controller.plan(service).rollout?.weight).toBe(0.9);
+    expect(status?.events.at(-1)).toMatchObject({ kind: 'bandit', detail: { from: 0.5, weight: 0.9 } });
+    // A new weight is a new window: the next analysis starts where the weight changed.
+    const changedAt = status!.rollout.stepStartedAt;
+    // Then the control turns out better: the weight goes back, never below the floor.
+    arms = { control: arm(950, 1000), treatment: arm(600, 1000) };
+    h.clock += 1000;
+    await h.controller.tick();
+    expect(h.windows.at(-1)!.since).toBe(changedAt);
+    status = await h.controller.status(service);
+    expect(status?.rollout).toMatchObject({ state: 'running', weight: 0.1 });
+    // Nearly equal arms keep the weight near the middle; the rollout keeps running.
+    arms = { control: arm(500, 1000), treatment: arm(500, 1000) };
+    h.clock += 1000;
+    await h.controller.tick();
+    status = await h.controller.status(service);
+    expect(status?.rollout.state).toBe('running');
+    expect(status!.rollout.weight).toBeGreaterThan(0.35);
+    expect(status!.rollout.weight).toBeLessThan(0.65);
+  });
+
   it('refuses a candidate that is already live', async () => {
     const h = harness(store);
     await expect(h.controller.start(service, { candidate: 'v1' }, operator)).rejects.toMatchObject({ code: 'REQUEST_INVALID' });

@@ -5,12 +5,20 @@ import { BallastError, type Issue } from '../../errors/index.js';
 import { activeRolloutStates, newId, type Actor, type Store, type StoredRollout, type StoredRolloutEvent } from '../../store/index.js';
 import type { RoutingPlan } from '../../routing/routing-plan.js';
 import type { AnalysisVerdict } from '../analysis/analysis-types.js';
+import { banditWeights } from '../analysis/experiments.js';
 import { auditEvent } from '../audit-events.js';
 import { resolveRolloutSpec, type ResolvedRolloutSpec, type RolloutConfig, type RolloutStrategy } from './rollout-spec.js';
 
 
 /** A verdict's summary without its leading verdict word, for reasons that already say it ("step 0 passed: …"). */
 const because = (verdict: { readonly summary: string }): string => verdict.summary.replace(/^(pass|fail|inconclusive): /, '');
+
+/** A 32-bit seed from a string (FNV-1a): each bandit draw is reproducible from its rollout and instant. */
+function seedOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
 
 export const rolloutStates = ['running', 'paused', 'promoted', 'completed', 'aborted', 'rolled-back'] as const;
 export type RolloutState = (typeof rolloutStates)[number];
@@ -233,6 +241,37 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     return r;
   }
 
+  /**
+   * A bandit experiment's analysis: the treatment's weight becomes its Thompson-sampling share of wins on
+   * accuracy (labelled decisions), never below `floor` for either arm, so it keeps watching after it has
+   * chosen; it never completes by itself (an operator promotes or aborts). A new weight starts a new window,
+   * so each window's sample-ratio check is against one weight.
+   */
+  async function shiftWeight(r: Rollout, verdict: AnalysisVerdict, until: string, analysisEvent: StoredRolloutEvent, floor: number): Promise<void> {
+    const control = verdict.arms?.control?.accuracy;
+    const treatment = verdict.arms?.treatment?.accuracy;
+    const auto = (reason: string): RolloutActionContext => ({ actor: systemActor, reason });
+    if (control === undefined || treatment === undefined || control.n === 0 || treatment.n === 0) {
+      await commit(r, changed(r, { status: { checkpointAt: until } }), 'analysis-waiting', auto('bandit: waiting for labelled decisions in both arms'), { events: [analysisEvent] });
+      return;
+    }
+    const weights = banditWeights(
+      [
+        { arm: 'control', successes: control.events, trials: control.n },
+        { arm: 'treatment', successes: treatment.events, trials: treatment.n },
+      ],
+      { floor, seed: seedOf(`${r.id}/${until}`) },
+    );
+    const bounded = Math.min(1 - Math.max(floor, 0.01), Math.max(Math.max(floor, 0.01), weights.treatment!));
+    const next = Math.round(bounded * 1000) / 1000;
+    const figures = `accuracy control ${control.events}/${control.n}, treatment ${treatment.events}/${treatment.n}`;
+    if (Math.abs(next - r.weight) < 0.005) {
+      await commit(r, changed(r, { status: { checkpointAt: until, inconclusives: 0 } }), 'bandit', auto(`bandit: treatment stays at ${(100 * r.weight).toFixed(1)}% (${figures})`), { events: [analysisEvent] });
+      return;
+    }
+    await commit(r, changed(r, { weight: next, stepStartedAt: until, status: { checkpointAt: until, inconclusives: 0 } }), 'bandit', auto(`bandit: treatment ${(100 * r.weight).toFixed(1)}% → ${(100 * next).toFixed(1)}% (${figures})`), { events: [analysisEvent], detail: { from: r.weight, weight: next } });
+  }
+
   /** Gate, then the promotion: persisted, then the live revision, then the registry. */
   async function promoteNow(r: Rollout, ctx: RolloutActionContext, events: readonly StoredRolloutEvent[] = [], verdict?: AnalysisVerdict): Promise<Rollout> {
     // The verdict that promotes is not kept yet: the gate is given it, as the rollout's last analysis.
@@ -293,6 +332,10 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
       const next = changed(r, { state: 'completed', status: { reason: verdict.summary } });
       await commit(r, next, 'completed', auto(`shadow analysis ${verdict.verdict}: ${because(verdict)}`), { events: [verdictEvent(next)], detail: { verdict: verdict.verdict } });
       await effect(() => options.transition(service, r.candidate, 'registered', { ...auto('shadow completed'), rolloutId: r.id }));
+      return;
+    }
+    if (r.strategy === 'experiment' && r.spec.bandit !== null && verdict.verdict !== 'fail') {
+      await shiftWeight(r, verdict, until, verdictEvent(r), r.spec.bandit.floor);
       return;
     }
     switch (verdict.verdict) {

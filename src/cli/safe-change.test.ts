@@ -91,8 +91,8 @@ describe('routing(service)', () => {
   it("is the controller's plan, with the kill switch over it while engaged, the same object until either changes", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ballast-routing-'));
     const store = await openStore({ kind: 'sqlite', path: join(dir, 'b.db') });
-    // Only what safe change reads of a service: its name and configuration.
-    const service = { name: 'loans', config: { live: 'v1', models: {} } } as unknown as Service;
+    // Only what safe change reads of a service: its name, configuration and version names.
+    const service = { name: 'loans', config: { live: 'v1', models: {} }, versions: new Map([['v1', {}], ['v2', {}]]) } as unknown as Service;
     const catalog = new ServiceCatalog(1, new Map([['loans', service]]));
     const safe = createSafeChange({ store, catalog, live: {} as LiveConfig, versionFacts: async () => undefined, transition: async () => undefined });
     const ctx = { actor: { principal: 'ops', keyId: null, role: null }, reason: 'test' };

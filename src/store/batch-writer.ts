@@ -2,7 +2,7 @@
 // that suits it (SQLite's runs on its own thread); kysely-batch-writer.ts is the portable one.
 import type { LeafWrite } from './audit-leaf.js';
 import type { RefusedItems } from './group-commit.js';
-import type { AuditEventsTable, DecisionsTable, FeedbackTable } from './schema.js';
+import type { AuditEventsTable, DecisionsTable, FeedbackTable, ShadowDecisionsTable } from './schema.js';
 
 /** An audit event with its leaf, written in the same transaction as the change it records. */
 export interface AuditWrite {
@@ -18,7 +18,9 @@ export interface AuditWrite {
 export type StoreWrite =
   | { readonly table: 'decisions'; readonly row: DecisionsTable; readonly leaf: LeafWrite }
   | { readonly table: 'feedback'; readonly row: FeedbackTable; readonly leaf: LeafWrite; readonly audit?: AuditWrite }
-  | { readonly table: 'audit_events'; readonly row: AuditEventsTable; readonly leaf: LeafWrite };
+  | { readonly table: 'audit_events'; readonly row: AuditEventsTable; readonly leaf: LeafWrite }
+  // Never answered to anyone and not in the audit log: no leaf. Written here only to keep fsyncs off the event loop.
+  | { readonly table: 'shadow_decisions'; readonly row: ShadowDecisionsTable };
 
 /** Writes batches of encoded rows, each batch in one durable transaction. */
 export interface BatchWriter {

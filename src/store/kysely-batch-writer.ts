@@ -21,11 +21,13 @@ async function insertAll(trx: Transaction<Database>, items: readonly StoreWrite[
   for (const rows of chunks(decisions, maxParams)) await trx.insertInto('decisions').values(rows).execute();
   for (const rows of chunks(feedback, maxParams)) await trx.insertInto('feedback').values(rows).execute();
   for (const rows of chunks(audit, maxParams)) await trx.insertInto('audit_events').values(rows).execute();
+  const shadows = items.flatMap((i) => (i.table === 'shadow_decisions' ? [i.row] : []));
+  for (const rows of chunks(shadows, maxParams)) await trx.insertInto('shadow_decisions').values(rows).execute();
   // Leaves in item order, numbered after the last one; the dialect's writer must hold the table's
   // write lock for the transaction (PostgreSQL: lock audit_leaves first) so indices stay dense.
   const { next } = await trx.selectFrom('audit_leaves').select(sql<number | string>`coalesce(max(idx) + 1, 0)`.as('next')).executeTakeFirstOrThrow();
   let idx = Number(next);
-  const leaves = items.flatMap((i) => [i.leaf, ...(i.table === 'feedback' && i.audit !== undefined ? [i.audit.leaf] : [])]).map((leaf) => ({ ...leaf, idx: idx++ }));
+  const leaves = items.flatMap((i) => (i.table === 'shadow_decisions' ? [] : [i.leaf, ...(i.table === 'feedback' && i.audit !== undefined ? [i.audit.leaf] : [])])).map((leaf) => ({ ...leaf, idx: idx++ }));
   for (const rows of chunks(leaves, maxParams)) await trx.insertInto('audit_leaves').values(rows).execute();
 }
 

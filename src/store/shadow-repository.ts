@@ -1,6 +1,7 @@
 // Shadow decisions: what a shadowed candidate answered for a copy of a request. They are never
-// answered to anyone, so they are written in batches off the request path (ctx.write), not through
-// the decision log's group commit: a crash may lose the last batch, never an acknowledged decision.
+// answered to anyone and have no leaf in the audit log; they go through the decision log's group commit
+// so that the writer's thread, not the event loop, waits for the fsync. A crash may lose the shadow
+// runner's last unwritten batch, never an acknowledged decision.
 import { pageSize, type RepositoryContext } from './repository-context.js';
 import type { ShadowDecisionsTable } from './schema.js';
 
@@ -47,31 +48,30 @@ const decode = (row: ShadowDecisionsTable): StoredShadowDecision => ({
 
 export function createShadowRepository(ctx: RepositoryContext): ShadowRepository {
   return {
-    appendMany: (rows) =>
-      rows.length === 0
-        ? Promise.resolve()
-        : ctx.write(async (tx) => {
-            for (let i = 0; i < rows.length; i += 200) {
-              await tx
-                .insertInto('shadow_decisions')
-                .values(
-                  rows.slice(i, i + 200).map((r) => ({
-                    id: r.id,
-                    decision_id: r.decisionId,
-                    service: r.service,
-                    version: r.version,
-                    rollout_id: r.rolloutId,
-                    revision: r.revision,
-                    created_at: r.createdAt,
-                    output: r.output === undefined || r.output === null ? null : JSON.stringify(r.output),
-                    confidence: r.confidence,
-                    error_code: r.errorCode,
-                    latency_ms: r.latencyMs,
-                  })),
-                )
-                .execute();
-            }
+    // Through group commit, like decisions: the writer (SQLite's own thread) pays the fsync, not the event loop
+    // that answers requests. Appended whole; each row resolves with its batch.
+    appendMany: async (rows) => {
+      await Promise.all(
+        rows.map((r) =>
+          ctx.commit.append({
+            table: 'shadow_decisions',
+            row: {
+              id: r.id,
+              decision_id: r.decisionId,
+              service: r.service,
+              version: r.version,
+              rollout_id: r.rolloutId,
+              revision: r.revision,
+              created_at: r.createdAt,
+              output: r.output === undefined || r.output === null ? null : JSON.stringify(r.output),
+              confidence: r.confidence,
+              error_code: r.errorCode,
+              latency_ms: r.latencyMs,
+            },
           }),
+        ),
+      );
+    },
     list: (options) =>
       ctx.read(async (db) => {
         let query = db.selectFrom('shadow_decisions').selectAll().where('rollout_id', '=', options.rolloutId);

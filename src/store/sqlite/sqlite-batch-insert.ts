@@ -4,7 +4,7 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { StoreWrite } from '../batch-writer.js';
 import type { LeafWrite } from '../audit-leaf.js';
-import type { AuditEventsTable, DecisionsTable, FeedbackTable } from '../schema.js';
+import type { AuditEventsTable, DecisionsTable, FeedbackTable, ShadowDecisionsTable } from '../schema.js';
 
 /** A row a committed batch left out: its index in the batch and the driver's error. */
 export type RefusedRow = readonly [index: number, error: unknown];
@@ -47,6 +47,10 @@ export function createSqliteBatchInsert(sqlite: SqliteDatabase.Database, rowErro
     'insert into audit_events (id, at, actor_principal, actor_key, actor_role, action, resource_kind, resource_id, service, before_digest, after_digest, before_body, after_body, request_id, detail) ' +
       'values (@id, @at, @actor_principal, @actor_key, @actor_role, @action, @resource_kind, @resource_id, @service, @before_digest, @after_digest, @before_body, @after_body, @request_id, @detail)',
   );
+  const insertShadow = sqlite.prepare<ShadowDecisionsTable>(
+    'insert into shadow_decisions (id, decision_id, service, version, rollout_id, revision, created_at, output, confidence, error_code, latency_ms) ' +
+      'values (@id, @decision_id, @service, @version, @rollout_id, @revision, @created_at, @output, @confidence, @error_code, @latency_ms)',
+  );
   const insertLeaf = sqlite.prepare<LeafWrite & { idx: number }>('insert into audit_leaves (idx, kind, ref_id, hash) values (@idx, @kind, @ref_id, @hash)');
   const nextLeaf = sqlite.prepare('select coalesce(max(idx) + 1, 0) as next from audit_leaves').pluck();
   const insertAll = sqlite.transaction((rows: readonly StoreWrite[]) => {
@@ -55,6 +59,10 @@ export function createSqliteBatchInsert(sqlite: SqliteDatabase.Database, rowErro
     let next = Number(nextLeaf.get());
     for (const [index, write] of rows.entries()) {
       try {
+        if (write.table === 'shadow_decisions') {
+          insertShadow.run(write.row);
+          continue;
+        }
         if (write.table === 'decisions') insertDecision.run(write.row);
         else if (write.table === 'feedback') insertFeedback.run(write.row);
         else insertAudit.run(write.row);

@@ -48,6 +48,7 @@ export const errorCatalogue = {
   VERSION_NOT_FOUND: { title: 'The service has no such model version', retryable: false },
   REVISION_NOT_FOUND: { title: 'No such configuration revision', retryable: false },
   ROLLOUT_NOT_FOUND: { title: 'No such rollout', retryable: false },
+  REVIEW_NOT_FOUND: { title: 'No such review item', retryable: false },
 
   // Safe change: registry, revisions, rollouts, approvals.
   MODEL_VERSION_CONFLICT: { title: 'A model version of that name is registered with another digest', retryable: false },
@@ -60,6 +61,9 @@ export const errorCatalogue = {
   GATE_NOT_MET: { title: "The service's approval gate does not allow the promotion yet", retryable: false },
   APPROVAL_NOT_ALLOWED: { title: 'This principal may not approve this version (its author, or already decided)', retryable: false },
   KILL_SWITCH_ENGAGED: { title: "The service's kill switch is engaged: no model was called", retryable: false },
+
+  // Review queue.
+  REVIEW_LEASE_LOST: { title: 'The reviewer does not hold an unexpired lease on the review item', retryable: false },
 
   // The model and its upstream.
   UPSTREAM_TIMEOUT: { title: 'The model did not answer within its timeout', retryable: true },

@@ -45,6 +45,21 @@ export type { RevisionRepository, StoredRevision, NewRevision } from './revision
 export type { ShadowRepository, StoredShadowDecision } from './shadow-repository.js';
 export type { RegistryRepository, StoredModelVersion, StoredModelVersionWithState, StoredModelTransition } from './registry-repository.js';
 export { approvalDecisions, type ApprovalDecision, type ApprovalRepository, type StoredApproval, type KillSwitchRepository, type StoredKillSwitch } from './approval-repository.js';
+export {
+  reviewStates,
+  reviewVerdicts,
+  type ReviewState,
+  type ReviewVerdict,
+  type ReviewRepository,
+  type NewReviewItem,
+  type StoredReviewItem,
+  type StoredReviewDecision,
+  type ReviewItemWithDecisions,
+  type ReviewClaimOptions,
+  type ReviewDecideInput,
+  type ReviewChange,
+  type ReviewListOptions,
+} from './review-repository.js';
 export type { AuditRepository, AuditListOptions, LoggedRowCounts } from './audit-repository.js';
 export { leafKinds, leafHashHex, type LeafKind } from './audit-leaf.js';
 export {

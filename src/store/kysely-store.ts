@@ -10,6 +10,7 @@ import { createRevisionRepository } from './revision-repository.js';
 import { createShadowRepository } from './shadow-repository.js';
 import { createApprovalRepository, createKillSwitchRepository } from './approval-repository.js';
 import { createRegistryRepository } from './registry-repository.js';
+import { createReviewRepository } from './review-repository.js';
 import { BallastError } from '../errors/index.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createDecisionRepository } from './decision-repository.js';
@@ -103,6 +104,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     approvals: createApprovalRepository(ctx),
     killSwitches: createKillSwitchRepository(ctx),
     registry: createRegistryRepository(ctx),
+    reviews: createReviewRepository(ctx),
     flush: () => commit.flush(),
     close() {
       closing ??= commit

@@ -335,6 +335,38 @@ export interface ShadowDecisionsTable {
   readonly latency_ms: number;
 }
 
+/** The review queue (migration 0010): an item's current state; see review-repository.ts. */
+export interface ReviewItemsTable {
+  readonly id: string;
+  readonly decision_id: string;
+  readonly service: string;
+  readonly version: string | null;
+  readonly created_at: string;
+  readonly priority: number;
+  /** JSON text. */
+  readonly reasons: string;
+  readonly due_at: string;
+  readonly required_reviews: number;
+  readonly state: string;
+  readonly lease_holder: string | null;
+  readonly lease_until: string | null;
+  readonly escalation_role: string | null;
+  readonly updated_at: string;
+}
+
+/** Every human decision on a review item, append-only. */
+export interface ReviewDecisionsTable {
+  readonly id: string;
+  readonly item_id: string;
+  readonly reviewer: string;
+  readonly role: string;
+  readonly decision: string;
+  /** JSON text, or null when the decision carries no label. */
+  readonly label: string | null;
+  readonly rationale: string;
+  readonly at: string;
+}
+
 /** Every table the store's queries use. */
 export interface Database {
   decisions: DecisionsTable;
@@ -362,4 +394,6 @@ export interface Database {
   approvals: ApprovalsTable;
   kill_switches: KillSwitchesTable;
   shadow_decisions: ShadowDecisionsTable;
+  review_items: ReviewItemsTable;
+  review_decisions: ReviewDecisionsTable;
 }

@@ -10,6 +10,7 @@ import type { RevisionRepository } from './revision-repository.js';
 import type { ShadowRepository } from './shadow-repository.js';
 import type { ApprovalRepository, KillSwitchRepository } from './approval-repository.js';
 import type { RegistryRepository } from './registry-repository.js';
+import type { ReviewRepository } from './review-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -93,6 +94,8 @@ export interface Store {
   readonly killSwitches: KillSwitchRepository;
   /** The model registry: versions (immutable) and their lifecycle transitions (append-only). */
   readonly registry: RegistryRepository;
+  /** The review queue: items under leases, and every human decision on them (append-only). */
+  readonly reviews: ReviewRepository;
   /** Resolves once everything appended before the call is settled (durable, or rejected to its caller). */
   flush(): Promise<void>;
   /** Refuses new work with SERVER_DRAINING, flushes, closes the database; idempotent. */

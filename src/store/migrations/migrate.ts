@@ -11,6 +11,7 @@ import * as governance from './0006-governance.js';
 import * as retention from './0007-retention.js';
 import * as breakers from './0008-breakers.js';
 import * as safeChange from './0009-safe-change.js';
+import * as reviewQueue from './0010-review-queue.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
 const migrations: Readonly<Record<string, Migration>> = {
@@ -23,6 +24,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0007-retention': retention,
   '0008-breakers': breakers,
   '0009-safe-change': safeChange,
+  '0010-review-queue': reviewQueue,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };

@@ -1,0 +1,404 @@
+// The review queue: items waiting for a human, taken one at a time under a lease, and every human
+// decision on them, append-only. Each write is one transaction through ctx.write (SQLite: BEGIN
+// IMMEDIATE, so a claim's select and update hold the write lock together and two claims, from this
+// process or another, never take the same item). A lease is a time, not a timer: an item claimed
+// with a lease that has run out is exactly as free as an open one, so nothing sweeps leases and an
+// item whose reviewer vanished is never lost.
+import { BallastError } from '../errors/index.js';
+import { appendAuditInTransaction } from './audit-repository.js';
+import type { StoredAuditEvent } from './governance-records.js';
+import { newId } from './ids.js';
+import { pageSize, type RepositoryContext } from './repository-context.js';
+import { checkInstant } from './row-codec.js';
+import type { Database, ReviewDecisionsTable, ReviewItemsTable } from './schema.js';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+
+export const reviewStates = ['open', 'claimed', 'decided', 'escalated'] as const;
+/** `open` and `escalated` wait for a claim; `claimed` is held until its lease runs out; `decided` is final. */
+export type ReviewState = (typeof reviewStates)[number];
+
+export const reviewVerdicts = ['accept', 'override', 'escalate'] as const;
+/** Accept the model's answer, override it with a label, or hand the item to a senior role. */
+export type ReviewVerdict = (typeof reviewVerdicts)[number];
+
+/** What the queue is given for a new item; it starts open, unleased, not escalated. */
+export interface NewReviewItem {
+  /** `rvw_` + 26 characters. */
+  readonly id: string;
+  readonly decisionId: string;
+  readonly service: string;
+  readonly version: string | null;
+  /** ISO 8601 UTC with milliseconds. */
+  readonly createdAt: string;
+  /** Higher is taken first (0 normal, 10 high stakes); an integer. */
+  readonly priority: number;
+  /** Why the decision went to review (the decision's reasons), JSON. */
+  readonly reasons: readonly unknown[];
+  /** When the service's SLA says it must be decided. */
+  readonly dueAt: string;
+  /** Distinct reviewers who must agree: 1, or 2 for high stakes. */
+  readonly requiredReviews: number;
+}
+
+/** A review item as it stands. */
+export interface StoredReviewItem extends NewReviewItem {
+  readonly state: ReviewState;
+  /** The principal holding the lease while `claimed` (the lease may have run out), else null. */
+  readonly leaseHolder: string | null;
+  readonly leaseUntil: string | null;
+  /** Once escalated, the only role that may claim it; never cleared. */
+  readonly escalationRole: string | null;
+  readonly updatedAt: string;
+}
+
+/** One human decision on an item, never changed. */
+export interface StoredReviewDecision {
+  readonly id: string;
+  readonly itemId: string;
+  readonly reviewer: string;
+  /** The role the reviewer acted in. */
+  readonly role: string;
+  readonly decision: ReviewVerdict;
+  /** The reviewer's label (an override's answer), JSON; null when there is none. */
+  readonly label: unknown;
+  readonly rationale: string;
+  readonly at: string;
+}
+
+export interface ReviewItemWithDecisions extends StoredReviewItem {
+  /** Oldest first. */
+  readonly decisions: readonly StoredReviewDecision[];
+}
+
+export interface ReviewClaimOptions {
+  readonly reviewer: string;
+  readonly role: string;
+  /** Only items of these services; null or absent: any service. */
+  readonly services?: readonly string[] | null;
+  readonly now: string;
+  readonly leaseMs: number;
+}
+
+export interface ReviewDecideInput {
+  readonly itemId: string;
+  readonly reviewer: string;
+  readonly role: string;
+  readonly decision: ReviewVerdict;
+  readonly label: unknown;
+  readonly rationale: string;
+  readonly now: string;
+  /** The role the item goes to if this decision escalates it (an `escalate`, or two reviewers who disagree). */
+  readonly escalateTo: string;
+  /** The decision row's id (default a new `rvd_` id). */
+  readonly id?: string;
+}
+
+/** What a decision did: the item before and after, and the row appended. */
+export interface ReviewChange {
+  readonly before: StoredReviewItem;
+  readonly after: StoredReviewItem;
+  readonly decision: StoredReviewDecision;
+}
+
+export interface ReviewListOptions {
+  readonly service?: string;
+  readonly state?: ReviewState;
+  /** Rows per page, clamped to 0..1000. */
+  readonly limit: number;
+  /** Id of the last item of the previous page; an unknown id rejects with REQUEST_INVALID. */
+  readonly after?: string;
+}
+
+export interface ReviewRepository {
+  /** Inserts an open item (with `audit` in the same transaction when given) and returns it as stored. */
+  create(item: NewReviewItem, audit?: StoredAuditEvent): Promise<StoredReviewItem>;
+  /**
+   * Leases the next item `reviewer` may take, or undefined: open, escalated or claimed with a lease run
+   * out at `now`; escalated to no role or to `role`; of `services` when given; not already decided on
+   * by this reviewer (two reviews are independent, and a senior is not one of the reviewers who
+   * disagreed). Highest priority first, then oldest (created_at, id). Not audited: a claim decides nothing.
+   */
+  claimNext(options: ReviewClaimOptions): Promise<StoredReviewItem | undefined>;
+  /** Extends the lease to now + leaseMs; REVIEW_LEASE_LOST unless `reviewer` holds it unexpired. */
+  renew(options: { readonly itemId: string; readonly reviewer: string; readonly now: string; readonly leaseMs: number }): Promise<StoredReviewItem>;
+  /** Gives the item back (open, or escalated if it was); REVIEW_LEASE_LOST unless `reviewer` is the lease holder. */
+  release(options: { readonly itemId: string; readonly reviewer: string; readonly now: string }): Promise<StoredReviewItem>;
+  /**
+   * Appends the lease holder's decision and moves the item, with the audit event that `audit` builds
+   * from the change, in one transaction. The item becomes `escalated` (to `escalateTo`) on an
+   * `escalate` or when the required distinct reviewers disagree (verdict or label), `decided` when
+   * they agree (or when a reviewer of the escalation role decides it), else `open` again for the next
+   * reviewer. REVIEW_NOT_FOUND; REVIEW_LEASE_LOST (nothing written) unless `reviewer` holds a lease
+   * unexpired at `now`.
+   */
+  decide(input: ReviewDecideInput, audit: (change: ReviewChange) => StoredAuditEvent): Promise<ReviewChange>;
+  get(id: string): Promise<ReviewItemWithDecisions | undefined>;
+  /** Items by created_at then id, oldest first. */
+  list(options: ReviewListOptions): Promise<StoredReviewItem[]>;
+}
+
+const json = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+const asState = (value: string): ReviewState => {
+  if ((reviewStates as readonly string[]).includes(value)) return value as ReviewState;
+  throw new BallastError('INTERNAL', { detail: `review item in unknown state '${value}'` });
+};
+
+const decodeItem = (row: ReviewItemsTable): StoredReviewItem => ({
+  id: row.id,
+  decisionId: row.decision_id,
+  service: row.service,
+  version: row.version,
+  createdAt: row.created_at,
+  priority: Number(row.priority),
+  reasons: JSON.parse(row.reasons) as unknown[],
+  dueAt: row.due_at,
+  requiredReviews: Number(row.required_reviews),
+  state: asState(row.state),
+  leaseHolder: row.lease_holder,
+  leaseUntil: row.lease_until,
+  escalationRole: row.escalation_role,
+  updatedAt: row.updated_at,
+});
+
+const decodeDecision = (row: ReviewDecisionsTable): StoredReviewDecision => ({
+  id: row.id,
+  itemId: row.item_id,
+  reviewer: row.reviewer,
+  role: row.role,
+  decision: row.decision as ReviewVerdict,
+  label: json(row.label),
+  rationale: row.rationale,
+  at: row.at,
+});
+
+function encodeItem(item: NewReviewItem): ReviewItemsTable {
+  checkInstant(item.createdAt, 'createdAt');
+  checkInstant(item.dueAt, 'dueAt');
+  if (!Number.isSafeInteger(item.priority)) throw new BallastError('INTERNAL', { detail: `priority must be an integer, got ${item.priority}` });
+  if (!Number.isSafeInteger(item.requiredReviews) || item.requiredReviews < 1) {
+    throw new BallastError('INTERNAL', { detail: `requiredReviews must be an integer of at least 1, got ${item.requiredReviews}` });
+  }
+  return {
+    id: item.id,
+    decision_id: item.decisionId,
+    service: item.service,
+    version: item.version,
+    created_at: item.createdAt,
+    priority: item.priority,
+    reasons: JSON.stringify(item.reasons),
+    due_at: item.dueAt,
+    required_reviews: item.requiredReviews,
+    state: 'open',
+    lease_holder: null,
+    lease_until: null,
+    escalation_role: null,
+    updated_at: item.createdAt,
+  };
+}
+
+function leaseEnd(now: string, leaseMs: number): string {
+  checkInstant(now, 'now');
+  if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) throw new BallastError('INTERNAL', { detail: `leaseMs must be a positive integer, got ${leaseMs}` });
+  return new Date(Date.parse(now) + leaseMs).toISOString();
+}
+
+// Equal as JSON values, whatever the key order (labels come from different reviewers' clients).
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  const bo = b as Record<string, unknown>;
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(bo, k) && sameJson((a as Record<string, unknown>)[k], bo[k]));
+}
+
+// Free to claim at `now`: waiting, or held under a lease that has run out (lease_until <= now).
+const claimable = (now: string) => (eb: ExpressionBuilder<Database, 'review_items'>) =>
+  eb.or([eb('state', 'in', ['open', 'escalated']), eb.and([eb('state', '=', 'claimed'), eb('lease_until', '<=', now)])]);
+
+function leaseLost(item: ReviewItemsTable, reviewer: string, now: string): BallastError {
+  const reason =
+    item.state === 'decided' || item.state === 'escalated' || item.state === 'open'
+      ? `it is ${item.state}`
+      : item.lease_holder !== reviewer
+        ? 'another reviewer holds its lease'
+        : `the lease ran out at ${item.lease_until ?? '?'} (now ${now})`;
+  return new BallastError('REVIEW_LEASE_LOST', { detail: `${reviewer} does not hold review item ${item.id}: ${reason}; claim the next item again` });
+}
+
+async function itemRow(tx: Kysely<Database>, id: string): Promise<ReviewItemsTable> {
+  const row = await tx.selectFrom('review_items').selectAll().where('id', '=', id).executeTakeFirst();
+  if (row === undefined) throw new BallastError('REVIEW_NOT_FOUND', { detail: `no review item '${id}'` });
+  return row;
+}
+
+/** Where the item goes after this decision, given every decision on it (this one included, last). */
+function nextState(item: ReviewItemsTable, decisions: readonly ReviewDecisionsTable[], escalateTo: string): Pick<ReviewItemsTable, 'state' | 'escalation_role'> {
+  const latest = decisions.at(-1);
+  if (latest?.decision === 'escalate') return { state: 'escalated', escalation_role: escalateTo };
+  // Once escalated, one reviewer of that role settles it.
+  if (item.escalation_role !== null) return { state: 'decided', escalation_role: item.escalation_role };
+  const byReviewer = new Map<string, ReviewDecisionsTable>();
+  for (const d of decisions) byReviewer.set(d.reviewer, d);
+  if (byReviewer.size < Number(item.required_reviews)) return { state: 'open', escalation_role: null };
+  const verdicts = [...byReviewer.values()];
+  const first = verdicts[0];
+  const agree = first !== undefined && verdicts.every((d) => d.decision === first.decision && sameJson(json(d.label), json(first.label)));
+  return agree ? { state: 'decided', escalation_role: null } : { state: 'escalated', escalation_role: escalateTo };
+}
+
+/** Creates the review repository of a store. */
+export function createReviewRepository(ctx: RepositoryContext): ReviewRepository {
+  return {
+    create: (item, audit) =>
+      ctx.write(async (tx) => {
+        const row = encodeItem(item);
+        await tx.insertInto('review_items').values(row).execute();
+        if (audit !== undefined) await appendAuditInTransaction(tx, [audit]);
+        return decodeItem(row);
+      }),
+
+    claimNext: (options) =>
+      ctx.write(async (tx) => {
+        const until = leaseEnd(options.now, options.leaseMs);
+        const services = options.services ?? null;
+        if (services !== null && services.length === 0) return undefined;
+        // One attempt is enough under SQLite's write lock; a dialect whose transactions see other
+        // commits between statements (PostgreSQL, read committed) may lose the row to another claim
+        // between the select and the update, and then takes the next one.
+        for (let attempt = 0; attempt < 5; attempt++) {
+          let query = tx
+            .selectFrom('review_items')
+            .selectAll()
+            .where(claimable(options.now))
+            .where((eb) => eb.or([eb('escalation_role', 'is', null), eb('escalation_role', '=', options.role)]))
+            .where((eb) =>
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('review_decisions')
+                    .select('review_decisions.id')
+                    .whereRef('review_decisions.item_id', '=', 'review_items.id')
+                    .where('review_decisions.reviewer', '=', options.reviewer),
+                ),
+              ),
+            )
+            .orderBy('priority', 'desc')
+            .orderBy('created_at')
+            .orderBy('id')
+            .limit(1);
+          if (services !== null) query = query.where('service', 'in', [...services]);
+          const row = await query.executeTakeFirst();
+          if (row === undefined) return undefined;
+          const claimed = { state: 'claimed', lease_holder: options.reviewer, lease_until: until, updated_at: options.now } as const;
+          const result = await tx.updateTable('review_items').set(claimed).where('id', '=', row.id).where(claimable(options.now)).executeTakeFirst();
+          if (Number(result.numUpdatedRows) === 1) return decodeItem({ ...row, ...claimed });
+        }
+        return undefined;
+      }),
+
+    renew: (options) =>
+      ctx.write(async (tx) => {
+        const until = leaseEnd(options.now, options.leaseMs);
+        const row = await itemRow(tx, options.itemId);
+        if (row.state !== 'claimed' || row.lease_holder !== options.reviewer || row.lease_until === null || row.lease_until <= options.now) {
+          throw leaseLost(row, options.reviewer, options.now);
+        }
+        const renewed = { lease_until: until, updated_at: options.now };
+        const result = await tx
+          .updateTable('review_items')
+          .set(renewed)
+          .where('id', '=', row.id)
+          .where('state', '=', 'claimed')
+          .where('lease_holder', '=', options.reviewer)
+          .where('lease_until', '=', row.lease_until)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, options.reviewer, options.now);
+        return decodeItem({ ...row, ...renewed });
+      }),
+
+    release: (options) =>
+      ctx.write(async (tx) => {
+        checkInstant(options.now, 'now');
+        const row = await itemRow(tx, options.itemId);
+        // A holder whose lease ran out may still give the item back, as long as nobody took it since.
+        if (row.state !== 'claimed' || row.lease_holder !== options.reviewer) throw leaseLost(row, options.reviewer, options.now);
+        const released = { state: row.escalation_role === null ? 'open' : 'escalated', lease_holder: null, lease_until: null, updated_at: options.now };
+        const result = await tx.updateTable('review_items').set(released).where('id', '=', row.id).where('state', '=', 'claimed').where('lease_holder', '=', options.reviewer).executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, options.reviewer, options.now);
+        return decodeItem({ ...row, ...released });
+      }),
+
+    decide: (input, audit) =>
+      ctx.write(async (tx) => {
+        checkInstant(input.now, 'now');
+        if (!(reviewVerdicts as readonly string[]).includes(input.decision)) throw new BallastError('INTERNAL', { detail: `unknown review decision '${input.decision}'` });
+        if (input.escalateTo.length === 0) throw new BallastError('INTERNAL', { detail: 'escalateTo must name a role' });
+        const row = await itemRow(tx, input.itemId);
+        if (row.state !== 'claimed' || row.lease_holder !== input.reviewer || row.lease_until === null || row.lease_until <= input.now) {
+          throw leaseLost(row, input.reviewer, input.now);
+        }
+        let label: string | null;
+        try {
+          label = input.label === undefined || input.label === null ? null : JSON.stringify(input.label);
+        } catch (cause) {
+          throw new BallastError('INTERNAL', { detail: 'label is not JSON-serializable', cause });
+        }
+        const decisionRow: ReviewDecisionsTable = {
+          id: input.id ?? newId('rvd'),
+          item_id: row.id,
+          reviewer: input.reviewer,
+          role: input.role,
+          decision: input.decision,
+          label,
+          rationale: input.rationale,
+          at: input.now,
+        };
+        await tx.insertInto('review_decisions').values(decisionRow).execute();
+        const decisions = await tx.selectFrom('review_decisions').selectAll().where('item_id', '=', row.id).orderBy('at').orderBy('id').execute();
+        // This decision last, whatever its id's order against rows of the same instant.
+        const ordered = [...decisions.filter((d) => d.id !== decisionRow.id), decisionRow];
+        const moved = { ...nextState(row, ordered, input.escalateTo), lease_holder: null, lease_until: null, updated_at: input.now };
+        // Guarded as the claim is, for dialects that do not hold the lock between statements.
+        const result = await tx
+          .updateTable('review_items')
+          .set(moved)
+          .where('id', '=', row.id)
+          .where('state', '=', 'claimed')
+          .where('lease_holder', '=', input.reviewer)
+          .where('lease_until', '=', row.lease_until)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, input.reviewer, input.now);
+        const change: ReviewChange = { before: decodeItem(row), after: decodeItem({ ...row, ...moved }), decision: decodeDecision(decisionRow) };
+        await appendAuditInTransaction(tx, [audit(change)]);
+        return change;
+      }),
+
+    get: (id) =>
+      ctx.read(async (db) => {
+        const row = await db.selectFrom('review_items').selectAll().where('id', '=', id).executeTakeFirst();
+        if (row === undefined) return undefined;
+        const decisions = await db.selectFrom('review_decisions').selectAll().where('item_id', '=', id).orderBy('at').orderBy('id').execute();
+        return { ...decodeItem(row), decisions: decisions.map(decodeDecision) };
+      }),
+
+    list: (options) =>
+      ctx.read(async (db) => {
+        const limit = pageSize(options.limit);
+        if (limit === 0) return [];
+        let query = db.selectFrom('review_items').selectAll().orderBy('created_at').orderBy('id').limit(limit);
+        if (options.service !== undefined) query = query.where('service', '=', options.service);
+        if (options.state !== undefined) query = query.where('state', '=', options.state);
+        if (options.after !== undefined) {
+          const after = options.after;
+          const cursor = await db.selectFrom('review_items').select('created_at').where('id', '=', after).executeTakeFirst();
+          if (cursor === undefined) throw new BallastError('REQUEST_INVALID', { detail: `unknown cursor '${after}'` });
+          query = query.where((eb) => eb.or([eb('created_at', '>', cursor.created_at), eb.and([eb('created_at', '=', cursor.created_at), eb('id', '>', after)])]));
+        }
+        return (await query.execute()).map(decodeItem);
+      }),
+  };
+}

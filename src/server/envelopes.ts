@@ -1,6 +1,6 @@
 import { BallastError, type Issue } from '../errors/index.js';
 import type { DecisionRequest } from '../pipeline/index.js';
-import { feedbackKinds, type FeedbackKind } from '../store/index.js';
+import { callerFeedbackKinds, type FeedbackKind } from '../store/index.js';
 
 // The request envelopes of the API are small and fixed, so they are checked here by hand with the
 // same Issue shape as contract violations; the service's contract checks the `input` inside.
@@ -74,8 +74,9 @@ export function readFeedbackRequest(body: unknown): FeedbackRequest {
   const issues: Issue[] = [];
   checkKeys(obj, ['kind', 'value', 'source', 'note', 'supersedes'], issues);
   const kind = obj.kind ?? 'label';
-  if (typeof kind !== 'string' || !(feedbackKinds as readonly string[]).includes(kind)) {
-    issues.push({ pointer: '/kind', code: 'enum', message: `must be one of ${feedbackKinds.join(', ')}` });
+  if (typeof kind !== 'string' || !(callerFeedbackKinds as readonly string[]).includes(kind)) {
+    // override and appeal are people's decisions: they come through the review queue, with an actor and an audit event.
+    issues.push({ pointer: '/kind', code: 'enum', message: `must be one of ${callerFeedbackKinds.join(', ')} (overrides and appeals go through /v1/reviews)` });
   }
   if (obj.value === undefined || obj.value === null) issues.push({ pointer: '/value', code: 'required', message: "must have the property 'value' (the label or outcome)" });
   const source = optionalString(obj, 'source', issues);

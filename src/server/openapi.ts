@@ -2,7 +2,7 @@ import { errorCodes } from '../errors/index.js';
 import { decisionOutcomes, stageNames, type Service } from '../pipeline/index.js';
 import { DEFAULT_REFERENCE_NAME, referenceNamePattern } from '../monitoring/reference/index.js';
 import { rolePermissions, roles } from '../governance/index.js';
-import { feedbackKinds, principalKinds } from '../store/index.js';
+import { callerFeedbackKinds, principalKinds } from '../store/index.js';
 import { ruleOf } from './route-permissions.js';
 import { safeChangePaths, safeChangeSchemas } from './openapi-safe-change.js';
 import { modelRouteDocs } from './routes/model-routes.js';
@@ -519,7 +519,7 @@ const commonSchemas = {
     type: 'object',
     required: ['value'],
     additionalProperties: false,
-    properties: { kind: { enum: feedbackKinds, default: 'label' }, value: {}, source: { type: 'string' }, note: { type: 'string' }, supersedes: { type: 'string' } },
+    properties: { kind: { enum: callerFeedbackKinds, default: 'label' }, value: {}, source: { type: 'string' }, note: { type: 'string' }, supersedes: { type: 'string' } },
   },
   Feedback: { type: 'object' },
   ReferenceRequest: {

@@ -31,6 +31,7 @@ export type { StoredSketch, StoredCheckpoint, StoredEvaluation, StoredMonitorSta
 export { newId, createIdGenerator, type IdGeneratorOptions } from './ids.js';
 export {
   outcomes,
+  callerFeedbackKinds,
   feedbackKinds,
   type Outcome,
   type FeedbackKind,

@@ -26,14 +26,21 @@ export interface StoredDecision {
   readonly timings: Readonly<Record<string, number>>;
 }
 
-export const feedbackKinds = ['label', 'outcome'] as const;
+export const feedbackKinds = ['label', 'outcome', 'override', 'appeal'] as const;
+/**
+ * `label` (ground truth) and `outcome` (a business signal) come from callers; `override` (a reviewer's
+ * label on a reviewed decision) and `appeal` (the re-decision of an appeal) only from the review queue,
+ * with the reviewer as `source` and the rationale as `note`: a human decision is a label, never an edit.
+ */
 export type FeedbackKind = (typeof feedbackKinds)[number];
+/** The kinds a caller may post to /v1/decisions/:id/feedback; the others come from people through the queue. */
+export const callerFeedbackKinds = ['label', 'outcome'] as const satisfies readonly FeedbackKind[];
 
 export interface StoredFeedback {
   readonly id: string;
   readonly decisionId: string;
   readonly kind: FeedbackKind;
-  /** The ground-truth label (kind `label`) or the business outcome (kind `outcome`). */
+  /** The label (kinds `label`, `override`, `appeal`) or the business outcome (kind `outcome`). */
   readonly value: unknown;
   /** Who or what reported it (a system name, a reviewer id). */
   readonly source: string | null;

@@ -192,3 +192,24 @@ describe('compilePolicy rejects bad config with pointers into the block', () => 
     ]);
   });
 });
+
+describe('high-stakes rules', () => {
+  const rules: RuleConfig[] = [
+    pre('large-amount', 'input.amount > 10000', 'review', { stakes: 'high' }),
+    pre('new-customer', 'input.new == true', 'flag', { stakes: 'normal' }),
+    pre('broken', 'input.missing.deep > 1', 'flag', { stakes: 'high' }),
+  ];
+  it('mark what they fire as high stakes, and only when they fire', () => {
+    const fired = compilePolicy({ rules: rules.slice(0, 2) }).evaluatePre({ input: { amount: 20000, new: true } }).fired;
+    expect(fired.map((r) => [r.name, r.stakes])).toEqual([['large-amount', 'high'], ['new-customer', undefined]]);
+    expect(compilePolicy({ rules: rules.slice(0, 2) }).evaluatePre({ input: { amount: 100, new: true } }).fired.map((r) => r.stakes)).toEqual([undefined]);
+  });
+  it('keep the higher bar when they cannot be evaluated', () => {
+    const fired = compilePolicy({ rules: [rules[2]!] }).evaluatePre({ input: {} }).fired;
+    expect(fired).toHaveLength(1);
+    expect([fired[0]!.action, fired[0]!.stakes, fired[0]!.error?.code]).toEqual(['review', 'high', 'rule_runtime_error']);
+  });
+  it('refuse an unknown stakes value', () => {
+    expect(() => compilePolicy({ rules: [pre('x', 'true', 'review', { stakes: 'urgent' as never })] })).toThrow(BallastError);
+  });
+});

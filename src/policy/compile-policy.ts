@@ -72,7 +72,7 @@ function compileRule(rule: RuleConfig, pointer: string, issues: Issue[]): Compil
   const set = Object.entries(rule.set ?? {}).map(
     ([field, expression]) => [field, compileExpression(rule.stage, expression, appendPointer(`${pointer}/set`, field), issues, false)] as const,
   );
-  return { name: rule.name, stage: rule.stage, action: rule.action, reason: rule.reason ?? rule.name, when, set };
+  return { name: rule.name, stage: rule.stage, action: rule.action, reason: rule.reason ?? rule.name, ...(rule.stakes === 'high' ? { stakes: 'high' as const } : {}), when, set };
 }
 
 const unusable = Object.assign(() => undefined, { ast: undefined, check: () => ({ valid: false }) }) as unknown as ParseResult;

@@ -11,6 +11,7 @@ export {
   ruleActions,
   ruleNamePattern,
   ruleStages,
+  ruleStakes,
   type MissingConfidenceOutcome,
   type ModelErrorOutcome,
   type PolicyConfig,
@@ -18,6 +19,7 @@ export {
   type RuleAction,
   type RuleConfig,
   type RuleStage,
+  type RuleStakes,
   type ThresholdsConfig,
 } from './policy-config.js';
 export { ruleErrorCodes, type FiredRule, type RuleErrorCode } from './rule.js';

@@ -29,7 +29,15 @@ export interface RuleConfig {
   readonly set?: Readonly<Record<string, string>>;
   /** Shown in explanations; the rule's name when omitted. */
   readonly reason?: string;
+  /**
+   * `high`: when the rule fires and the decision goes to review, the review item is high stakes (taken
+   * first, decided by two independent reviewers). Default `normal`.
+   */
+  readonly stakes?: RuleStakes;
 }
+
+export const ruleStakes = ['normal', 'high'] as const;
+export type RuleStakes = (typeof ruleStakes)[number];
 
 export interface ThresholdsConfig {
   /** Confidence at or above it → `auto`. */
@@ -93,6 +101,7 @@ const ruleSchema = {
     action: { enum: ruleActions },
     set: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', minLength: 1 } },
     reason: { type: 'string', minLength: 1 },
+    stakes: { enum: ruleStakes },
   },
 } as const;
 

@@ -18,6 +18,8 @@ export interface FiredRule {
   readonly fields?: readonly string[];
   /** Present when the rule could not be evaluated; the message is CEL's. */
   readonly error?: { readonly code: RuleErrorCode; readonly message: string };
+  /** `high` when the rule marks the case high stakes: its review goes first, to two reviewers. */
+  readonly stakes?: 'high';
 }
 
 /** A rule with its expressions parsed once, at config time. */
@@ -26,6 +28,7 @@ export interface CompiledRule {
   readonly stage: RuleStage;
   readonly action: RuleAction;
   readonly reason: string;
+  readonly stakes?: 'high';
   readonly when: ParseResult;
   /** Override only: output field → parsed expression. */
   readonly set: readonly (readonly [string, ParseResult])[];
@@ -45,13 +48,18 @@ export function evaluateWhen(rule: CompiledRule, vars: Readonly<Record<string, u
 
 /** The record of a rule that fired normally. */
 export function fired(rule: CompiledRule, fields?: readonly string[]): FiredRule {
-  const base = { name: rule.name, stage: rule.stage, action: rule.action, reason: rule.reason };
+  const base = { name: rule.name, stage: rule.stage, action: rule.action, reason: rule.reason, ...stakesOf(rule) };
   return fields === undefined ? base : { ...base, fields };
 }
 
 /** The record of a rule that could not be evaluated: it forces review. */
 export function failed(rule: CompiledRule, code: RuleErrorCode, message: string): FiredRule {
-  return { name: rule.name, stage: rule.stage, action: 'review', reason: rule.reason, error: { code, message } };
+  // A high-stakes rule that cannot say whether the case is high stakes keeps the higher bar.
+  return { name: rule.name, stage: rule.stage, action: 'review', reason: rule.reason, error: { code, message }, ...stakesOf(rule) };
+}
+
+function stakesOf(rule: CompiledRule): { stakes?: 'high' } {
+  return rule.stakes === 'high' ? { stakes: 'high' } : {};
 }
 
 /** CEL's one-line summary of an error (its full message adds a source excerpt over several lines). */

@@ -90,7 +90,7 @@ export interface AlertRepository {
 }
 
 /** The value of `active_key` for an alert key: JSON text, so no separator can be forged by a name. */
-function activeKey(key: AlertKey): string {
+export function activeKey(key: AlertKey): string {
   return JSON.stringify([key.rule, key.service, key.monitor, key.version, key.segment]);
 }
 
@@ -302,7 +302,7 @@ async function selectActive(db: Kysely<Database>, key: AlertKey): Promise<Stored
   return row === undefined ? undefined : decodeAlert(row);
 }
 
-function encodeAlert(a: StoredAlert): Omit<AlertsTable, 'active_key'> {
+export function encodeAlert(a: StoredAlert): Omit<AlertsTable, 'active_key'> {
   checkInstant(a.firedAt, 'firedAt');
   if (a.resolvedAt !== null) checkInstant(a.resolvedAt, 'resolvedAt');
   const values = encodeValues(a.values);
@@ -350,7 +350,8 @@ function decodeAlert(row: Selectable<AlertsTable>): StoredAlert {
   };
 }
 
-function encodeDelivery(d: NewAlertDelivery, alertId: string, rule: string): AlertOutboxTable {
+/** An outbox row for `d`, announcing `alertId` (an alert, or a review item: the outbox delivers both) under `rule`. */
+export function encodeDelivery(d: NewAlertDelivery, alertId: string, rule: string): AlertOutboxTable {
   checkInstant(d.createdAt, 'createdAt');
   if (!Number.isSafeInteger(d.timeoutMs) || d.timeoutMs <= 0) {
     throw new BallastError('INTERNAL', { detail: `timeoutMs must be a positive integer, got ${d.timeoutMs}` });

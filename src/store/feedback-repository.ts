@@ -3,8 +3,25 @@ import { BallastError } from '../errors/index.js';
 import { feedbackLeaf } from './audit-leaf.js';
 import { auditWrite } from './audit-repository.js';
 import { pageSize, type RepositoryContext } from './repository-context.js';
+import type { StoredFeedback } from './records.js';
+import type { Database } from './schema.js';
+import type { Kysely } from 'kysely';
 import { decodeFeedback, encodeFeedback } from './row-codec.js';
 import type { FeedbackRepository, PageOptions } from './store.js';
+
+/**
+ * Writes a feedback row and its leaf inside a transaction that ctx.write opened (its write lock held):
+ * a reviewer's override lands with the review decision it comes from, or not at all.
+ */
+export async function appendFeedbackInTransaction(tx: Kysely<Database>, feedback: StoredFeedback): Promise<void> {
+  const row = encodeFeedback(feedback);
+  const { next } = await tx.selectFrom('audit_leaves').select((eb) => eb.fn.max('idx').as('next')).executeTakeFirstOrThrow();
+  await tx.insertInto('feedback').values(row).execute();
+  await tx
+    .insertInto('audit_leaves')
+    .values({ ...feedbackLeaf(row), idx: next === null || next === undefined ? 0 : Number(next) + 1 })
+    .execute();
+}
 
 /** Creates the feedback repository of a store. */
 export function createFeedbackRepository(ctx: RepositoryContext): FeedbackRepository {

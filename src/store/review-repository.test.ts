@@ -37,6 +37,8 @@ function item(overrides: Partial<NewReviewItem> = {}): NewReviewItem {
     reasons: [{ code: 'LOW_CONFIDENCE', message: 'confidence 0.55 below 0.8' }],
     dueAt: t(3_600_000),
     requiredReviews: 1,
+    kind: 'decision',
+    detail: null,
     ...overrides,
   };
 }
@@ -44,7 +46,9 @@ function item(overrides: Partial<NewReviewItem> = {}): NewReviewItem {
 /** An audit builder as the review module would pass: the reviewer acts, the change is the body. */
 const audited =
   (action = 'review.decided') =>
-  (change: ReviewChange): StoredAuditEvent => ({
+  (change: ReviewChange): { audit: StoredAuditEvent[] } => ({ audit: [auditOf(action, change)] });
+
+const auditOf = (action: string, change: ReviewChange): StoredAuditEvent => ({
     id: newId('aud'),
     at: change.decision.at,
     actor: { principal: change.decision.reviewer, keyId: null, role: change.decision.role },
@@ -96,7 +100,7 @@ describe.each(dialects)('review queue on $name', (dialect) => {
     const created = [item({ createdAt: t(2) }), item({ createdAt: t(1), service: 'spam-filter', version: null }), item({ createdAt: t(3) })];
     for (const i of created) await store.reviews.create(i);
     const stored = await store.reviews.get(created[0]!.id);
-    expect(stored).toEqual({ ...created[0], state: 'open', leaseHolder: null, leaseUntil: null, escalationRole: null, updatedAt: t(2), decisions: [] });
+    expect(stored).toEqual({ ...created[0], state: 'open', leaseHolder: null, leaseUntil: null, escalationRole: null, updatedAt: t(2), claimedAt: null, slaBreachedAt: null, decisions: [] });
     expect((await store.reviews.list({ limit: 10 })).map((i) => i.createdAt)).toEqual([t(1), t(2), t(3)]);
     expect((await store.reviews.list({ limit: 1, after: created[1]!.id })).map((i) => i.id)).toEqual([created[0]!.id]);
     expect((await store.reviews.list({ limit: 10, service: 'spam-filter' })).map((i) => i.version)).toEqual([null]);
@@ -170,7 +174,7 @@ describe.each(dialects)('review queue on $name', (dialect) => {
     await expect(store.reviews.decide(decision(only.id, 'ana', t(1500)), audited())).rejects.toMatchObject({ code: 'REVIEW_LEASE_LOST' });
     expect(await store.reviews.claimNext({ reviewer: 'bo', role: 'reviewer', now: t(1500), leaseMs: 1000 })).toMatchObject({ id: only.id, leaseHolder: 'bo', leaseUntil: t(2500) });
     const stale = audited();
-    let staleEvent: StoredAuditEvent | undefined;
+    let staleEvent: { audit: StoredAuditEvent[] } | undefined;
     await expect(
       store.reviews.decide(decision(only.id, 'ana', t(1600), { decision: 'override', label: 'approve' }), (c) => (staleEvent = stale(c))),
     ).rejects.toMatchObject({ code: 'REVIEW_LEASE_LOST', detail: expect.stringContaining('another reviewer') as unknown });
@@ -280,7 +284,7 @@ describe.each(dialects)('review queue on $name', (dialect) => {
     // An audit event that cannot be written (its id reused) takes the decision down with it.
     await store.reviews.claimNext({ reviewer: 'bo', role: 'reviewer', now: t(3), leaseMs: lease });
     const reused = events[0]!;
-    await expect(store.reviews.decide(decision(one.id, 'bo', t(4)), () => reused)).rejects.toBeDefined();
+    await expect(store.reviews.decide(decision(one.id, 'bo', t(4)), () => ({ audit: [reused] }))).rejects.toBeDefined();
     expect(await store.reviews.get(one.id)).toMatchObject({ state: 'claimed', leaseHolder: 'bo', decisions: [{ id: 'rvd_first' }] });
     // And a builder that throws writes nothing either.
     await expect(
@@ -291,6 +295,78 @@ describe.each(dialects)('review queue on $name', (dialect) => {
     expect((await store.reviews.get(one.id))?.decisions).toHaveLength(1);
     await store.reviews.decide(decision(one.id, 'bo', t(5)), audited());
     expect((await store.audit.list({ limit: 10 })).map((e) => e.actor.principal)).toEqual(['ana', 'bo']);
+  });
+
+  it('never gives an item to an excluded reviewer, and keeps each lease start on the decision', async () => {
+    const appeal = await store.reviews.create(item({ kind: 'appeal', detail: { statement: 'I was refused unfairly' }, excludedReviewers: ['ana', 'ana'] }));
+    expect(appeal).toMatchObject({ kind: 'appeal', detail: { statement: 'I was refused unfairly' } });
+    expect(await store.reviews.claimNext({ reviewer: 'ana', role: 'reviewer', now: t(1), leaseMs: lease })).toBeUndefined();
+    expect(await store.reviews.claimNext({ reviewer: 'bo', role: 'reviewer', now: t(2), leaseMs: lease })).toMatchObject({ id: appeal.id, claimedAt: t(2) });
+    const change = await store.reviews.decide(decision(appeal.id, 'bo', t(500)), audited());
+    expect(change.decision.claimedAt).toBe(t(2));
+    expect(change.after).toMatchObject({ state: 'decided', claimedAt: null });
+    expect(await store.reviews.listForDecision(appeal.decisionId)).toMatchObject([{ id: appeal.id, kind: 'appeal' }]);
+  });
+
+  it('writes the override feedback and the outbox deliveries with the decision, or nothing', async () => {
+    const one = await store.reviews.create(item());
+    await store.reviews.claimNext({ reviewer: 'ana', role: 'reviewer', now: t(1), leaseMs: lease });
+    const leaves = await store.audit.leafCount();
+    const feedback = { id: newId('fb'), decisionId: one.decisionId, kind: 'override' as const, value: { label: 'decline' }, source: 'ana', note: 'income unverified', supersedes: null, createdAt: t(2) };
+    const delivery = { id: newId('whd'), type: 'review.decided', url: 'http://127.0.0.1:1/hook', secretName: 'HOOK', timeoutMs: 1000, body: '{"type":"review.decided"}', createdAt: t(2) };
+    await store.reviews.decide(decision(one.id, 'ana', t(2), { decision: 'override', label: { label: 'decline' } }), (c) => ({ audit: [auditOf('review.decided', c)], feedback, deliveries: [delivery as never] }));
+    expect(await store.feedback.listForDecision(one.decisionId)).toEqual([feedback]);
+    expect(await store.audit.leafCount()).toBe(leaves + 2);
+    expect(await store.alerts.getDelivery(delivery.id)).toMatchObject({ alertId: one.id, rule: 'review:loan-precheck', status: 'pending', body: delivery.body });
+    // A second item whose feedback id is taken: the decision, its audit and its delivery are all refused.
+    const two = await store.reviews.create(item());
+    await store.reviews.claimNext({ reviewer: 'ana', role: 'reviewer', now: t(3), leaseMs: lease });
+    const again = { ...delivery, id: newId('whd') };
+    await expect(store.reviews.decide(decision(two.id, 'ana', t(4)), (c) => ({ audit: [auditOf('review.decided', c)], feedback: { ...feedback, decisionId: two.decisionId }, deliveries: [again as never] }))).rejects.toBeDefined();
+    expect(await store.reviews.get(two.id)).toMatchObject({ state: 'claimed', decisions: [] });
+    expect(await store.alerts.getDelivery(again.id)).toBeUndefined();
+    expect(await store.audit.leafCount()).toBe(leaves + 2);
+  });
+
+  it('escalates a breached SLA exactly once, whatever the number of sweeps, and resolves its alert when decided', async () => {
+    const late = await store.reviews.create(item({ dueAt: t(1000) }));
+    const held = await store.reviews.create(item({ dueAt: t(1000), createdAt: t(1) }));
+    await store.reviews.create(item({ dueAt: t(9000) }));
+    await store.reviews.claimNext({ reviewer: 'ana', role: 'reviewer', now: t(500), leaseMs: lease });
+    let effects = 0;
+    const sweep = (now: string) =>
+      store.reviews.escalateOverdue({
+        now,
+        limit: 10,
+        escalateTo: () => 'senior-reviewer',
+        effects: (i) => {
+          effects += 1;
+          const alert = { id: newId('alt'), rule: 'review-sla', service: i.service, monitor: 'review_sla', version: '*', segment: i.id, severity: 'alert', state: 'firing' as const, firedAt: now, resolvedAt: null, summary: `review ${i.id} is past due`, values: { dueAt: i.dueAt } };
+          return { audit: [systemAudit('review.sla_breached', i.id)], alert, deliveries: [{ id: newId('whd'), type: 'alert.firing', url: 'http://127.0.0.1:1/a', secretName: 'S', timeoutMs: 1000, body: '{}', createdAt: now }] };
+        },
+      });
+    expect(await sweep(t(999))).toEqual([]);
+    const first = await sweep(t(1000));
+    expect(first.map((i) => [i.id, i.state, i.escalationRole, i.slaBreachedAt])).toEqual([
+      [late.id, 'claimed', 'senior-reviewer', t(1000)],
+      [held.id, 'escalated', 'senior-reviewer', t(1000)],
+    ]);
+    expect(await Promise.all([sweep(t(2000)), sweep(t(2001)), sweep(t(3000))])).toEqual([[], [], []]);
+    expect(effects).toBe(2);
+    expect((await store.alerts.listActive('loan-precheck')).map((a) => a.segment).sort()).toEqual([late.id, held.id].sort());
+    expect(await store.reviews.countByState({ service: 'loan-precheck', now: t(3000) })).toEqual({ states: { open: 1, claimed: 1, decided: 0, escalated: 1 }, overdue: 2 });
+    // The reviewer who held it when it breached is heard, and it still waits for the senior role.
+    const heard = await store.reviews.decide(decision(late.id, 'ana', t(3001)), audited());
+    expect(heard.after).toMatchObject({ state: 'escalated', escalationRole: 'senior-reviewer' });
+    expect(await store.reviews.claimNext({ reviewer: 'bo', role: 'reviewer', now: t(3002), leaseMs: lease })).toMatchObject({ state: 'claimed' });
+    const senior = await store.reviews.claimNext({ reviewer: 'cy', role: 'senior-reviewer', now: t(3003), leaseMs: lease });
+    expect(senior?.id).toBe(late.id);
+    await store.reviews.decide(decision(late.id, 'cy', t(3004), { role: 'senior-reviewer' }), audited());
+    expect((await store.alerts.listActive('loan-precheck')).map((a) => a.segment)).toEqual([held.id]);
+    expect((await store.reviews.listDecisions({ service: 'loan-precheck', limit: 10 })).map((d) => [d.reviewer, d.kind, d.decisionId])).toEqual([
+      ['ana', 'decision', late.decisionId],
+      ['cy', 'decision', late.decisionId],
+    ]);
   });
 });
 

@@ -5,8 +5,12 @@
 // with a lease that has run out is exactly as free as an open one, so nothing sweeps leases and an
 // item whose reviewer vanished is never lost.
 import { BallastError } from '../errors/index.js';
+import type { NewAlertDelivery, StoredAlert } from './alert-records.js';
+import { activeKey, encodeAlert, encodeDelivery } from './alert-repository.js';
 import { appendAuditInTransaction } from './audit-repository.js';
+import { appendFeedbackInTransaction } from './feedback-repository.js';
 import type { StoredAuditEvent } from './governance-records.js';
+import type { StoredFeedback } from './records.js';
 import { newId } from './ids.js';
 import { pageSize, type RepositoryContext } from './repository-context.js';
 import { checkInstant } from './row-codec.js';
@@ -20,6 +24,10 @@ export type ReviewState = (typeof reviewStates)[number];
 export const reviewVerdicts = ['accept', 'override', 'escalate'] as const;
 /** Accept the model's answer, override it with a label, or hand the item to a senior role. */
 export type ReviewVerdict = (typeof reviewVerdicts)[number];
+
+export const reviewKinds = ['decision', 'appeal'] as const;
+/** `decision`: a decision that went to review; `appeal`: a data subject's appeal of a decision. */
+export type ReviewKind = (typeof reviewKinds)[number];
 
 /** What the queue is given for a new item; it starts open, unleased, not escalated. */
 export interface NewReviewItem {
@@ -38,6 +46,11 @@ export interface NewReviewItem {
   readonly dueAt: string;
   /** Distinct reviewers who must agree: 1, or 2 for high stakes. */
   readonly requiredReviews: number;
+  readonly kind: ReviewKind;
+  /** What the kind adds (an appeal's statement and who filed it), JSON; null when nothing. */
+  readonly detail: unknown;
+  /** Reviewers who may never take it (an appeal's: whoever decided the decision appealed). */
+  readonly excludedReviewers?: readonly string[];
 }
 
 /** A review item as it stands. */
@@ -49,6 +62,10 @@ export interface StoredReviewItem extends NewReviewItem {
   /** Once escalated, the only role that may claim it; never cleared. */
   readonly escalationRole: string | null;
   readonly updatedAt: string;
+  /** When the current lease began (null unless claimed). */
+  readonly claimedAt: string | null;
+  /** When its SLA breach was escalated; set once. */
+  readonly slaBreachedAt: string | null;
 }
 
 /** One human decision on an item, never changed. */
@@ -63,6 +80,33 @@ export interface StoredReviewDecision {
   readonly label: unknown;
   readonly rationale: string;
   readonly at: string;
+  /** When the reviewer's lease began. */
+  readonly claimedAt: string | null;
+}
+
+/** A human decision with the item it was made on. */
+export interface ReviewDecisionWithItem extends StoredReviewDecision {
+  readonly service: string;
+  readonly decisionId: string;
+  readonly kind: ReviewKind;
+  readonly version: string | null;
+  readonly itemCreatedAt: string;
+}
+
+/** What a human decision writes with it, in its transaction. */
+export interface ReviewEffects {
+  readonly audit: readonly StoredAuditEvent[];
+  /** The human label as feedback (an override or an appeal's re-decision). */
+  readonly feedback?: StoredFeedback;
+  /** Webhook deliveries to the outbox (the caller hears the final outcome). */
+  readonly deliveries?: readonly NewAlertDelivery[];
+}
+
+/** What escalating one breached SLA writes with it: the audit event, the alert it raises and its deliveries. */
+export interface SlaBreachEffects {
+  readonly audit: readonly StoredAuditEvent[];
+  readonly alert?: StoredAlert;
+  readonly deliveries?: readonly NewAlertDelivery[];
 }
 
 export interface ReviewItemWithDecisions extends StoredReviewItem {
@@ -131,8 +175,27 @@ export interface ReviewRepository {
    * reviewer. REVIEW_NOT_FOUND; REVIEW_LEASE_LOST (nothing written) unless `reviewer` holds a lease
    * unexpired at `now`.
    */
-  decide(input: ReviewDecideInput, audit: (change: ReviewChange) => StoredAuditEvent): Promise<ReviewChange>;
+  decide(input: ReviewDecideInput, effects: (change: ReviewChange) => ReviewEffects): Promise<ReviewChange>;
+  /**
+   * Escalates, once each, up to `limit` undecided items due before `now` whose breach was not escalated
+   * yet (soonest due first): sla_breached_at set, escalated to the item's escalation role or
+   * `escalateTo(item)`; an item under a lease keeps it (its holder's decision then leaves it escalated).
+   * With each, in the same transaction, what `effects` returns (an audit event, an alert, deliveries);
+   * an alert whose key is already firing is not raised twice. Returns the items as escalated.
+   */
+  escalateOverdue(options: {
+    readonly now: string;
+    readonly limit: number;
+    readonly escalateTo: (item: StoredReviewItem) => string;
+    readonly effects: (item: StoredReviewItem) => SlaBreachEffects;
+  }): Promise<StoredReviewItem[]>;
   get(id: string): Promise<ReviewItemWithDecisions | undefined>;
+  /** The items of one decision (the review, then any appeals), oldest first. */
+  listForDecision(decisionId: string): Promise<StoredReviewItem[]>;
+  /** Human decisions made in [since, until) (by `at`), with their items, oldest first. */
+  listDecisions(options: { readonly service?: string; readonly since?: string; readonly until?: string; readonly limit: number }): Promise<ReviewDecisionWithItem[]>;
+  /** Items per state, of one service or all, and how many are past due and undecided at `now`. */
+  countByState(options: { readonly service?: string; readonly now: string }): Promise<{ readonly states: Record<ReviewState, number>; readonly overdue: number }>;
   /** Items by created_at then id, oldest first. */
   list(options: ReviewListOptions): Promise<StoredReviewItem[]>;
 }
@@ -159,6 +222,10 @@ const decodeItem = (row: ReviewItemsTable): StoredReviewItem => ({
   leaseUntil: row.lease_until,
   escalationRole: row.escalation_role,
   updatedAt: row.updated_at,
+  kind: row.kind as ReviewKind,
+  detail: json(row.detail),
+  claimedAt: row.claimed_at,
+  slaBreachedAt: row.sla_breached_at,
 });
 
 const decodeDecision = (row: ReviewDecisionsTable): StoredReviewDecision => ({
@@ -170,12 +237,14 @@ const decodeDecision = (row: ReviewDecisionsTable): StoredReviewDecision => ({
   label: json(row.label),
   rationale: row.rationale,
   at: row.at,
+  claimedAt: row.claimed_at,
 });
 
 function encodeItem(item: NewReviewItem): ReviewItemsTable {
   checkInstant(item.createdAt, 'createdAt');
   checkInstant(item.dueAt, 'dueAt');
   if (!Number.isSafeInteger(item.priority)) throw new BallastError('INTERNAL', { detail: `priority must be an integer, got ${item.priority}` });
+  if (!(reviewKinds as readonly string[]).includes(item.kind)) throw new BallastError('INTERNAL', { detail: `unknown review item kind '${String(item.kind)}'` });
   if (!Number.isSafeInteger(item.requiredReviews) || item.requiredReviews < 1) {
     throw new BallastError('INTERNAL', { detail: `requiredReviews must be an integer of at least 1, got ${item.requiredReviews}` });
   }
@@ -194,7 +263,16 @@ function encodeItem(item: NewReviewItem): ReviewItemsTable {
     lease_until: null,
     escalation_role: null,
     updated_at: item.createdAt,
+    kind: item.kind,
+    detail: item.detail === undefined || item.detail === null ? null : JSON.stringify(item.detail),
+    claimed_at: null,
+    sla_breached_at: null,
   };
+}
+
+/** The alert key of an item's SLA breach: one per item, so it fires at most once while unresolved. */
+export function slaAlertKey(item: Pick<ReviewItemsTable, 'id' | 'service'>): string {
+  return activeKey({ rule: 'review-sla', service: item.service, monitor: 'review_sla', version: '*', segment: item.id });
 }
 
 function leaseEnd(now: string, leaseMs: number): string {
@@ -238,9 +316,10 @@ async function itemRow(tx: Kysely<Database>, id: string): Promise<ReviewItemsTab
 /** Where the item goes after this decision, given every decision on it (this one included, last). */
 function nextState(item: ReviewItemsTable, decisions: readonly ReviewDecisionsTable[], escalateTo: string): Pick<ReviewItemsTable, 'state' | 'escalation_role'> {
   const latest = decisions.at(-1);
-  if (latest?.decision === 'escalate') return { state: 'escalated', escalation_role: escalateTo };
-  // Once escalated, one reviewer of that role settles it.
-  if (item.escalation_role !== null) return { state: 'decided', escalation_role: item.escalation_role };
+  if (latest?.decision === 'escalate') return { state: 'escalated', escalation_role: item.escalation_role ?? escalateTo };
+  // Once escalated, one reviewer of that role settles it; a lease holder of another role whose item
+  // was escalated under them (an SLA breach) is heard, and the item still waits for that role.
+  if (item.escalation_role !== null) return { state: latest?.role === item.escalation_role ? 'decided' : 'escalated', escalation_role: item.escalation_role };
   const byReviewer = new Map<string, ReviewDecisionsTable>();
   for (const d of decisions) byReviewer.set(d.reviewer, d);
   if (byReviewer.size < Number(item.required_reviews)) return { state: 'open', escalation_role: null };
@@ -257,6 +336,8 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
       ctx.write(async (tx) => {
         const row = encodeItem(item);
         await tx.insertInto('review_items').values(row).execute();
+        const excluded = [...new Set(item.excludedReviewers ?? [])];
+        if (excluded.length > 0) await tx.insertInto('review_exclusions').values(excluded.map((reviewer) => ({ item_id: row.id, reviewer }))).execute();
         if (audit !== undefined) await appendAuditInTransaction(tx, [audit]);
         return decodeItem(row);
       }),
@@ -286,6 +367,17 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
                 ),
               ),
             )
+            .where((eb) =>
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('review_exclusions')
+                    .select('review_exclusions.item_id')
+                    .whereRef('review_exclusions.item_id', '=', 'review_items.id')
+                    .where('review_exclusions.reviewer', '=', options.reviewer),
+                ),
+              ),
+            )
             .orderBy('priority', 'desc')
             .orderBy('created_at')
             .orderBy('id')
@@ -293,7 +385,7 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
           if (services !== null) query = query.where('service', 'in', [...services]);
           const row = await query.executeTakeFirst();
           if (row === undefined) return undefined;
-          const claimed = { state: 'claimed', lease_holder: options.reviewer, lease_until: until, updated_at: options.now } as const;
+          const claimed = { state: 'claimed', lease_holder: options.reviewer, lease_until: until, claimed_at: options.now, updated_at: options.now } as const;
           const result = await tx.updateTable('review_items').set(claimed).where('id', '=', row.id).where(claimable(options.now)).executeTakeFirst();
           if (Number(result.numUpdatedRows) === 1) return decodeItem({ ...row, ...claimed });
         }
@@ -326,13 +418,13 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         const row = await itemRow(tx, options.itemId);
         // A holder whose lease ran out may still give the item back, as long as nobody took it since.
         if (row.state !== 'claimed' || row.lease_holder !== options.reviewer) throw leaseLost(row, options.reviewer, options.now);
-        const released = { state: row.escalation_role === null ? 'open' : 'escalated', lease_holder: null, lease_until: null, updated_at: options.now };
+        const released = { state: row.escalation_role === null ? 'open' : 'escalated', lease_holder: null, lease_until: null, claimed_at: null, updated_at: options.now };
         const result = await tx.updateTable('review_items').set(released).where('id', '=', row.id).where('state', '=', 'claimed').where('lease_holder', '=', options.reviewer).executeTakeFirst();
         if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, options.reviewer, options.now);
         return decodeItem({ ...row, ...released });
       }),
 
-    decide: (input, audit) =>
+    decide: (input, effects) =>
       ctx.write(async (tx) => {
         checkInstant(input.now, 'now');
         if (!(reviewVerdicts as readonly string[]).includes(input.decision)) throw new BallastError('INTERNAL', { detail: `unknown review decision '${input.decision}'` });
@@ -356,12 +448,13 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
           label,
           rationale: input.rationale,
           at: input.now,
+          claimed_at: row.claimed_at,
         };
         await tx.insertInto('review_decisions').values(decisionRow).execute();
         const decisions = await tx.selectFrom('review_decisions').selectAll().where('item_id', '=', row.id).orderBy('at').orderBy('id').execute();
         // This decision last, whatever its id's order against rows of the same instant.
         const ordered = [...decisions.filter((d) => d.id !== decisionRow.id), decisionRow];
-        const moved = { ...nextState(row, ordered, input.escalateTo), lease_holder: null, lease_until: null, updated_at: input.now };
+        const moved = { ...nextState(row, ordered, input.escalateTo), lease_holder: null, lease_until: null, claimed_at: null, updated_at: input.now };
         // Guarded as the claim is, for dialects that do not hold the lock between statements.
         const result = await tx
           .updateTable('review_items')
@@ -373,8 +466,100 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, input.reviewer, input.now);
         const change: ReviewChange = { before: decodeItem(row), after: decodeItem({ ...row, ...moved }), decision: decodeDecision(decisionRow) };
-        await appendAuditInTransaction(tx, [audit(change)]);
+        const done = effects(change);
+        if (done.feedback !== undefined) await appendFeedbackInTransaction(tx, done.feedback);
+        await appendAuditInTransaction(tx, done.audit);
+        const outbox = (done.deliveries ?? []).map((d) => encodeDelivery(d, row.id, `review:${row.service}`));
+        if (outbox.length > 0) await tx.insertInto('alert_outbox').values(outbox).execute();
+        // A decided item's SLA alert (if it breached) is over.
+        if (moved.state === 'decided' && row.sla_breached_at !== null) {
+          await tx.updateTable('alerts').set({ state: 'resolved', resolved_at: input.now, active_key: null }).where('active_key', '=', slaAlertKey(row)).execute();
+        }
         return change;
+      }),
+
+    escalateOverdue: (options) =>
+      ctx.write(async (tx) => {
+        checkInstant(options.now, 'now');
+        const limit = pageSize(options.limit);
+        if (limit === 0) return [];
+        const due = await tx
+          .selectFrom('review_items')
+          .selectAll()
+          .where('sla_breached_at', 'is', null)
+          .where('due_at', '<=', options.now)
+          .where('state', '!=', 'decided')
+          .orderBy('due_at')
+          .orderBy('id')
+          .limit(limit)
+          .execute();
+        const escalated: StoredReviewItem[] = [];
+        for (const row of due) {
+          const role = row.escalation_role ?? options.escalateTo(decodeItem(row));
+          const set = { sla_breached_at: options.now, escalation_role: role, state: row.state === 'open' ? 'escalated' : row.state, updated_at: options.now };
+          // Guarded: another replica's sweep that got here first has set it, and this one writes nothing.
+          const result = await tx.updateTable('review_items').set(set).where('id', '=', row.id).where('sla_breached_at', 'is', null).executeTakeFirst();
+          if (Number(result.numUpdatedRows) !== 1) continue;
+          const item = decodeItem({ ...row, ...set });
+          const done = options.effects(item);
+          await appendAuditInTransaction(tx, done.audit);
+          if (done.alert !== undefined) {
+            const inserted = await tx
+              .insertInto('alerts')
+              .values({ ...encodeAlert(done.alert), active_key: activeKey(done.alert) })
+              .onConflict((oc) => oc.column('active_key').doNothing())
+              .executeTakeFirst();
+            const outbox = (done.deliveries ?? []).map((d) => encodeDelivery(d, done.alert!.id, done.alert!.rule));
+            if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1 && outbox.length > 0) await tx.insertInto('alert_outbox').values(outbox).execute();
+          }
+          escalated.push(item);
+        }
+        return escalated;
+      }),
+
+    listForDecision: (decisionId) =>
+      ctx.read(async (db) => {
+        const rows = await db.selectFrom('review_items').selectAll().where('decision_id', '=', decisionId).orderBy('created_at').orderBy('id').execute();
+        return rows.map(decodeItem);
+      }),
+
+    listDecisions: (options) =>
+      ctx.read(async (db) => {
+        const limit = pageSize(options.limit);
+        if (limit === 0) return [];
+        let query = db
+          .selectFrom('review_decisions as d')
+          .innerJoin('review_items as i', 'i.id', 'd.item_id')
+          .selectAll('d')
+          .select(['i.service', 'i.decision_id', 'i.kind', 'i.version', 'i.created_at as item_created_at'])
+          .orderBy('d.at')
+          .orderBy('d.id')
+          .limit(limit);
+        if (options.service !== undefined) query = query.where('i.service', '=', options.service);
+        if (options.since !== undefined) query = query.where('d.at', '>=', options.since);
+        if (options.until !== undefined) query = query.where('d.at', '<', options.until);
+        const rows = await query.execute();
+        return rows.map((r) => ({
+          ...decodeDecision(r),
+          service: r.service,
+          decisionId: r.decision_id,
+          kind: r.kind as ReviewKind,
+          version: r.version,
+          itemCreatedAt: r.item_created_at,
+        }));
+      }),
+
+    countByState: (options) =>
+      ctx.read(async (db) => {
+        checkInstant(options.now, 'now');
+        let query = db.selectFrom('review_items').select(['state', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('state');
+        if (options.service !== undefined) query = query.where('service', '=', options.service);
+        const states = Object.fromEntries(reviewStates.map((state) => [state, 0])) as Record<ReviewState, number>;
+        for (const row of await query.execute()) if ((reviewStates as readonly string[]).includes(row.state)) states[row.state as ReviewState] = Number(row.n);
+        let overdue = db.selectFrom('review_items').select((eb) => eb.fn.countAll<number | string>().as('n')).where('state', '!=', 'decided').where('due_at', '<=', options.now);
+        if (options.service !== undefined) overdue = overdue.where('service', '=', options.service);
+        const { n } = await overdue.executeTakeFirstOrThrow();
+        return { states, overdue: Number(n) };
       }),
 
     get: (id) =>

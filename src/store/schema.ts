@@ -352,6 +352,20 @@ export interface ReviewItemsTable {
   readonly lease_until: string | null;
   readonly escalation_role: string | null;
   readonly updated_at: string;
+  /** `decision` (a decision that went to review) or `appeal` (a data subject's appeal of one). */
+  readonly kind: string;
+  /** JSON text: what the kind adds (an appeal's statement and who filed it), or null. */
+  readonly detail: string | null;
+  /** When the current lease was taken (null unless claimed). */
+  readonly claimed_at: string | null;
+  /** When the SLA breach was escalated: set once, never cleared. */
+  readonly sla_breached_at: string | null;
+}
+
+/** Reviewers who may not take an item (an appeal's: the reviewers of the decision appealed). */
+export interface ReviewExclusionsTable {
+  readonly item_id: string;
+  readonly reviewer: string;
 }
 
 /** Every human decision on a review item, append-only. */
@@ -365,6 +379,8 @@ export interface ReviewDecisionsTable {
   readonly label: string | null;
   readonly rationale: string;
   readonly at: string;
+  /** When the reviewer's lease began: `at` minus it is the time spent deciding. */
+  readonly claimed_at: string | null;
 }
 
 /** Every table the store's queries use. */
@@ -396,4 +412,5 @@ export interface Database {
   shadow_decisions: ShadowDecisionsTable;
   review_items: ReviewItemsTable;
   review_decisions: ReviewDecisionsTable;
+  review_exclusions: ReviewExclusionsTable;
 }

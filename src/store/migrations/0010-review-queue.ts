@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * The review queue: one row per item holding its current state (its lease, its escalation), and
@@ -26,6 +26,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // The role that alone may claim it, once escalated.
     .addColumn('escalation_role', 'text')
     .addColumn('updated_at', 'text', (col) => col.notNull())
+    // decision | appeal
+    .addColumn('kind', 'text', (col) => col.notNull())
+    // JSON: an appeal's statement and who filed it.
+    .addColumn('detail', 'text')
+    .addColumn('claimed_at', 'text')
+    // Set once, by the one sweep that escalates the breach.
+    .addColumn('sla_breached_at', 'text')
+    .execute();
+  // The SLA sweep: undecided items not yet escalated for their due time, soonest due first.
+  await db.schema
+    .createIndex('review_items_due')
+    .on('review_items')
+    .columns(['due_at', 'id'])
+    .where(sql.ref('sla_breached_at'), 'is', null)
     .execute();
   // The claim query: claimable states, highest priority, then oldest.
   await db.schema
@@ -48,6 +62,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('label', 'text')
     .addColumn('rationale', 'text', (col) => col.notNull())
     .addColumn('at', 'text', (col) => col.notNull())
+    .addColumn('claimed_at', 'text')
+    .execute();
+  await db.schema
+    .createTable('review_exclusions')
+    .addColumn('item_id', 'text', (col) => col.notNull())
+    .addColumn('reviewer', 'text', (col) => col.notNull())
+    .addPrimaryKeyConstraint('review_exclusions_pk', ['item_id', 'reviewer'])
     .execute();
   await db.schema.createIndex('review_decisions_item_at').on('review_decisions').columns(['item_id', 'at', 'id']).execute();
 }

@@ -8,6 +8,8 @@ import { decisionLeaf, feedbackLeaf } from './audit-leaf.js';
 import type { BatchWriter, StoreWrite } from './batch-writer.js';
 import { createKyselyBatchWriter } from './kysely-batch-writer.js';
 import { migrateToLatest } from './migrations/migrate.js';
+import { newId } from './ids.js';
+import { encodeReviewItem } from './review-repository.js';
 import { decodeDecision, encodeDecision, encodeFeedback } from './row-codec.js';
 import type { Database } from './schema.js';
 import { configureSqliteConnection } from './sqlite/sqlite-batch-insert.js';
@@ -114,6 +116,32 @@ describe.each(writers)('BatchWriter: $name', (kind) => {
     }
     // The writer goes on as before.
     await expect(open.writer.write([decisionWrite()])).resolves.toBeUndefined();
+  });
+
+  it('writes a review item with its decision, and none with a decision it refuses', async () => {
+    const item = (d: ReturnType<typeof makeDecision>) =>
+      encodeReviewItem({ id: newId('rvw'), decisionId: d.id, service: d.service, version: d.version, createdAt: d.createdAt, priority: 10, reasons: [{ kind: 'rule' }], dueAt: d.createdAt, requiredReviews: 2, kind: 'decision', detail: null });
+    const first = makeDecision({ outcome: 'review' });
+    const withItem = (d: ReturnType<typeof makeDecision>): StoreWrite => ({ ...(decisionWrite(d) as Extract<StoreWrite, { table: 'decisions' }>), review: item(d) });
+    const firstWrite = withItem(first) as Extract<StoreWrite, { table: 'decisions' }>;
+    await open.writer.write([firstWrite, decisionWrite()]);
+    const reviews = async () => (await open.db.selectFrom('review_items').select(['decision_id', 'priority', 'state']).orderBy('id').execute()).map((r) => [r.decision_id, Number(r.priority), r.state]);
+    expect(await reviews()).toEqual([[first.id, 10, 'open']]);
+    // A duplicate decision id: its item is not written (the writer that refuses rows keeps the rest).
+    const duplicate = { ...makeDecision({ outcome: 'review' }), id: first.id };
+    const other = makeDecision({ outcome: 'review' });
+    const written = open.writer.write([withItem(duplicate), withItem(other)]);
+    if (kind.refusesRows) {
+      expect([...((await written) ?? new Map()).keys()]).toEqual([0]);
+      expect(await reviews()).toEqual([[first.id, 10, 'open'], [other.id, 10, 'open']]);
+    } else {
+      await expect(written).rejects.toBeDefined();
+      expect(await reviews()).toEqual([[first.id, 10, 'open']]);
+    }
+    // No leaf of its own: the decision's leaf covers it.
+    const refs = (await leafRefs()).map(([, ref]) => ref);
+    expect(refs).toContain(first.id);
+    expect(refs).not.toContain(firstWrite.review!.id);
   });
 
   it('finishes a write in flight when closed, and answers ping until then', async () => {

@@ -2,7 +2,7 @@
 // that suits it (SQLite's runs on its own thread); kysely-batch-writer.ts is the portable one.
 import type { LeafWrite } from './audit-leaf.js';
 import type { RefusedItems } from './group-commit.js';
-import type { AuditEventsTable, DecisionsTable, FeedbackTable, ShadowDecisionsTable } from './schema.js';
+import type { AuditEventsTable, DecisionsTable, FeedbackTable, ReviewItemsTable, ShadowDecisionsTable } from './schema.js';
 
 /** An audit event with its leaf, written in the same transaction as the change it records. */
 export interface AuditWrite {
@@ -16,7 +16,8 @@ export interface AuditWrite {
  * leaf the next index of the log inside the transaction.
  */
 export type StoreWrite =
-  | { readonly table: 'decisions'; readonly row: DecisionsTable; readonly leaf: LeafWrite }
+  // A decision that went to review brings its review item: both land in one transaction, or neither.
+  | { readonly table: 'decisions'; readonly row: DecisionsTable; readonly leaf: LeafWrite; readonly review?: ReviewItemsTable }
   | { readonly table: 'feedback'; readonly row: FeedbackTable; readonly leaf: LeafWrite; readonly audit?: AuditWrite }
   | { readonly table: 'audit_events'; readonly row: AuditEventsTable; readonly leaf: LeafWrite }
   // Never answered to anyone and not in the audit log: no leaf. Written here only to keep fsyncs off the event loop.

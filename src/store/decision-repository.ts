@@ -4,15 +4,19 @@ import { decisionLeaf } from './audit-leaf.js';
 import { outcomes, type Outcome } from './records.js';
 import { pageSize, type RepositoryContext } from './repository-context.js';
 import { decodeDecision, encodeDecision } from './row-codec.js';
+import { encodeReviewItem } from './review-repository.js';
 import type { DecisionRepository, PageOptions, TimeRangeOptions } from './store.js';
 
 /** Creates the decision repository of a store. */
 export function createDecisionRepository(ctx: RepositoryContext): DecisionRepository {
   return {
-    append(decision) {
+    append(decision, review) {
       try {
         const row = encodeDecision(decision);
-        return ctx.commit.append({ table: 'decisions', row, leaf: decisionLeaf(row) });
+        if (review !== undefined && (review.decisionId !== decision.id || review.service !== decision.service || decision.outcome !== 'review')) {
+          throw new BallastError('INTERNAL', { detail: `review item ${review.id} does not belong to decision ${decision.id} (outcome ${decision.outcome})` });
+        }
+        return ctx.commit.append({ table: 'decisions', row, leaf: decisionLeaf(row), ...(review === undefined ? {} : { review: encodeReviewItem(review) }) });
       } catch (error) {
         return Promise.reject(error);
       }

@@ -21,6 +21,8 @@ async function insertAll(trx: Transaction<Database>, items: readonly StoreWrite[
   for (const rows of chunks(decisions, maxParams)) await trx.insertInto('decisions').values(rows).execute();
   for (const rows of chunks(feedback, maxParams)) await trx.insertInto('feedback').values(rows).execute();
   for (const rows of chunks(audit, maxParams)) await trx.insertInto('audit_events').values(rows).execute();
+  const reviews = items.flatMap((i) => (i.table === 'decisions' && i.review !== undefined ? [i.review] : []));
+  for (const rows of chunks(reviews, maxParams)) await trx.insertInto('review_items').values(rows).execute();
   const shadows = items.flatMap((i) => (i.table === 'shadow_decisions' ? [i.row] : []));
   for (const rows of chunks(shadows, maxParams)) await trx.insertInto('shadow_decisions').values(rows).execute();
   // Leaves in item order, numbered after the last one; the dialect's writer must hold the table's

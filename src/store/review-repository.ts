@@ -240,7 +240,8 @@ const decodeDecision = (row: ReviewDecisionsTable): StoredReviewDecision => ({
   claimedAt: row.claimed_at,
 });
 
-function encodeItem(item: NewReviewItem): ReviewItemsTable {
+/** The row of a new, open item (also how a decision's item rides in its group commit). */
+export function encodeReviewItem(item: NewReviewItem): ReviewItemsTable {
   checkInstant(item.createdAt, 'createdAt');
   checkInstant(item.dueAt, 'dueAt');
   if (!Number.isSafeInteger(item.priority)) throw new BallastError('INTERNAL', { detail: `priority must be an integer, got ${item.priority}` });
@@ -334,7 +335,7 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
   return {
     create: (item, audit) =>
       ctx.write(async (tx) => {
-        const row = encodeItem(item);
+        const row = encodeReviewItem(item);
         await tx.insertInto('review_items').values(row).execute();
         const excluded = [...new Set(item.excludedReviewers ?? [])];
         if (excluded.length > 0) await tx.insertInto('review_exclusions').values(excluded.map((reviewer) => ({ item_id: row.id, reviewer }))).execute();

@@ -10,7 +10,7 @@ import type { RevisionRepository } from './revision-repository.js';
 import type { ShadowRepository } from './shadow-repository.js';
 import type { ApprovalRepository, KillSwitchRepository } from './approval-repository.js';
 import type { RegistryRepository } from './registry-repository.js';
-import type { ReviewRepository } from './review-repository.js';
+import type { NewReviewItem, ReviewRepository } from './review-repository.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { MonitoringRepository } from './monitoring-repository.js';
 import type { Outcome, StoredDecision, StoredFeedback } from './records.js';
@@ -38,8 +38,11 @@ export interface FeedbackWithService extends StoredFeedback {
 
 /** The append-only decision log. */
 export interface DecisionRepository {
-  /** Resolves once the decision is durable (group commit); rejects with a BallastError otherwise. */
-  append(decision: StoredDecision): Promise<void>;
+  /**
+   * Resolves once the decision is durable (group commit); rejects with a BallastError otherwise. A
+   * decision with outcome `review` may bring its review item, written in the same transaction.
+   */
+  append(decision: StoredDecision, review?: NewReviewItem): Promise<void>;
   get(id: string): Promise<StoredDecision | undefined>;
   list(options: PageOptions): Promise<StoredDecision[]>;
   /** Decisions per outcome in the window; every outcome is present, zero when none. */

@@ -4,7 +4,7 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { StoreWrite } from '../batch-writer.js';
 import type { LeafWrite } from '../audit-leaf.js';
-import type { AuditEventsTable, DecisionsTable, FeedbackTable, ShadowDecisionsTable } from '../schema.js';
+import type { AuditEventsTable, DecisionsTable, FeedbackTable, ReviewItemsTable, ShadowDecisionsTable } from '../schema.js';
 
 /** A row a committed batch left out: its index in the batch and the driver's error. */
 export type RefusedRow = readonly [index: number, error: unknown];
@@ -51,6 +51,10 @@ export function createSqliteBatchInsert(sqlite: SqliteDatabase.Database, rowErro
     'insert into shadow_decisions (id, decision_id, service, version, rollout_id, revision, created_at, output, confidence, error_code, latency_ms) ' +
       'values (@id, @decision_id, @service, @version, @rollout_id, @revision, @created_at, @output, @confidence, @error_code, @latency_ms)',
   );
+  const insertReview = sqlite.prepare<ReviewItemsTable>(
+    'insert into review_items (id, decision_id, service, version, created_at, priority, reasons, due_at, required_reviews, state, lease_holder, lease_until, escalation_role, updated_at, kind, detail, claimed_at, sla_breached_at) ' +
+      'values (@id, @decision_id, @service, @version, @created_at, @priority, @reasons, @due_at, @required_reviews, @state, @lease_holder, @lease_until, @escalation_role, @updated_at, @kind, @detail, @claimed_at, @sla_breached_at)',
+  );
   const insertLeaf = sqlite.prepare<LeafWrite & { idx: number }>('insert into audit_leaves (idx, kind, ref_id, hash) values (@idx, @kind, @ref_id, @hash)');
   const nextLeaf = sqlite.prepare('select coalesce(max(idx) + 1, 0) as next from audit_leaves').pluck();
   const insertAll = sqlite.transaction((rows: readonly StoreWrite[]) => {
@@ -75,6 +79,7 @@ export function createSqliteBatchInsert(sqlite: SqliteDatabase.Database, rowErro
       }
       // What depends on an accepted row cannot fail for that row's sake: an error here fails the batch.
       insertLeaf.run({ ...write.leaf, idx: next++ });
+      if (write.table === 'decisions' && write.review !== undefined) insertReview.run(write.review);
       if (write.table === 'feedback' && write.audit !== undefined) {
         insertAudit.run(write.audit.row);
         insertLeaf.run({ ...write.audit.leaf, idx: next++ });

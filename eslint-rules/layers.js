@@ -14,7 +14,7 @@ export const allowedImports = {
   store: ['errors'],
   monitoring: ['errors', 'store'],
   governance: ['errors', 'contracts', 'routing', 'store', 'monitoring'],
-  review: ['errors', 'store'],
+  review: ['errors', 'store', 'governance'],
   server: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store'],
   index: ['errors', 'contracts', 'adapters', 'policy', 'routing', 'resilience', 'pipeline', 'monitoring', 'governance', 'review', 'store', 'server'],
   demo: ['index'],

@@ -4,6 +4,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { createSchemaValidator, inputLimitsSchema, type InputLimits } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { monitoringConfigSchema } from '../monitoring/monitors/monitoring-config.js';
+import { resolveReviewConfig, reviewConfigSchema } from '../review/index.js';
 import { gatesConfigSchema, modelVersionSpecSchema, resolveAnalysisConfig, resolveGates, resolveRolloutSpec, retentionConfigSchema, riskTierSchema, rolloutConfigSchema, type GatesConfig, type RiskTier } from '../governance/index.js';
 import { serviceConfigSchema, serviceNamePattern, type ServiceConfig } from '../pipeline/index.js';
 import { storeConfigSchema, type StoreConfig } from '../store/index.js';
@@ -53,7 +54,7 @@ const configSchema = {
       type: 'object',
       minProperties: 1,
       propertyNames: { pattern: serviceNamePattern },
-      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema }, modelVersionSpecSchema),
+      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema, review: reviewConfigSchema }, modelVersionSpecSchema),
     },
   },
 };
@@ -125,6 +126,7 @@ function safeChangeIssues(services: Readonly<Record<string, ServiceConfig>>): Is
     }
     const gates = resolveGates(block.risk, block.gates);
     if (!gates.ok) under(base, gates.issues);
+    attempt(`${base}/review`, () => resolveReviewConfig(service.review));
   }
   return issues;
 }

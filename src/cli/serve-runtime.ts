@@ -63,6 +63,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     await runtime.monitoring.start();
     await runtime.safeChange.start();
     await server.app.listen({ host: options.host, port: options.port });
+    server.reviews.start();
     stopCheckpoints = runtime.ledger.schedule(auditCheckpointEveryMs, (error) => logger.error({ err: error }, 'audit checkpoint failed'));
     stopPurges = runtime.retention.schedule(retentionPurgeEveryMs, { actor: { principal: 'system:retention', keyId: null, role: null } }, (error) => logger.error({ err: error }, 'retention purge failed'));
   } catch (error) {

@@ -29,26 +29,37 @@ export const permissions = [
   'rollouts:manage',
   /** Approving (or refusing) a version's promotion at a service's gate. */
   'approvals:grant',
+  /** The status and final outcome of a review item (no input): what the caller polls. */
+  'reviews:status',
+  /** Review items with their inputs and explanations, the queue's listings and statistics. */
+  'reviews:read',
+  /** Taking items from the queue under a lease and deciding them (accept, override, escalate). */
+  'reviews:decide',
+  /** Filing an appeal of a decision, by or for its data subject. */
+  'appeals:create',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
-export const roles = ['viewer', 'decider', 'labeler', 'reviewer', 'operator', 'approver', 'auditor', 'admin'] as const;
+export const roles = ['viewer', 'decider', 'labeler', 'reviewer', 'senior-reviewer', 'operator', 'approver', 'auditor', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
 const read: readonly Permission[] = ['services:read', 'decisions:read', 'monitors:read', 'references:read', 'alerts:read', 'metrics:read'];
 
 /**
- * The grants. `reviewer` reads like a viewer until the review queue (a later issue) gives it its own
- * permissions; `approver` approves promotions at a service's gate.
+ * The grants. `reviewer` works the review queue; `senior-reviewer` too, and alone takes what was
+ * escalated (the default escalation role of a service's `review:` block). `decider` is the calling
+ * application: it hears back about its reviews and files appeals for its subjects. `approver`
+ * approves promotions at a service's gate.
  */
 export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
-  viewer: read,
-  decider: ['services:read', 'decisions:create'],
+  viewer: [...read, 'reviews:status'],
+  decider: ['services:read', 'decisions:create', 'reviews:status', 'appeals:create'],
   labeler: ['services:read', 'decisions:read', 'feedback:create'],
-  reviewer: [...read, 'feedback:create'],
-  operator: [...read, 'monitors:evaluate', 'references:write', 'breakers:manage', 'models:register', 'config:apply', 'rollouts:manage'],
+  reviewer: [...read, 'feedback:create', 'reviews:status', 'reviews:read', 'reviews:decide'],
+  'senior-reviewer': [...read, 'feedback:create', 'reviews:status', 'reviews:read', 'reviews:decide'],
+  operator: [...read, 'monitors:evaluate', 'references:write', 'breakers:manage', 'models:register', 'config:apply', 'rollouts:manage', 'reviews:status', 'reviews:read'],
   approver: [...read, 'approvals:grant'],
-  auditor: [...read, 'decisions:read-raw', 'audit:read'],
+  auditor: [...read, 'decisions:read-raw', 'audit:read', 'reviews:status', 'reviews:read'],
   admin: permissions,
 };
 

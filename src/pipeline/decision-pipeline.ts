@@ -44,6 +44,8 @@ export interface DecisionPipelineOptions {
   readonly routing?: RecordEnv['routing'];
   /** Runs shadow copies for shadow rollouts. */
   readonly shadow?: RecordEnv['shadow'];
+  /** Plans the review item of each decision that goes to review; without it no item is opened. */
+  readonly planReview?: RecordEnv['planReview'];
 }
 
 export interface DecideOptions {
@@ -67,7 +69,7 @@ export interface DecisionPipeline {
 export function createDecisionPipeline(options: DecisionPipelineOptions): DecisionPipeline {
   const stages = options.stages ?? defaultStages;
   const now = options.now ?? (() => new Date());
-  const env: RecordEnv = { sink: options.sink, hashSubject: options.hashSubject, notices: options.notices, routing: options.routing, shadow: options.shadow };
+  const env: RecordEnv = { sink: options.sink, hashSubject: options.hashSubject, notices: options.notices, routing: options.routing, shadow: options.shadow, planReview: options.planReview };
   // Insertion order is creation order, so the first entry is the oldest.
   const inFlight = new Map<string, string>();
 
@@ -147,6 +149,7 @@ export function createDecisionPipeline(options: DecisionPipelineOptions): Decisi
       reasons: ctx.reasons,
       explanation: ctx.explanation!,
       timings: ctx.timings,
+      ...(ctx.record?.review === undefined ? {} : { review: ctx.record.review }),
     };
     try {
       // A custom stage list without `record` has no record: nothing durable to observe.

@@ -100,6 +100,21 @@ export interface Notice {
   readonly message: string;
 }
 
+/**
+ * The review item a decision with outcome `review` opens, written in the decision's transaction. Its
+ * priority, due time and quorum come from the service's `review:` block (the review module plans it).
+ */
+export interface ReviewTicket {
+  /** `rvw_` + 26 characters: what the caller polls (`GET /v1/reviews/:id`) and the webhook names. */
+  readonly id: string;
+  /** Higher is taken first (high stakes first). */
+  readonly priority: number;
+  /** When the service's SLA says a human must have decided it. */
+  readonly dueAt: string;
+  /** Distinct reviewers who must agree (two for high stakes). */
+  readonly requiredReviews: number;
+}
+
 /** A decision as returned to the caller (the stored record additionally keeps the redacted input). */
 export interface Decision {
   readonly id: string;
@@ -113,6 +128,8 @@ export interface Decision {
   readonly explanation: Explanation;
   /** Milliseconds per stage; `record` is the time until the decision was durable. */
   readonly timings: Readonly<Partial<Record<StageName, number>>>;
+  /** Outcome `review`: the review item opened for it; the final answer comes by webhook and from GET /v1/reviews/:id. */
+  readonly review?: ReviewTicket;
 }
 
 /** What the pipeline hands to the decision log: the decision plus the redacted input. */
@@ -129,6 +146,8 @@ export interface DecisionRecord {
   readonly output: unknown;
   readonly explanation: Explanation;
   readonly timings: Readonly<Record<string, number>>;
+  /** Outcome `review`: the review item to write with the decision. */
+  readonly review?: ReviewTicket;
 }
 
 /** Where decisions go to become durable; `append` resolves only once the record is. */

@@ -8,7 +8,11 @@ import { createDecisionMetrics, type DecisionMetrics } from '../monitoring/metri
 import { breakerFigures, createDecisionPipeline, ServiceCatalog, type BreakerEvent, type DecisionPipeline, type Service, type ShadowRunner } from '../pipeline/index.js';
 import type { RoutingPlan } from '../routing/index.js';
 import { createKeyManager, type Approvals, type AuditLedger, type GateInput, type KeyManager, type KillSwitch, type ModelRegistry, type Retention, type RolloutController } from '../governance/index.js';
-import { newId, type Store } from '../store/index.js';
+import { newId, type NewReviewItem, type Store } from '../store/index.js';
+import { createReviewQueue, createReviewStats, planReviewTicket, reviewConfigOf, type ReviewQueue } from '../review/index.js';
+import type { DecisionRecord } from '../pipeline/index.js';
+import { registerReviewRoutes } from './routes/review-routes.js';
+import { createReviewMetrics } from './review-metrics.js';
 import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerRetentionRoutes } from './routes/retention-routes.js';
@@ -77,6 +81,24 @@ export interface ServerOptions {
   readonly drainGraceMs?: number;
 }
 
+/** The store's review item of a decision the pipeline planned one for. */
+function reviewItemOf(record: DecisionRecord): NewReviewItem {
+  const ticket = record.review!;
+  return {
+    id: ticket.id,
+    decisionId: record.id,
+    service: record.service,
+    version: record.version,
+    createdAt: record.createdAt,
+    priority: ticket.priority,
+    reasons: record.explanation.reasons,
+    dueAt: ticket.dueAt,
+    requiredReviews: ticket.requiredReviews,
+    kind: 'decision',
+    detail: null,
+  };
+}
+
 /** The default of `requestTimeoutMs`: a slow client cannot hold a connection (and its memory) forever. */
 export const defaultRequestTimeoutMs = 30_000;
 
@@ -118,6 +140,8 @@ export interface BallastServer {
   readonly metrics: DecisionMetrics;
   /** API key management, with audit events; revocations here apply to this server at once. */
   readonly keys: KeyManager;
+  /** The review queue (its SLA sweep is started by whoever serves: `reviews.start()`; drain stops it). */
+  readonly reviews: ReviewQueue;
   /** Stops accepting, finishes what is in flight, flushes the decision log. Idempotent. */
   drain(): Promise<void>;
 }
@@ -153,9 +177,29 @@ export function createServer(options: ServerOptions): BallastServer {
   const metrics = options.metrics ?? createDecisionMetrics();
   const hub = options.monitoring;
   const unsubscribe = hub?.subscribeStatus(metrics.observeMonitorStatus);
+  const store = options.store;
+  const reviewMetrics = createReviewMetrics(metrics.registry, { store, services: () => options.services.keys() });
+  const reviewConfig = (name: string) => {
+    const service = options.services.get(name);
+    return service === undefined ? undefined : reviewConfigOf(service);
+  };
+  const reviews = createReviewQueue({
+    store,
+    config: reviewConfig,
+    services: () => options.services.keys(),
+    onBreaches: (items) => {
+      for (const item of items) reviewMetrics.observeBreach(item.service);
+      app.log.warn({ items: items.map((i) => i.id) }, `${items.length} review item(s) passed their SLA and were escalated`);
+    },
+    onError: (error, what) => app.log.error({ err: error }, `${what} failed`),
+    onDecided: (item, decision) => reviewMetrics.observeDecision(item.service, decision),
+    ...(hub === undefined ? {} : { onFeedback: (feedback, decision, all) => hub.observeFeedback(feedback, decision, all) }),
+  });
   const pipeline = createDecisionPipeline({
     services: options.services,
-    sink: options.store.decisions,
+    // A decision that goes to review brings its item into the same transaction.
+    sink: { append: (record) => store.decisions.append(record, record.review === undefined ? undefined : reviewItemOf(record)) },
+    planReview: (service, record) => planReviewTicket(reviewConfigOf(service), record),
     newId: () => newId('dec'),
     hashSubject: options.hashSubject,
     ...(options.routing === undefined ? {} : { routing: options.routing }),
@@ -307,6 +351,7 @@ export function createServer(options: ServerOptions): BallastServer {
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerRetentionRoutes(app, { retention: options.retention });
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
+  registerReviewRoutes(app, { reviews, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 
   return {
@@ -314,6 +359,7 @@ export function createServer(options: ServerOptions): BallastServer {
     pipeline,
     metrics,
     keys,
+    reviews,
     drain() {
       drained ??= (async () => {
         draining = true;
@@ -336,6 +382,7 @@ export function createServer(options: ServerOptions): BallastServer {
         for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
         // Stops listening, closes the connections still idle and waits for the decisions in flight.
         await app.close();
+        await reviews.stop();
         await options.store.flush();
         unsubscribe?.();
         removeInFlight?.();

@@ -5,6 +5,7 @@ import { rolePermissions, roles } from '../governance/index.js';
 import { callerFeedbackKinds, principalKinds } from '../store/index.js';
 import { ruleOf } from './route-permissions.js';
 import { safeChangePaths, safeChangeSchemas } from './openapi-safe-change.js';
+import { reviewPaths, reviewSchemas } from './openapi-review.js';
 import { modelRouteDocs } from './routes/model-routes.js';
 
 const problem = { $ref: '#/components/schemas/Problem' };
@@ -318,6 +319,7 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
         ...governanceSchemas,
         ...breakerSchemas,
         ...safeChangeSchemas,
+        ...reviewSchemas,
         ...commonSchemas,
       },
     },
@@ -331,6 +333,7 @@ function genericPaths(): Record<string, Record<string, Record<string, unknown>>>
     ...retentionPaths,
     ...breakerPaths,
     ...safeChangePaths,
+    ...reviewPaths,
     ...modelRouteDocs,
     '/v1/services/{service}/decisions': {
       post: {
@@ -512,6 +515,11 @@ const commonSchemas = {
       reasons: { type: 'array', items: { type: 'object' } },
       explanation: { type: 'object' },
       timings: { type: 'object', propertyNames: { enum: stageNames }, additionalProperties: { type: 'number' } },
+      review: {
+        type: 'object',
+        description: 'Outcome review: the review item opened with the decision. Poll GET /v1/reviews/{id} or wait for the review webhook.',
+        properties: { id: { type: 'string' }, priority: { type: 'integer' }, dueAt: { type: 'string', format: 'date-time' }, requiredReviews: { type: 'integer' } },
+      },
     },
   },
   StoredDecision: { type: 'object', description: 'The decision as recorded: redacted input, explanation, timings, feedback' },

@@ -33,6 +33,14 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'GET /v1/decisions/:id': need('decisions:read', 'resource'),
   'POST /v1/decisions/:id/feedback': need('feedback:create', 'resource'),
 
+  'GET /v1/reviews': need('reviews:read', 'any'),
+  'GET /v1/reviews/stats': need('reviews:read', 'any'),
+  'POST /v1/reviews/next': need('reviews:decide', 'any'),
+  'GET /v1/reviews/:id': need('reviews:status', 'resource'),
+  'POST /v1/reviews/:id/decision': need('reviews:decide', 'resource'),
+  'POST /v1/reviews/:id/renew': need('reviews:decide', 'resource'),
+  'POST /v1/reviews/:id/release': need('reviews:decide', 'resource'),
+
   'GET /v1/services/:service/breakers': need('services:read', 'service'),
   'POST /v1/services/:service/breakers/:version/open': need('breakers:manage', 'service'),
   'POST /v1/services/:service/breakers/:version/close': need('breakers:manage', 'service'),

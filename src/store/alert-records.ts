@@ -8,6 +8,10 @@ export type AlertState = (typeof alertStates)[number];
 export const alertEventTypes = ['alert.firing', 'alert.resolved'] as const;
 export type AlertEventType = (typeof alertEventTypes)[number];
 
+/** Every event the outbox delivers: the alerts', and the review queue's (an outcome for the caller, an SLA breach). */
+export const webhookEventTypes = [...alertEventTypes, 'review.decided', 'appeal.decided', 'review.sla_breached'] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+
 export const alertDeliveryStatuses = ['pending', 'delivered', 'failed'] as const;
 export type AlertDeliveryStatus = (typeof alertDeliveryStatuses)[number];
 
@@ -42,7 +46,7 @@ export interface StoredAlert extends AlertKey {
 export interface NewAlertDelivery {
   /** Sortable unique id, `whd_` + 26 characters; sent as `webhook-id` on every attempt. */
   readonly id: string;
-  readonly type: AlertEventType;
+  readonly type: WebhookEventType;
   readonly url: string;
   /** The name of the signing secret (never its value). */
   readonly secretName: string;

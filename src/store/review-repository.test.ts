@@ -354,7 +354,7 @@ describe.each(dialects)('review queue on $name', (dialect) => {
     expect(await Promise.all([sweep(t(2000)), sweep(t(2001)), sweep(t(3000))])).toEqual([[], [], []]);
     expect(effects).toBe(2);
     expect((await store.alerts.listActive('loan-precheck')).map((a) => a.segment).sort()).toEqual([late.id, held.id].sort());
-    expect(await store.reviews.countByState({ service: 'loan-precheck', now: t(3000) })).toEqual({ states: { open: 1, claimed: 1, decided: 0, escalated: 1 }, overdue: 2 });
+    expect(await store.reviews.countByState({ service: 'loan-precheck', now: t(3000) })).toEqual({ states: { open: 1, claimed: 1, decided: 0, escalated: 1 }, overdue: 2, breached: 2 });
     // The reviewer who held it when it breached is heard, and it still waits for the senior role.
     const heard = await store.reviews.decide(decision(late.id, 'ana', t(3001)), audited());
     expect(heard.after).toMatchObject({ state: 'escalated', escalationRole: 'senior-reviewer' });

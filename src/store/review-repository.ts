@@ -194,8 +194,8 @@ export interface ReviewRepository {
   listForDecision(decisionId: string): Promise<StoredReviewItem[]>;
   /** Human decisions made in [since, until) (by `at`), with their items, oldest first. */
   listDecisions(options: { readonly service?: string; readonly since?: string; readonly until?: string; readonly limit: number }): Promise<ReviewDecisionWithItem[]>;
-  /** Items per state, of one service or all, and how many are past due and undecided at `now`. */
-  countByState(options: { readonly service?: string; readonly now: string }): Promise<{ readonly states: Record<ReviewState, number>; readonly overdue: number }>;
+  /** Items per state, of one service or all; how many are past due and undecided at `now`; how many ever breached their SLA. */
+  countByState(options: { readonly service?: string; readonly now: string }): Promise<{ readonly states: Record<ReviewState, number>; readonly overdue: number; readonly breached: number }>;
   /** Items by created_at then id, oldest first. */
   list(options: ReviewListOptions): Promise<StoredReviewItem[]>;
 }
@@ -560,7 +560,10 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         let overdue = db.selectFrom('review_items').select((eb) => eb.fn.countAll<number | string>().as('n')).where('state', '!=', 'decided').where('due_at', '<=', options.now);
         if (options.service !== undefined) overdue = overdue.where('service', '=', options.service);
         const { n } = await overdue.executeTakeFirstOrThrow();
-        return { states, overdue: Number(n) };
+        let breached = db.selectFrom('review_items').select((eb) => eb.fn.countAll<number | string>().as('n')).where('sla_breached_at', 'is not', null);
+        if (options.service !== undefined) breached = breached.where('service', '=', options.service);
+        const b = await breached.executeTakeFirstOrThrow();
+        return { states, overdue: Number(n), breached: Number(b.n) };
       }),
 
     get: (id) =>

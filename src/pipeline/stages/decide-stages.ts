@@ -1,5 +1,6 @@
 import { decideOutcome } from '../../policy/index.js';
-import type { DecisionRecord, DecisionSink, Notice, RoutingRecord } from '../decision.js';
+import type { DecisionRecord, DecisionSink, Notice, ReviewTicket, RoutingRecord } from '../decision.js';
+import type { Service } from '../service.js';
 import type { RouteEnv } from './model-stages.js';
 import type { Stage } from '../decision-context.js';
 
@@ -82,6 +83,8 @@ export interface RecordEnv extends RouteEnv {
   hashSubject(key: string): string;
   /** Notices for the explanation (active alerts concerning this service, version and input); must be cheap and synchronous. */
   notices?(service: string, version: string | null, input: Readonly<Record<string, unknown>>): readonly Notice[];
+  /** The review item of a decision that goes to review (the review module's plan); synchronous, must not throw for a valid service. */
+  planReview?(service: Service, record: DecisionRecord): ReviewTicket;
 }
 
 /** Appends the decision, redacted, to the log; resolves once it is durable. */
@@ -103,8 +106,10 @@ export const recordStage: Stage<RecordEnv> = {
       explanation: redactExplanation(ctx),
       timings: { ...ctx.timings },
     };
-    await env.sink.append(record);
-    ctx.record = record;
+    const review = record.outcome === 'review' ? env.planReview?.(ctx.service, record) : undefined;
+    const recorded = review === undefined ? record : { ...record, review };
+    await env.sink.append(recorded);
+    ctx.record = recorded;
   },
 };
 

@@ -1,0 +1,5 @@
+// The review queue: humans in the decision path.
+export { resolveReviewConfig, reviewConfigOf, reviewConfigSchema, reviewDefaults, type ResolvedReviewConfig, type ReviewConfig } from './review-config.js';
+export { highStakesPriority, isHighStakes, planReviewTicket, type PlannedDecision, type ReviewTicketPlan } from './review-plan.js';
+export { agreesWithModel, checkVerdict, createReviewQueue, outcomeOf, type ReviewEventType, type ReviewItemView, type ReviewOutcome, type ReviewQueue, type ReviewQueueDeps, type ReviewVerdictInput } from './review-queue.js';
+export { createReviewStats, type ReviewerFigures, type ReviewStats, type ReviewStatsReport } from './review-stats.js';

@@ -1,0 +1,97 @@
+// OpenAPI paths and schemas of the review queue (appeals add theirs here).
+import { reviewKinds, reviewStates, reviewVerdicts } from '../store/index.js';
+
+const problem = { $ref: '#/components/schemas/Problem' };
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
+const json = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^rvw_' } };
+const item = { $ref: '#/components/schemas/ReviewItem' };
+const leaseErrors = { 404: problemResponse('REVIEW_NOT_FOUND'), 409: problemResponse('REVIEW_LEASE_LOST: the caller does not hold an unexpired lease on the item') };
+
+export const reviewPaths = {
+  '/v1/reviews': {
+    get: {
+      operationId: 'listReviews',
+      summary: 'Review items, oldest first, without inputs (a key of one service sees that service only)',
+      parameters: [
+        { name: 'service', in: 'query', schema: { type: 'string' } },
+        { name: 'state', in: 'query', schema: { enum: reviewStates } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        { name: 'after', in: 'query', schema: { type: 'string' }, description: 'The last id of the previous page' },
+      ],
+      responses: { 200: json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, next: { type: ['string', 'null'] } } }, 'A page of items'), 400: problemResponse('REQUEST_INVALID'), 404: problemResponse('SERVICE_NOT_FOUND') },
+    },
+  },
+  '/v1/reviews/stats': {
+    get: {
+      operationId: 'reviewStats',
+      summary: 'The queue now (per state, overdue, SLA breaches) and, over the window of human decisions, override rate, queue times, appeals overturned, and per reviewer: decisions, agreement with the model, time to decide',
+      parameters: [
+        { name: 'service', in: 'query', schema: { type: 'string' } },
+        { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
+      ],
+      responses: { 200: json({ $ref: '#/components/schemas/ReviewStats' }, 'The figures'), 400: problemResponse('REQUEST_INVALID'), 404: problemResponse('SERVICE_NOT_FOUND') },
+    },
+  },
+  '/v1/reviews/next': {
+    post: {
+      operationId: 'claimNextReview',
+      summary:
+        "Take the next item under a lease: highest priority first, then oldest; never one another reviewer holds, one you decided before, or (unless you hold the escalation role) an escalated one. Shows the input, the explanation and the model's suggestion (hidden until you decide when the service's review.hideSuggestion is set).",
+      requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { services: { type: 'array', items: { type: 'string' } } } } } } },
+      responses: { 200: json(item, 'The item, leased to you until lease.until'), 204: { description: 'Nothing to take' }, 400: problemResponse('REQUEST_INVALID'), 404: problemResponse('SERVICE_NOT_FOUND') },
+    },
+  },
+  '/v1/reviews/{id}': {
+    get: {
+      operationId: 'getReview',
+      summary: "An item's status and, once decided, its outcome; with reviews:read also the input, explanation and every human decision",
+      parameters: [idParam],
+      responses: { 200: json(item, 'The item'), 404: problemResponse('REVIEW_NOT_FOUND') },
+    },
+  },
+  '/v1/reviews/{id}/decision': {
+    post: {
+      operationId: 'decideReview',
+      summary:
+        'Record your decision on the item you hold: accept (the model answer stands), override (a label and a rationale) or escalate (a rationale). High-stakes items need the distinct reviewers of their quorum to agree; disagreement escalates. A settling decision is recorded as feedback (kind override, or appeal for an appeal) and sent to the service’s review webhook. Audited.',
+      parameters: [idParam],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['decision'], additionalProperties: false, properties: { decision: { enum: reviewVerdicts }, label: { description: "The override's answer, in the service's output shape" }, rationale: { type: 'string', maxLength: 10000 } } } } } },
+      responses: { 200: json(item, 'The item after the decision'), 400: problemResponse('REQUEST_INVALID (with pointers)'), ...leaseErrors },
+    },
+  },
+  '/v1/reviews/{id}/renew': { post: { operationId: 'renewReview', summary: 'Extend your lease by the service’s lease time', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
+  '/v1/reviews/{id}/release': { post: { operationId: 'releaseReview', summary: 'Give the item back to the queue undecided', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
+};
+
+export const reviewSchemas = {
+  ReviewItem: {
+    type: 'object',
+    required: ['id', 'kind', 'decisionId', 'service', 'state', 'priority', 'createdAt', 'dueAt', 'requiredReviews', 'reasons', 'outcome'],
+    properties: {
+      id: { type: 'string' },
+      kind: { enum: reviewKinds },
+      decisionId: { type: 'string' },
+      service: { type: 'string' },
+      version: { type: ['string', 'null'] },
+      state: { enum: reviewStates },
+      priority: { type: 'integer', description: '10 high stakes, 0 otherwise' },
+      createdAt: { type: 'string', format: 'date-time' },
+      dueAt: { type: 'string', format: 'date-time' },
+      requiredReviews: { type: 'integer' },
+      reasons: { type: 'array', items: { type: 'object' } },
+      escalationRole: { type: ['string', 'null'] },
+      slaBreachedAt: { type: ['string', 'null'], format: 'date-time' },
+      lease: { type: ['object', 'null'], properties: { holder: { type: 'string' }, until: { type: 'string', format: 'date-time' } } },
+      detail: {},
+      outcome: {
+        type: ['object', 'null'],
+        properties: { verdict: { enum: ['accept', 'override'] }, output: {}, decidedAt: { type: 'string', format: 'date-time' }, reviewers: { type: 'array', items: { type: 'string' } }, rationale: { type: 'string' }, feedbackId: { type: ['string', 'null'] } },
+      },
+      decisions: { type: 'array', items: { type: 'object' }, description: 'With reviews:read only' },
+      decision: { type: 'object', description: "With reviews:read only: input, context and (unless hidden) output, confidence, explanation" },
+    },
+  },
+  ReviewStats: { type: 'object', description: 'See docs/review.md#statistics' },
+};

@@ -1,0 +1,119 @@
+// The review queue over HTTP: reviewers take the next item under a lease and decide it; the caller
+// polls an item's status and final outcome (it also hears by webhook).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BallastError, type Issue } from '../../errors/index.js';
+import type { Principal } from '../../governance/index.js';
+import { reviewVerdicts, reviewStates, type ReviewState, type ReviewVerdict } from '../../store/index.js';
+import type { ReviewQueue, ReviewStats } from '../../review/index.js';
+import type { Access } from '../auth.js';
+import { anonymousPrincipal } from '../auth.js';
+import { objectBody } from './key-routes.js';
+
+interface Deps {
+  readonly reviews: ReviewQueue;
+  readonly stats: ReviewStats;
+  readonly access: Access;
+  readonly hasService: (service: string) => boolean;
+}
+
+type ItemParams = { Params: { id: string } };
+
+const principalOf = (request: FastifyRequest): Principal => request.principal ?? anonymousPrincipal;
+
+function limitOf(raw: string | undefined, fallback = 100): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new BallastError('REQUEST_INVALID', { detail: 'limit must be an integer from 1 to 1000', issues: [{ pointer: '/limit', code: 'range', message: `got '${raw}'` }] });
+  return n;
+}
+
+function instantOf(raw: string | undefined, pointer: string): string | undefined {
+  if (raw === undefined) return undefined;
+  const ms = Date.parse(raw);
+  if (!Number.isFinite(ms)) throw new BallastError('REQUEST_INVALID', { detail: `${pointer.slice(1)} must be an ISO 8601 instant`, issues: [{ pointer, code: 'format', message: `got '${raw}'` }] });
+  return new Date(ms).toISOString();
+}
+
+/** Reads `{ decision, label?, rationale? }`. */
+export function readVerdict(body: unknown): { decision: ReviewVerdict; label?: unknown; rationale?: string } {
+  const obj = objectBody(body, 'a review decision');
+  const issues: Issue[] = [];
+  for (const key of Object.keys(obj)) if (!['decision', 'label', 'rationale'].includes(key)) issues.push({ pointer: `/${key}`, code: 'additionalProperties', message: 'is not a property of a review decision' });
+  if (typeof obj.decision !== 'string' || !(reviewVerdicts as readonly string[]).includes(obj.decision)) issues.push({ pointer: '/decision', code: 'enum', message: `must be one of ${reviewVerdicts.join(', ')}` });
+  if (obj.rationale !== undefined && typeof obj.rationale !== 'string') issues.push({ pointer: '/rationale', code: 'type', message: 'must be a string' });
+  if (issues.length > 0) throw new BallastError('REQUEST_INVALID', { detail: 'the review decision is not of the expected shape', issues });
+  return { decision: obj.decision as ReviewVerdict, ...(obj.label === undefined ? {} : { label: obj.label }), ...(obj.rationale === undefined ? {} : { rationale: obj.rationale as string }) };
+}
+
+export function registerReviewRoutes(app: FastifyInstance, { reviews, stats, access, hasService }: Deps): void {
+  const checkService = (service: string | undefined, pointer: string) => {
+    if (service !== undefined && !hasService(service)) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service '${service}' is being served`, issues: [{ pointer, code: 'unknown_service', message: `no service '${service}'` }] });
+  };
+  /** Loads the item and checks the principal's permission on its service. */
+  const item = async (request: FastifyRequest<ItemParams>, permission: 'reviews:status' | 'reviews:decide') => {
+    const found = await reviews.find(request.params.id);
+    if (found === undefined) throw new BallastError('REVIEW_NOT_FOUND', { detail: `no review item '${request.params.id}'` });
+    await access.require(request, permission, found.service);
+    return found;
+  };
+
+  app.get<{ Querystring: { service?: string; state?: string; limit?: string; after?: string } }>('/v1/reviews', async (request) => {
+    const q = request.query;
+    checkService(q.service, '/service');
+    if (q.state !== undefined && !(reviewStates as readonly string[]).includes(q.state)) throw new BallastError('REQUEST_INVALID', { detail: `state must be one of ${reviewStates.join(', ')}`, issues: [{ pointer: '/state', code: 'enum', message: `got '${q.state}'` }] });
+    if (q.service !== undefined) await access.require(request, 'reviews:read', q.service);
+    const page = await reviews.list({ ...(q.service === undefined ? {} : { service: q.service }), ...(q.state === undefined ? {} : { state: q.state as ReviewState }), limit: limitOf(q.limit), ...(q.after === undefined ? {} : { after: q.after }) });
+    // A key of one service sees that service's items only.
+    const items = page.filter((i) => access.allows(request, 'reviews:read', i.service));
+    return { items, next: page.length === limitOf(q.limit) ? (page.at(-1)?.id ?? null) : null };
+  });
+
+  app.get<{ Querystring: { service?: string; since?: string; until?: string } }>('/v1/reviews/stats', async (request) => {
+    const q = request.query;
+    checkService(q.service, '/service');
+    const principal = principalOf(request);
+    const service = q.service ?? principal.service ?? undefined;
+    if (service !== undefined) await access.require(request, 'reviews:read', service);
+    const since = instantOf(q.since, '/since');
+    const until = instantOf(q.until, '/until');
+    if (since !== undefined && until !== undefined && since >= until) throw new BallastError('REQUEST_INVALID', { detail: 'since must be before until', issues: [{ pointer: '/since', code: 'range', message: `${since} is not before ${until}` }] });
+    return stats.compute({ ...(service === undefined ? {} : { service }), ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) });
+  });
+
+  app.post<{ Body: unknown }>('/v1/reviews/next', async (request, reply) => {
+    const body = request.body === undefined ? {} : objectBody(request.body, 'a claim');
+    const services = body.services;
+    if (services !== undefined && (!Array.isArray(services) || !services.every((s) => typeof s === 'string'))) {
+      throw new BallastError('REQUEST_INVALID', { detail: 'services must be a list of service names', issues: [{ pointer: '/services', code: 'type', message: 'must be an array of strings' }] });
+    }
+    for (const [i, s] of ((services ?? []) as string[]).entries()) {
+      checkService(s, `/services/${i}`);
+      await access.require(request, 'reviews:decide', s);
+    }
+    const next = await reviews.next(principalOf(request), services === undefined ? {} : { services: services as string[] });
+    if (next === undefined) return reply.status(204).send();
+    return next;
+  });
+
+  app.get<ItemParams>('/v1/reviews/:id', async (request) => {
+    const found = await item(request, 'reviews:status');
+    // The caller sees status and outcome; a reviewer (or auditor) also the input and explanation.
+    return reviews.get(found.id, { actor: principalOf(request), withInput: access.allows(request, 'reviews:read', found.service) });
+  });
+
+  app.post<ItemParams>('/v1/reviews/:id/decision', async (request) => {
+    const verdict = readVerdict(request.body);
+    const found = await item(request, 'reviews:decide');
+    return reviews.decide(principalOf(request), found.id, verdict, request.id);
+  });
+
+  app.post<ItemParams>('/v1/reviews/:id/renew', async (request) => {
+    const found = await item(request, 'reviews:decide');
+    return reviews.renew(principalOf(request), found.id);
+  });
+
+  app.post<ItemParams>('/v1/reviews/:id/release', async (request) => {
+    const found = await item(request, 'reviews:decide');
+    return reviews.release(principalOf(request), found.id);
+  });
+}

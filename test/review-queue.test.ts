@@ -60,7 +60,7 @@ describe('the review queue over the server', () => {
       ['cy', 'senior-reviewer'],
       ['audrey', 'auditor'],
     ] as const) {
-      tokens[principal] = (await t.server.keys.create({ principal, role, kind: principal === 'app' ? 'service' : 'person' }, { actor: { principal: 'local:test', keyId: null, role: 'admin' } })).token;
+      tokens[principal] = (await t.server.keys.create({ principal, role, kind: principal === 'app' ? 'workload' : 'person' }, { actor: { principal: 'local:test', keyId: null, role: 'admin' } })).token;
     }
   }
   afterEach(async () => {
@@ -196,6 +196,39 @@ describe('the review queue over the server', () => {
     await call('cy', 'POST', `/v1/reviews/${d.review.id}/decision`, { decision: 'accept' });
     expect(await t.runtime.store.alerts.listActive('loans')).toEqual([]);
     expect((await call('audrey', 'GET', '/v1/reviews/stats?service=loans')).json().queue.slaBreaches).toBe(1);
+  });
+
+  it('takes an appeal to a reviewer other than the one who decided, records the re-decision and tells the subject', async () => {
+    await start();
+    const d = (await decide({ text: 'unsure', amount: 900, certainty: 0.5 })).json();
+    await call('ana', 'POST', '/v1/reviews/next');
+    await call('ana', 'POST', `/v1/reviews/${d.review.id}/decision`, { decision: 'override', label: { label: 'deny', score: 0.1 }, rationale: 'no proof of income' });
+    // A bad appeal is refused with a pointer; a good one opens an item.
+    expect((await call('app', 'POST', `/v1/decisions/${d.id}/appeals`, { statement: ' ' })).json()).toMatchObject({ status: 400, issues: [{ pointer: '/statement' }] });
+    const filed = await call('app', 'POST', `/v1/decisions/${d.id}/appeals`, { statement: 'I sent my payslips last week', reference: 'case-118' });
+    expect(filed.statusCode).toBe(201);
+    const appeal = filed.json();
+    expect(appeal).toMatchObject({ kind: 'appeal', decisionId: d.id, state: 'open', priority: 5, detail: { statement: 'I sent my payslips last week', filedBy: 'subject', reference: 'case-118', appealOf: d.review.id } });
+    expect(Date.parse(appeal.dueAt) - Date.parse(appeal.createdAt)).toBe(7 * 86_400_000);
+    expect((await call('app', 'POST', `/v1/decisions/${d.id}/appeals`, { statement: 'again' })).json()).toMatchObject({ status: 409, code: 'APPEAL_PENDING' });
+    expect(await t.runtime.store.audit.list({ limit: 10, action: 'appeal.filed' })).toMatchObject([{ actor: { principal: 'app' }, resource: { id: appeal.id }, after: { excludedReviewers: ['ana'] } }]);
+    // ana decided this decision before: the appeal is not hers to judge.
+    expect((await call('ana', 'POST', '/v1/reviews/next')).statusCode).toBe(204);
+    expect((await call('bo', 'POST', '/v1/reviews/next')).json()).toMatchObject({ id: appeal.id, decision: { input: { amount: 900 } } });
+    const overturned = await call('bo', 'POST', `/v1/reviews/${appeal.id}/decision`, { decision: 'override', label: { label: 'approve', score: 0.8 }, rationale: 'payslips verified' });
+    expect(overturned.json()).toMatchObject({ state: 'decided', outcome: { verdict: 'override', output: { label: 'approve' } } });
+    const feedback = await t.runtime.store.feedback.listForDecision(d.id);
+    expect(feedback.map((f) => [f.kind, f.source])).toEqual([['override', 'ana'], ['appeal', 'bo']]);
+    expect(feedback[1]!.supersedes).toBe(feedback[0]!.id);
+    expect((await call('app', 'GET', `/v1/decisions/${d.id}/appeals`)).json().appeals).toMatchObject([{ id: appeal.id, state: 'decided', outcome: { verdict: 'override' } }]);
+    await deliver();
+    expect(hook.received.map((r) => [r.valid, r.body.type, r.body.id])).toEqual([
+      [true, 'review.decided', d.review.id],
+      [true, 'appeal.decided', appeal.id],
+    ]);
+    const stats = (await call('audrey', 'GET', '/v1/reviews/stats?service=loans')).json();
+    expect(stats.appeals).toEqual({ settled: 1, overturned: 1, overturnRate: 1 });
+    expect(stats).toMatchObject({ settled: 1, overridden: 1 });
   });
 
   it('hands 20 items to 50 concurrent claims exactly once each', async () => {

@@ -64,6 +64,7 @@ export const errorCatalogue = {
 
   // Review queue.
   REVIEW_LEASE_LOST: { title: 'The reviewer does not hold an unexpired lease on the review item', retryable: false },
+  APPEAL_PENDING: { title: 'The decision already has an appeal that is not decided', retryable: false },
 
   // The model and its upstream.
   UPSTREAM_TIMEOUT: { title: 'The model did not answer within its timeout', retryable: true },

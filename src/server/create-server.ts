@@ -9,7 +9,7 @@ import { breakerFigures, createDecisionPipeline, ServiceCatalog, type BreakerEve
 import type { RoutingPlan } from '../routing/index.js';
 import { createKeyManager, type Approvals, type AuditLedger, type GateInput, type KeyManager, type KillSwitch, type ModelRegistry, type Retention, type RolloutController } from '../governance/index.js';
 import { newId, type NewReviewItem, type Store } from '../store/index.js';
-import { createReviewQueue, createReviewStats, planReviewTicket, reviewConfigOf, type ReviewQueue } from '../review/index.js';
+import { createAppeals, createReviewQueue, createReviewStats, planReviewTicket, reviewConfigOf, type ReviewQueue } from '../review/index.js';
 import type { DecisionRecord } from '../pipeline/index.js';
 import { registerReviewRoutes } from './routes/review-routes.js';
 import { createReviewMetrics } from './review-metrics.js';
@@ -351,7 +351,7 @@ export function createServer(options: ServerOptions): BallastServer {
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerRetentionRoutes(app, { retention: options.retention });
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
-  registerReviewRoutes(app, { reviews, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
+  registerReviewRoutes(app, { reviews, appeals: createAppeals({ store, config: reviewConfig }), store, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 
   return {

@@ -61,6 +61,22 @@ export const reviewPaths = {
       responses: { 200: json(item, 'The item after the decision'), 400: problemResponse('REQUEST_INVALID (with pointers)'), ...leaseErrors },
     },
   },
+  '/v1/decisions/{id}/appeals': {
+    post: {
+      operationId: 'fileAppeal',
+      summary:
+        "Appeal a decision, by or for its data subject, with a statement: opens an item of the review queue (kind appeal) due within the service's review.appeals.sla, which no reviewer who decided on this decision before may take. Its re-decision is feedback of kind appeal, sent to the service's review webhook as appeal.decided. Audited as appeal.filed.",
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['statement'], additionalProperties: false, properties: { statement: { type: 'string', minLength: 1, maxLength: 10000 }, filedBy: { enum: ['subject', 'representative'], default: 'subject' }, reference: { type: 'string', maxLength: 200, description: 'Your case or ticket number (not the subject’s identity)' } } } } } },
+      responses: { 201: json(item, 'The appeal, open'), 400: problemResponse('REQUEST_INVALID'), 404: problemResponse('DECISION_NOT_FOUND'), 409: problemResponse('APPEAL_PENDING') },
+    },
+    get: {
+      operationId: 'listAppeals',
+      summary: 'The appeals of a decision, oldest first, with their outcomes',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { 200: json({ type: 'object', properties: { decisionId: { type: 'string' }, appeals: { type: 'array', items: item } } }, 'Appeals'), 404: problemResponse('DECISION_NOT_FOUND') },
+    },
+  },
   '/v1/reviews/{id}/renew': { post: { operationId: 'renewReview', summary: 'Extend your lease by the service’s lease time', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
   '/v1/reviews/{id}/release': { post: { operationId: 'releaseReview', summary: 'Give the item back to the queue undecided', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
 };

@@ -4,13 +4,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BallastError, type Issue } from '../../errors/index.js';
 import type { Principal } from '../../governance/index.js';
 import { reviewVerdicts, reviewStates, type ReviewState, type ReviewVerdict } from '../../store/index.js';
-import type { ReviewQueue, ReviewStats } from '../../review/index.js';
+import { readAppeal, type Appeals, type ReviewQueue, type ReviewStats } from '../../review/index.js';
+import type { Store } from '../../store/index.js';
 import type { Access } from '../auth.js';
 import { anonymousPrincipal } from '../auth.js';
 import { objectBody } from './key-routes.js';
 
 interface Deps {
   readonly reviews: ReviewQueue;
+  readonly appeals: Appeals;
+  readonly store: Store;
   readonly stats: ReviewStats;
   readonly access: Access;
   readonly hasService: (service: string) => boolean;
@@ -45,7 +48,7 @@ export function readVerdict(body: unknown): { decision: ReviewVerdict; label?: u
   return { decision: obj.decision as ReviewVerdict, ...(obj.label === undefined ? {} : { label: obj.label }), ...(obj.rationale === undefined ? {} : { rationale: obj.rationale as string }) };
 }
 
-export function registerReviewRoutes(app: FastifyInstance, { reviews, stats, access, hasService }: Deps): void {
+export function registerReviewRoutes(app: FastifyInstance, { reviews, appeals, store, stats, access, hasService }: Deps): void {
   const checkService = (service: string | undefined, pointer: string) => {
     if (service !== undefined && !hasService(service)) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service '${service}' is being served`, issues: [{ pointer, code: 'unknown_service', message: `no service '${service}'` }] });
   };
@@ -110,6 +113,24 @@ export function registerReviewRoutes(app: FastifyInstance, { reviews, stats, acc
   app.post<ItemParams>('/v1/reviews/:id/renew', async (request) => {
     const found = await item(request, 'reviews:decide');
     return reviews.renew(principalOf(request), found.id);
+  });
+
+  // Appeals: by or for the data subject, of any decision (an automatic decline as much as a reviewed one).
+  app.post<ItemParams>('/v1/decisions/:id/appeals', async (request, reply) => {
+    const input = readAppeal(objectBody(request.body, 'an appeal'));
+    const decision = await store.decisions.get(request.params.id);
+    if (decision === undefined) throw new BallastError('DECISION_NOT_FOUND', { detail: `no decision with id '${request.params.id}'` });
+    await access.require(request, 'appeals:create', decision.service);
+    const filed = await appeals.file(principalOf(request), decision.id, input, request.id);
+    return reply.status(201).send(await reviews.get(filed.id, { actor: principalOf(request), withInput: false }));
+  });
+
+  app.get<ItemParams>('/v1/decisions/:id/appeals', async (request) => {
+    const decision = await store.decisions.get(request.params.id);
+    if (decision === undefined) throw new BallastError('DECISION_NOT_FOUND', { detail: `no decision with id '${request.params.id}'` });
+    await access.require(request, 'reviews:status', decision.service);
+    const items = await appeals.list(decision.id);
+    return { decisionId: decision.id, appeals: await Promise.all(items.map((i) => reviews.get(i.id, { withInput: false }))) };
   });
 
   app.post<ItemParams>('/v1/reviews/:id/release', async (request) => {

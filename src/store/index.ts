@@ -34,6 +34,8 @@ export { newId, createIdGenerator, type IdGeneratorOptions } from './ids.js';
 export {
   outcomes,
   callerFeedbackKinds,
+  labelFeedbackKinds,
+  isLabelFeedback,
   feedbackKinds,
   type Outcome,
   type FeedbackKind,

@@ -33,6 +33,14 @@ export const feedbackKinds = ['label', 'outcome', 'override', 'appeal'] as const
  * with the reviewer as `source` and the rationale as `note`: a human decision is a label, never an edit.
  */
 export type FeedbackKind = (typeof feedbackKinds)[number];
+/** The kinds whose value is a label for the decision: ground truth, a reviewer's, an appeal's; the newest of them is the decision's label. */
+export const labelFeedbackKinds = ['label', 'override', 'appeal'] as const satisfies readonly FeedbackKind[];
+
+/** Whether a feedback row carries a label (ground truth or a human's). */
+export function isLabelFeedback(kind: string): boolean {
+  return kind === 'label' || kind === 'override' || kind === 'appeal';
+}
+
 /** The kinds a caller may post to /v1/decisions/:id/feedback; the others come from people through the queue. */
 export const callerFeedbackKinds = ['label', 'outcome'] as const satisfies readonly FeedbackKind[];
 

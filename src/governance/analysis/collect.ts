@@ -1,7 +1,7 @@
 // Reads one rollout step's window from the store and reduces each decision to an Observation for analyze(). Kept
 // apart from analyze so the statistics stay pure: this is the only part that knows the store and the record shapes.
 import { labelOf } from '../../monitoring/reference/index.js';
-import type { Store, StoredDecision } from '../../store/index.js';
+import { isLabelFeedback, type Store, type StoredDecision } from '../../store/index.js';
 import type { Observation } from './analysis-types.js';
 import type { ShadowPair } from './experiments.js';
 
@@ -91,7 +91,7 @@ async function readFeedback(store: Store, options: CollectOptions, limit: number
   // Oldest first: a later row overwrites an earlier one.
   for (const r of rows) {
     if (superseded.has(r.id)) continue;
-    if (r.kind === 'label') {
+    if (isLabelFeedback(r.kind)) {
       const label = readLabel(r.value);
       if (label === null) labels.delete(r.decisionId);
       else labels.set(r.decisionId, label);

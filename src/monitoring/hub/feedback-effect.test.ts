@@ -5,7 +5,7 @@ import { feedbackBefore, feedbackEffect } from './feedback-effect.js';
 
 const label = (v: unknown) => (v !== null && typeof v === 'object' && 'label' in v ? String((v as { label: unknown }).label) : null);
 
-const row = (id: string, createdAt: string, kind: 'label' | 'outcome', value: unknown): StoredFeedback => ({ id, decisionId: 'dec_1', kind, value, source: null, note: null, supersedes: null, createdAt });
+const row = (id: string, createdAt: string, kind: StoredFeedback['kind'], value: unknown): StoredFeedback => ({ id, decisionId: 'dec_1', kind, value, source: null, note: null, supersedes: null, createdAt });
 
 describe('feedbackEffect', () => {
   it('orders rows by createdAt, then id', () => {
@@ -22,6 +22,23 @@ describe('feedbackEffect', () => {
       { actual: 'ham', weight: -1 },
       { actual: 'spam', weight: 1 },
     ]);
+  });
+
+  it("a reviewer's override and an appeal's re-decision are labels: the newest of the three kinds is the decision's label", () => {
+    const truth = row('fb_a', '2026-01-01T00:00:00.000Z', 'label', { label: 'ham' });
+    const override = row('fb_b', '2026-01-01T00:00:01.000Z', 'override', { label: 'spam' });
+    const appeal = row('fb_c', '2026-01-01T00:00:02.000Z', 'appeal', { label: 'ham' });
+    const all = [truth, override, appeal];
+    expect(feedbackEffect(override, all, label).labels).toEqual([
+      { actual: 'ham', weight: -1 },
+      { actual: 'spam', weight: 1 },
+    ]);
+    expect(feedbackEffect(appeal, all, label).labels).toEqual([
+      { actual: 'spam', weight: -1 },
+      { actual: 'ham', weight: 1 },
+    ]);
+    // An outcome row is still no label.
+    expect(feedbackEffect(row('fb_d', '2026-01-01T00:00:03.000Z', 'outcome', { label: 'spam' }), [...all], label).labels).toEqual([]);
   });
 
   it('summed over all of a decision’s rows, in any order of observation, is its latest label and its business flags once', () => {

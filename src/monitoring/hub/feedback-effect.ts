@@ -3,7 +3,7 @@
 // of them sees it: its effect depends only on the rows ordered before it by (createdAt, id), never on
 // which rows a process happened to have seen. Summed over all of a decision's rows, the effects
 // telescope to "the decision's latest label" and "whether any outcome row flagged it".
-import type { StoredFeedback } from '../../store/index.js';
+import { isLabelFeedback, type StoredFeedback } from '../../store/index.js';
 
 export interface FeedbackEffect {
   /** Confusion pairs to add (+1) or take back (−1), for the decision's predicted label. */
@@ -25,7 +25,8 @@ export function feedbackBefore(a: Pick<StoredFeedback, 'createdAt' | 'id'>, b: P
  */
 export function feedbackEffect(feedback: StoredFeedback, all: readonly StoredFeedback[], label: (value: unknown) => string | null): FeedbackEffect {
   const before = all.filter((f) => f.id !== feedback.id && feedbackBefore(f, feedback));
-  if (feedback.kind === 'label') {
+  // A reviewer's override and an appeal's re-decision are labels too: accuracy against human labels.
+  if (isLabelFeedback(feedback.kind)) {
     const actual = label(feedback.value);
     if (actual === null) return none;
     const previous = latestLabel(before, label);
@@ -43,7 +44,7 @@ export function feedbackEffect(feedback: StoredFeedback, all: readonly StoredFee
 function latestLabel(feedback: readonly StoredFeedback[], label: (value: unknown) => string | null): string | null {
   let latest: string | null = null;
   for (const f of [...feedback].sort((a, b) => (feedbackBefore(a, b) ? -1 : feedbackBefore(b, a) ? 1 : 0))) {
-    if (f.kind !== 'label') continue;
+    if (!isLabelFeedback(f.kind)) continue;
     const value = label(f.value);
     if (value !== null) latest = value;
   }

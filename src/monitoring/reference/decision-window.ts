@@ -1,6 +1,6 @@
 // Reference rows from a window of the decision log: inputs as stored (already redacted), the
 // predicted label from the output, the decision's confidence, the true label from `label` feedback.
-import type { Store } from '../../store/index.js';
+import { isLabelFeedback, type Store } from '../../store/index.js';
 import { labelOf, type ReferenceRow } from './reference-builder.js';
 
 export interface DecisionWindowOptions {
@@ -32,7 +32,7 @@ export async function windowLabels(store: Store, options: DecisionWindowOptions)
     const page = await store.feedback.list({ service: options.service, since: options.since, limit, ...(after === undefined ? {} : { after }) });
     for (const f of page) {
       if (f.supersedes !== null) superseded.add(f.supersedes);
-      if (f.kind !== 'label') continue;
+      if (!isLabelFeedback(f.kind)) continue;
       const label = feedbackLabel(f.value);
       // A label that cannot be read still replaces the one before it: the decision's label is unknown.
       latest.set(f.decisionId, { id: f.id, label: label ?? undefined });

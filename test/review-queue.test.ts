@@ -231,6 +231,30 @@ describe('the review queue over the server', () => {
     expect(stats).toMatchObject({ settled: 1, overridden: 1 });
   });
 
+  it('in advisory mode sends every model verdict to a human and says which threshold would have been safe', async () => {
+    await start(config().replace('    policy:\n', '    policy:\n      advisory: true\n'));
+    // Confident and right (the reviewers accept), and confident-ish and wrong (they override).
+    for (let i = 0; i < 40; i++) {
+      const certainty = i < 30 ? 0.9 + (i % 10) / 100 : 0.81 + (i % 5) / 100;
+      const d = (await decide({ text: `case ${i}`, amount: 500, certainty })).json();
+      expect(d.outcome).toBe('review');
+      expect(d.reasons[0]).toMatchObject({ kind: 'advisory', code: 'advisory_auto' });
+      await call('ana', 'POST', '/v1/reviews/next');
+      const verdict = i < 30 ? { decision: 'accept' } : { decision: 'override', label: { label: 'deny', score: 0.2 }, rationale: 'wrong' };
+      expect((await call('ana', 'POST', `/v1/reviews/${d.review.id}/decision`, verdict)).statusCode).toBe(200);
+    }
+    // A sanctions rule still rejects: advisory mode is about the model, not the rules.
+    expect((await decide({ text: 'x', amount: 500, country: 'XX' })).json().outcome).toBe('rejected');
+    const report = (await call('audrey', 'GET', '/v1/services/loans/advisory?maxErrorRate=0.15&minDecisions=10')).json();
+    expect(report).toMatchObject({ decisions: 40, agreed: 30, agreement: 0.75 });
+    expect(report.bands.find((b: { from: number }) => b.from === 0.9)).toMatchObject({ decisions: 30, agreed: 30 });
+    expect(report.bands.find((b: { from: number }) => Math.abs(b.from - 0.8) < 1e-9)).toMatchObject({ decisions: 10, agreed: 0 });
+    // Above 0.9 all 30 agree: the Wilson upper bound of 0/30 is 11.35%, under 15%.
+    expect(report.recommendation).toMatchObject({ threshold: 0.9, automated: 30, errors: 0 });
+    expect(report.recommendation.errorUpper).toBeCloseTo(0.1135, 4);
+    expect((await call('app', 'GET', '/v1/services/loans/advisory')).statusCode).toBe(403);
+  });
+
   it('hands 20 items to 50 concurrent claims exactly once each', async () => {
     await start();
     const ids = new Set<string>();

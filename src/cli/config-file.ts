@@ -127,6 +127,12 @@ function safeChangeIssues(services: Readonly<Record<string, ServiceConfig>>): Is
     const gates = resolveGates(block.risk, block.gates);
     if (!gates.ok) under(base, gates.issues);
     attempt(`${base}/review`, () => resolveReviewConfig(service.review));
+    const advisory = service.policy?.advisory;
+    if (Array.isArray(advisory)) {
+      for (const [i, version] of advisory.entries()) {
+        if (!Object.hasOwn(service.models, version)) issues.push({ pointer: `${base}/policy/advisory/${i}`, code: 'unknown_version', message: `advisory mode names '${version}', which is not one of the service's models` });
+      }
+    }
   }
   return issues;
 }

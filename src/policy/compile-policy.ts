@@ -47,6 +47,7 @@ export function compilePolicy(config: PolicyConfig): Policy {
     missingConfidence: resolved.missingConfidence,
     reviewOnQualityFlags: resolved.reviewOnQualityFlags,
     onModelError: resolved.onModelError,
+    advisory: resolved.advisory,
     rules: Object.freeze(resolved.rules.map((rule) => Object.freeze({ ...rule, reason: rule.reason ?? rule.name }))),
     evaluatePre: (vars: PreRuleInput) => evaluatePreRules(pre, vars),
     evaluatePost: (vars: PostRuleInput) => evaluatePostRules(post, vars),

@@ -160,3 +160,25 @@ describe('a fallback answer', () => {
     expect(decide({ modelError: failure, fallback, outputIssues: [{ pointer: '/label', code: 'enum', message: 'must be one of spam, ham' }] }).outcome).toBe('review');
   });
 });
+
+describe('advisory mode', () => {
+  it("sends what the model alone would decide to review, with that verdict as the first reason", () => {
+    const auto = decide({ confidence: 0.95, advisory: true });
+    expect(auto.outcome).toBe('review');
+    expect(auto.reasons.map((r) => [r.kind, r.code, r.effect])).toEqual([
+      ['advisory', 'advisory_auto', 'review'],
+      ['threshold', 'confidence_at_or_above_auto', 'auto'],
+    ]);
+    expect(decide({ confidence: 0.1, advisory: true }).reasons[0]).toMatchObject({ kind: 'advisory', code: 'advisory_rejected' });
+    // Already going to a human: nothing to add.
+    expect(decide({ confidence: 0.5, advisory: true }).reasons.map((r) => r.kind)).toEqual(['threshold']);
+    // Off: as before.
+    expect(decide({ confidence: 0.95, advisory: false }).outcome).toBe('auto');
+  });
+
+  it("leaves a rule's reject and a failure's outcome as they are", () => {
+    expect(decide({ confidence: 0.95, advisory: true, preFired: [rule('sanctioned', 'reject')] }).outcome).toBe('rejected');
+    const failed = decide({ advisory: true, modelError: { code: 'UPSTREAM_TIMEOUT', message: 'timed out' } }, { thresholds: { auto: 0.8 }, onModelError: 'reject' });
+    expect([failed.outcome, failed.reasons.some((r) => r.kind === 'advisory')]).toEqual(['rejected', false]);
+  });
+});

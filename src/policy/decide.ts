@@ -9,7 +9,7 @@ export const decisionOutcomes = ['auto', 'review', 'fallback', 'rejected'] as co
 /** The verdict: `fallback` is an automated answer that a fallback step gave instead of the routed model. */
 export type DecisionOutcome = (typeof decisionOutcomes)[number];
 
-export const reasonKinds = ['threshold', 'rule', 'quality', 'model_error', 'output_invalid', 'rule_error', 'missing_confidence', 'fallback'] as const;
+export const reasonKinds = ['threshold', 'rule', 'quality', 'model_error', 'output_invalid', 'rule_error', 'missing_confidence', 'fallback', 'advisory'] as const;
 export type ReasonKind = (typeof reasonKinds)[number];
 
 /** One reason behind an outcome, in words a reviewer can read. */
@@ -19,7 +19,8 @@ export interface Reason {
    * Stable, by kind: threshold → `confidence_at_or_above_auto` | `confidence_below_auto` | `confidence_below_reject`;
    * missing_confidence → `confidence_missing` | `confidence_invalid`; rule → the rule's name; rule_error → a
    * RuleErrorCode; quality → the flag's code; model_error → the error-catalogue code; output_invalid → the keyword;
-   * fallback → the kind of the step that answered (`version`, `rules`, `static`, `review`).
+   * fallback → the kind of the step that answered (`version`, `rules`, `static`, `review`); advisory →
+   * `advisory_auto` | `advisory_rejected` (what the model alone would have decided).
    */
   readonly code: string;
   readonly message: string;
@@ -46,6 +47,8 @@ export interface DecideOptions {
    * confidence is still held to the thresholds; a rules or static answer has none to hold.
    */
   readonly fallback?: { readonly kind: 'version' | 'rules' | 'static' | 'review'; readonly name: string; readonly message: string };
+  /** Advisory mode holds for the version that answered: what the model's confidence alone decides goes to a human. */
+  readonly advisory?: boolean;
 }
 
 export interface Decision {
@@ -86,7 +89,14 @@ export function decideOutcome(options: DecideOptions): Decision {
   const top = ordered[0]?.reason.effect ?? 'none';
   // With no verdict at all (model skipped, nothing fired), a human looks: never auto by default.
   const outcome: DecisionOutcome = top === 'none' ? 'review' : top;
-  return { outcome, reasons: ordered.map(({ reason }) => reason) };
+  const sorted = ordered.map(({ reason }) => reason);
+  // Advisory: the model's own verdict (its confidence against the thresholds) becomes a suggestion. A rule's
+  // reject, a failure's outcome and a fallback's answer stand: they are not the model deciding alone.
+  if (options.advisory === true && (outcome === 'auto' || outcome === 'rejected') && sorted[0]?.kind === 'threshold') {
+    const advisory: Reason = { kind: 'advisory', code: `advisory_${outcome}`, message: `advisory mode: the model alone would have decided ${outcome}; a human decides, with its answer as a suggestion`, effect: 'review' };
+    return { outcome: 'review', reasons: [advisory, ...sorted] };
+  }
+  return { outcome, reasons: sorted };
 }
 
 function confidenceReason(confidence: number | undefined, policy: DecideOptions['policy']): Reason {

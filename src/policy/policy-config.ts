@@ -56,6 +56,12 @@ export interface PolicyConfig {
   /** Outcome when the model failed or its output broke the contract. */
   readonly onModelError?: ModelErrorOutcome;
   readonly rules?: readonly RuleConfig[];
+  /**
+   * Advisory mode: `true` for every version, or the versions it holds for. What the model alone would
+   * have decided (auto, or rejected by the reject threshold) goes to review with the model's answer
+   * as a suggestion; rules still reject. Reviews then measure model–human agreement.
+   */
+  readonly advisory?: boolean | readonly string[];
 }
 
 /** The policy block with every default applied. */
@@ -65,6 +71,7 @@ export interface ResolvedPolicyConfig {
   readonly reviewOnQualityFlags: boolean;
   readonly onModelError: ModelErrorOutcome;
   readonly rules: readonly RuleConfig[];
+  readonly advisory: boolean | readonly string[];
 }
 
 /** The defaults of the policy block, in one place. */
@@ -74,6 +81,7 @@ export const policyDefaults: ResolvedPolicyConfig = Object.freeze({
   reviewOnQualityFlags: false,
   onModelError: 'review',
   rules: Object.freeze([]),
+  advisory: false,
 });
 
 /** Applies `policyDefaults` to a policy block. */
@@ -85,6 +93,7 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     reviewOnQualityFlags: config.reviewOnQualityFlags ?? policyDefaults.reviewOnQualityFlags,
     onModelError: config.onModelError ?? policyDefaults.onModelError,
     rules: config.rules ?? policyDefaults.rules,
+    advisory: config.advisory ?? policyDefaults.advisory,
   };
 }
 
@@ -119,5 +128,6 @@ export const policyConfigSchema = {
     reviewOnQualityFlags: { type: 'boolean', default: policyDefaults.reviewOnQualityFlags },
     onModelError: { enum: modelErrorOutcomes, default: policyDefaults.onModelError },
     rules: { type: 'array', items: ruleSchema },
+    advisory: { anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true }], default: policyDefaults.advisory },
   },
 } as const;

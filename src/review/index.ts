@@ -3,4 +3,5 @@ export { resolveReviewConfig, reviewConfigOf, reviewConfigSchema, reviewDefaults
 export { highStakesPriority, isHighStakes, planReviewTicket, type PlannedDecision, type ReviewTicketPlan } from './review-plan.js';
 export { agreesWithModel, checkVerdict, createReviewQueue, outcomeOf, type ReviewEventType, type ReviewItemView, type ReviewOutcome, type ReviewQueue, type ReviewQueueDeps, type ReviewVerdictInput } from './review-queue.js';
 export { createReviewStats, type ReviewerFigures, type ReviewStats, type ReviewStatsReport } from './review-stats.js';
+export { advisoryPoints, advisoryReport, wilsonInterval, type AdvisoryBand, type AdvisoryPoint, type AdvisoryReport, type ThresholdPoint } from './advisory.js';
 export { appealPriority, createAppeals, readAppeal, type AppealInput, type Appeals } from './appeals.js';

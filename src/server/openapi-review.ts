@@ -77,6 +77,21 @@ export const reviewPaths = {
       responses: { 200: json({ type: 'object', properties: { decisionId: { type: 'string' }, appeals: { type: 'array', items: item } } }, 'Appeals'), 404: problemResponse('DECISION_NOT_FOUND') },
     },
   },
+  '/v1/services/{service}/advisory': {
+    get: {
+      operationId: 'advisoryReport',
+      summary:
+        "Advisory mode's answer: over the settled reviews of decisions made in advisory mode (policy.advisory), model–human agreement by confidence band with 95% Wilson intervals, and the lowest confidence threshold at which the decisions at or above it disagree with reviewers at most maxErrorRate (by the interval's upper end, with at least minDecisions of them)",
+      parameters: [
+        { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'maxErrorRate', in: 'query', schema: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.05 } },
+        { name: 'minDecisions', in: 'query', schema: { type: 'integer', minimum: 1, default: 30 } },
+      ],
+      responses: { 200: json({ type: 'object', properties: { decisions: { type: 'integer' }, agreement: { type: ['number', 'null'] }, bands: { type: 'array', items: { type: 'object' } }, recommendation: { type: ['object', 'null'] }, summary: { type: 'string' } } }, 'The report'), 400: problemResponse('REQUEST_INVALID'), 404: problemResponse('SERVICE_NOT_FOUND') },
+    },
+  },
   '/v1/reviews/{id}/renew': { post: { operationId: 'renewReview', summary: 'Extend your lease by the service’s lease time', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
   '/v1/reviews/{id}/release': { post: { operationId: 'releaseReview', summary: 'Give the item back to the queue undecided', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
 };

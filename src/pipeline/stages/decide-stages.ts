@@ -18,11 +18,16 @@ export const decideStage: Stage<unknown> = {
       modelError: ctx.modelError,
       outputIssues: ctx.outputIssues,
       fallback: fallbackVerdict(ctx),
+      advisory: advisoryFor(ctx.service.policy.advisory, servedVersion(ctx)),
     });
     ctx.outcome = verdict.outcome;
     ctx.reasons = verdict.reasons;
   },
 };
+
+function advisoryFor(advisory: boolean | readonly string[], version: string | null): boolean {
+  return advisory === true || (Array.isArray(advisory) && version !== null && advisory.includes(version));
+}
 
 function fallbackVerdict(ctx: Parameters<Stage<unknown>['run']>[0]) {
   const answeredBy = ctx.fallback?.answeredBy;

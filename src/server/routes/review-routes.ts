@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BallastError, type Issue } from '../../errors/index.js';
 import type { Principal } from '../../governance/index.js';
 import { reviewVerdicts, reviewStates, type ReviewState, type ReviewVerdict } from '../../store/index.js';
-import { readAppeal, type Appeals, type ReviewQueue, type ReviewStats } from '../../review/index.js';
+import { advisoryPoints, advisoryReport, readAppeal, type Appeals, type ReviewQueue, type ReviewStats } from '../../review/index.js';
 import type { Store } from '../../store/index.js';
 import type { Access } from '../auth.js';
 import { anonymousPrincipal } from '../auth.js';
@@ -113,6 +113,19 @@ export function registerReviewRoutes(app: FastifyInstance, { reviews, appeals, s
   app.post<ItemParams>('/v1/reviews/:id/renew', async (request) => {
     const found = await item(request, 'reviews:decide');
     return reviews.renew(principalOf(request), found.id);
+  });
+
+  app.get<{ Params: { service: string }; Querystring: { since?: string; until?: string; maxErrorRate?: string; minDecisions?: string } }>('/v1/services/:service/advisory', async (request) => {
+    const { service } = request.params;
+    checkService(service, '/service');
+    const q = request.query;
+    const since = instantOf(q.since, '/since');
+    const until = instantOf(q.until, '/until');
+    const maxErrorRate = q.maxErrorRate === undefined ? 0.05 : Number(q.maxErrorRate);
+    const minDecisions = q.minDecisions === undefined ? 30 : Number(q.minDecisions);
+    if (!Number.isInteger(minDecisions) || minDecisions < 1) throw new BallastError('REQUEST_INVALID', { detail: 'minDecisions must be a positive integer', issues: [{ pointer: '/minDecisions', code: 'range', message: `got '${q.minDecisions}'` }] });
+    const points = await advisoryPoints(store, { service, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) });
+    return { service, since: since ?? null, until: until ?? null, ...advisoryReport(points, { maxErrorRate, minDecisions }) };
   });
 
   // Appeals: by or for the data subject, of any decision (an automatic decline as much as a reviewed one).

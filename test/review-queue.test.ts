@@ -101,6 +101,8 @@ describe('the review queue over the server', () => {
     expect(claimed.json()).toMatchObject({ id: decision.review.id, state: 'claimed', lease: { holder: 'ana' }, decision: { input: { text: 'unsure case', amount: 500 }, output: { label: 'approve' }, suggestionHidden: false } });
     // Nothing else to take.
     expect((await call('bo', 'POST', '/v1/reviews/next')).statusCode).toBe(204);
+    // Taking it showed ana the input: audited.
+    expect(await t.runtime.store.audit.list({ limit: 10, action: 'review.claimed' })).toMatchObject([{ actor: { principal: 'ana' }, resource: { kind: 'review', id: decision.review.id } }]);
 
     // A bad verdict is refused with pointers, and writes nothing.
     const bad = await call('ana', 'POST', `/v1/reviews/${decision.review.id}/decision`, { decision: 'override', rationale: '' });

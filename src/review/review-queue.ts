@@ -254,7 +254,7 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
       // One lease for the claim: the shortest of the services it may come from (renewing extends it).
       const leases = [...(services ?? deps.services())].flatMap((s) => { const c = deps.config(s); return c === undefined ? [] : [c.leaseMs]; });
       const leaseMs = leases.length > 0 ? Math.min(...leases) : 15 * 60_000;
-      const claimed = await store.reviews.claimNext({ reviewer: actor.principal, role: actor.role, services, now: now().toISOString(), leaseMs });
+      const claimed = await store.reviews.claimNext({ reviewer: actor.principal, role: actor.role, services, now: now().toISOString(), leaseMs }, (item) => leaseAudit(actor, 'review.claimed', item));
       if (claimed === undefined) return undefined;
       return view(await load(claimed.id), { actor, withInput: true });
     },
@@ -266,7 +266,7 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
     },
 
     async release(actor, itemId) {
-      await store.reviews.release({ itemId, reviewer: actor.principal, now: now().toISOString() });
+      await store.reviews.release({ itemId, reviewer: actor.principal, now: now().toISOString() }, (item) => leaseAudit(actor, 'review.released', item));
       return view(await load(itemId), { actor, withInput: false });
     },
 
@@ -347,6 +347,18 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
       await sweeping?.catch(() => undefined);
     },
   };
+
+  // Taking an item shows a person the decision's input: it is data access, audited as a change is.
+  function leaseAudit(actor: Principal, action: 'review.claimed' | 'review.released', item: StoredReviewItem) {
+    return auditEvent({
+      actor: actorOf(actor),
+      action,
+      resource: { kind: 'review', id: item.id },
+      service: item.service,
+      after: { state: item.state, leaseUntil: item.leaseUntil, decisionId: item.decisionId },
+      at: item.updatedAt,
+    });
+  }
 
   function effectsOf(
     change: ReviewChange,

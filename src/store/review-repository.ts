@@ -160,13 +160,14 @@ export interface ReviewRepository {
    * Leases the next item `reviewer` may take, or undefined: open, escalated or claimed with a lease run
    * out at `now`; escalated to no role or to `role`; of `services` when given; not already decided on
    * by this reviewer (two reviews are independent, and a senior is not one of the reviewers who
-   * disagreed). Highest priority first, then oldest (created_at, id). Not audited: a claim decides nothing.
+   * disagreed). Highest priority first, then oldest (created_at, id). With `audit`, the event it builds
+   * from the claimed item is written in the claim's transaction (a claim shows a person the input).
    */
-  claimNext(options: ReviewClaimOptions): Promise<StoredReviewItem | undefined>;
+  claimNext(options: ReviewClaimOptions, audit?: (item: StoredReviewItem) => StoredAuditEvent): Promise<StoredReviewItem | undefined>;
   /** Extends the lease to now + leaseMs; REVIEW_LEASE_LOST unless `reviewer` holds it unexpired. */
   renew(options: { readonly itemId: string; readonly reviewer: string; readonly now: string; readonly leaseMs: number }): Promise<StoredReviewItem>;
-  /** Gives the item back (open, or escalated if it was); REVIEW_LEASE_LOST unless `reviewer` is the lease holder. */
-  release(options: { readonly itemId: string; readonly reviewer: string; readonly now: string }): Promise<StoredReviewItem>;
+  /** Gives the item back (open, or escalated if it was), with `audit` in the same transaction; REVIEW_LEASE_LOST unless `reviewer` is the lease holder. */
+  release(options: { readonly itemId: string; readonly reviewer: string; readonly now: string }, audit?: (item: StoredReviewItem) => StoredAuditEvent): Promise<StoredReviewItem>;
   /**
    * Appends the lease holder's decision and moves the item, with the audit event that `audit` builds
    * from the change, in one transaction. The item becomes `escalated` (to `escalateTo`) on an
@@ -343,7 +344,7 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         return decodeItem(row);
       }),
 
-    claimNext: (options) =>
+    claimNext: (options, audit) =>
       ctx.write(async (tx) => {
         const until = leaseEnd(options.now, options.leaseMs);
         const services = options.services ?? null;
@@ -388,7 +389,11 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
           if (row === undefined) return undefined;
           const claimed = { state: 'claimed', lease_holder: options.reviewer, lease_until: until, claimed_at: options.now, updated_at: options.now } as const;
           const result = await tx.updateTable('review_items').set(claimed).where('id', '=', row.id).where(claimable(options.now)).executeTakeFirst();
-          if (Number(result.numUpdatedRows) === 1) return decodeItem({ ...row, ...claimed });
+          if (Number(result.numUpdatedRows) === 1) {
+            const item = decodeItem({ ...row, ...claimed });
+            if (audit !== undefined) await appendAuditInTransaction(tx, [audit(item)]);
+            return item;
+          }
         }
         return undefined;
       }),
@@ -413,7 +418,7 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         return decodeItem({ ...row, ...renewed });
       }),
 
-    release: (options) =>
+    release: (options, audit) =>
       ctx.write(async (tx) => {
         checkInstant(options.now, 'now');
         const row = await itemRow(tx, options.itemId);
@@ -422,7 +427,9 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         const released = { state: row.escalation_role === null ? 'open' : 'escalated', lease_holder: null, lease_until: null, claimed_at: null, updated_at: options.now };
         const result = await tx.updateTable('review_items').set(released).where('id', '=', row.id).where('state', '=', 'claimed').where('lease_holder', '=', options.reviewer).executeTakeFirst();
         if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, options.reviewer, options.now);
-        return decodeItem({ ...row, ...released });
+        const item = decodeItem({ ...row, ...released });
+        if (audit !== undefined) await appendAuditInTransaction(tx, [audit(item)]);
+        return item;
       }),
 
     decide: (input, effects) =>

@@ -93,7 +93,17 @@ describe('ballast demo', () => {
     const decisions = await store.decisions.list({ limit: 1000 });
     expect(decisions).toHaveLength(400);
     const feedback = await store.feedback.list({ limit: 1000 });
-    expect(feedback).toHaveLength(labelled);
+    expect(feedback.filter((f) => f.kind === 'label')).toHaveLength(labelled);
+    // People worked the review queue through the API: every item opened is settled, each one override feedback by a reviewer.
+    const queue = /spam-filter: (\d+) items \((\d+) decided, (\d+) waiting, (\d+) escalated\); (\d+) settled: (\d+) accepted, (\d+) overridden/.exec(r.stdout);
+    expect(queue, r.stdout).not.toBeNull();
+    const [items, decided, waiting, escalated, settled] = queue!.slice(1, 6).map(Number);
+    expect([decided, waiting, escalated, settled]).toEqual([items, 0, 0, items]);
+    expect(decisions.filter((d) => d.outcome === 'review')).toHaveLength(items!);
+    const overrides = feedback.filter((f) => f.kind === 'override');
+    expect(overrides).toHaveLength(items!);
+    expect(overrides.filter((f) => !['demo-reviewer', 'demo-reviewer-2', 'demo-senior'].includes(f.source ?? ''))).toEqual([]);
+    expect(r.stdout).toMatch(new RegExp(`the caller heard ${items} outcomes and \\d+ SLA breaches by signed webhook \\((\\d+) of \\1 signatures valid\\)`));
     expect(decisions.every((d) => String((d.input as { from: string }).from).startsWith('hmac-sha256:'))).toBe(true);
     // Every evaluation is kept: the output-drift history has both weeks, the second in alert.
     const history = await store.monitoring.listEvaluations({ service: 'spam-filter', monitor: 'output_drift', segment: '', limit: 100 });

@@ -7,7 +7,12 @@ import { stringify } from 'yaml';
 export interface DemoAlertTarget {
   readonly url: string;
   readonly secretName: string;
+  /** Where the review queue tells the caller its outcomes (signed with the same secret); no review webhook without it. */
+  readonly reviewUrl?: string;
 }
+
+/** The spam filter's review SLA in the demo: its weeks of mail pass in seconds, so a short SLA shows breaches and their escalation. */
+export const DEMO_REVIEW_SLA = '20s';
 
 /** The monitors' minimum window size in the demo (`monitoring.minSamples`): a week with fewer messages is judged by no monitor. */
 export const DEMO_MIN_SAMPLES = 30;
@@ -113,6 +118,12 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget, option
           ...options.more,
         },
         live: DEMO_FIRST_VERSION,
+        // The review queue: what the model is unsure of waits for a person; the mail client hears the outcome.
+        review: {
+          sla: DEMO_REVIEW_SLA,
+          lease: '1m',
+          ...(alerts?.reviewUrl === undefined ? {} : { webhook: { url: alerts.reviewUrl, secret: alerts.secretName } }),
+        },
         // A new version's promotion needs a passed analysis and one approval by someone other than its author.
         risk: 'medium',
         // How a new version is tried: a canary at half the mail, judged against the live version on the same

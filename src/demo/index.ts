@@ -10,3 +10,6 @@ export { loadOrTrainSpamModel } from './train-cache.js';
 export { startDemoReceiver, type DemoReceiver, type ReceivedDelivery } from './webhook-receiver.js';
 export type { SpamMessage } from './spam-corpus.js';
 export { apiClient, DEMO_SECOND_VERSION, formatRollout, inHoldout, measureRollback, planPhases, secondRevisionText, secondVersionEntry, trainSecondVersion, writeFirstTrainingData, type LoopPhases, type RollbackDrill, type RolloutStatus, type SecondVersion } from './safe-change-loop.js';
+export { workReviewQueue, type DemoReviewer, type ReviewSessionOptions, type ReviewSessionResult, type SeenItem } from './review-team.js';
+export { formatReviewStats, type DemoReviewStats } from './review-report.js';
+export { DEMO_REVIEW_SLA } from './demo-config.js';

@@ -26,6 +26,12 @@ import {
   trainSecondVersion,
   weekOf,
   writeFirstTrainingData,
+  workReviewQueue,
+  formatReviewStats,
+  DEMO_REVIEW_SLA,
+  type DemoReviewStats,
+  type ReviewSessionResult,
+  type SeenItem,
   type BreakerChange,
   type ReplayedDecision,
   type ReplayResult,
@@ -49,11 +55,13 @@ const demoJobs = {
   release: ['demo-release', 'operator'],
   approver: ['demo-approver', 'approver'],
   reviewer: ['demo-reviewer', 'reviewer'],
+  reviewer2: ['demo-reviewer-2', 'reviewer'],
+  senior: ['demo-senior', 'senior-reviewer'],
   viewer: ['demo-viewer', 'viewer'],
 } as const;
 type DemoJob = keyof typeof demoJobs;
 /** Jobs a person does (the rest are workloads). */
-const personJobs: ReadonlySet<DemoJob> = new Set(['release', 'approver', 'reviewer', 'viewer']);
+const personJobs: ReadonlySet<DemoJob> = new Set(['release', 'approver', 'reviewer', 'reviewer2', 'senior', 'viewer']);
 
 /** One key per job of the demo, each audited as made by the local user. */
 async function createDemoKeys(keys: KeyManager) {
@@ -108,7 +116,9 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   const secret = process.env[DEMO_WEBHOOK_SECRET] ?? `whsec_${randomBytes(24).toString('base64')}`;
   process.env[DEMO_WEBHOOK_SECRET] = secret;
   const receiver = await startDemoReceiver(secret);
-  const alertTarget = { url: receiver.url, secretName: DEMO_WEBHOOK_SECRET };
+  // The mail client's end of the review queue: it hears each reviewed message's outcome.
+  const reviewReceiver = await startDemoReceiver(secret);
+  const alertTarget = { url: receiver.url, secretName: DEMO_WEBHOOK_SECRET, reviewUrl: reviewReceiver.url };
   // The first version's lineage in the registry: what it was trained on, and its cross-validated accuracy.
   const outOfFoldRight = model.train.filter((m) => model.outOfFold.get(m.id)?.label === m.label).length;
   const firstRegistry = {
@@ -142,6 +152,31 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const loop: string[] = [];
     const all: ReplayResult[] = [];
     let sent = 0;
+    // The truth of every replayed message, by decision id: what the demo's reviewers know.
+    const truthOf = new Map<string, 'spam' | 'ham'>();
+    const sessions: ReviewSessionResult[] = [];
+    const reviewers = [
+      { principal: demoJobs.reviewer[0], token: demoKeys.tokens.reviewer },
+      { principal: demoJobs.reviewer2[0], token: demoKeys.tokens.reviewer2 },
+    ];
+    const senior = { principal: demoJobs.senior[0], token: demoKeys.tokens.senior };
+    const spamAnswer = (label: 'spam' | 'ham') => ({ label, spam_probability: label === 'spam' ? 1 : 0 });
+    /** The reviewers' session after a stretch of mail: each takes up to `capacity` items; the senior takes what was escalated. */
+    const reviewSession = async (capacity?: number) => {
+      const common = {
+        url: running.url,
+        services: ['spam-filter'],
+        truth: (item: SeenItem) => {
+          const t = truthOf.get(item.decisionId);
+          return t === undefined ? undefined : spamAnswer(t);
+        },
+        sameLabel: (a: unknown, b: unknown) => (a as { label?: unknown } | null)?.label === (b as { label?: unknown } | null)?.label,
+        opposite: (a: unknown) => spamAnswer((a as { label: string }).label === 'spam' ? 'ham' : 'spam'),
+        accuracy: 0.95,
+      };
+      sessions.push(await workReviewQueue({ ...common, reviewers, ...(capacity === undefined ? {} : { capacity }) }));
+      sessions.push(await workReviewQueue({ ...common, reviewers: [senior], ...(capacity === undefined ? {} : { capacity }) }));
+    };
     // Set once logreg-v2 is trained; the approval's reason quotes its evaluation.
     const trained: { v2?: SecondVersion } = {};
     /** What the team does once a week's labels are in, after the monitors: the rollout's analysis, and an approval when it waits for one. */
@@ -181,6 +216,9 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
       });
       sent += list.length;
       all.push(result);
+      for (const d of result.decisions) truthOf.set(d.id, d.truth);
+      // A team with a day's capacity: what it does not reach waits, and some of it runs past its SLA.
+      await reviewSession(40);
       return result;
     };
 
@@ -229,6 +267,9 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     await release('POST', '/v1/services/spam-filter/rollout/retry', { reason: 'the drill is over: the canary again, from its first step' });
     await replay(phases.canary.slice(drillCount), undefined);
     bar?.stop();
+    // The backlog, worked to the end (the SLA sweep has escalated what waited too long: the senior takes those).
+    await running.server.reviews.sweep();
+    await reviewSession();
     await running.runtime.safeChange.rollouts.tick();
     const canary = await release<RolloutStatus>('GET', '/v1/services/spam-filter/rollout');
     loop.push(...formatRollout(canary, 'Canary'));
@@ -257,6 +298,11 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
       for (const line of formatMonitoringReport(report, { minSamples: DEMO_MIN_SAMPLES, version, ...(last ? { webhook: { url: receiver.url, deliveries: receiver.received }, monitorCommand } : { weeksOnly: true }) })) out(line);
     }
     out('');
+    out('Humans in the loop (the review queue, worked through the API by demo-reviewer and demo-reviewer-2, escalations by demo-senior):');
+    const reviewStats = await apiClient(running.url, demoKeys.tokens.senior)<DemoReviewStats>('GET', '/v1/reviews/stats?service=spam-filter');
+    for (const line of formatReviewStats('spam-filter', reviewStats, sessions, { outcomes: reviewReceiver.received.filter((r) => r.type === 'review.decided').length, breaches: reviewReceiver.received.filter((r) => r.type === 'review.sla_breached').length, received: reviewReceiver.received.length, valid: reviewReceiver.received.filter((r) => r.valid).length }, DEMO_REVIEW_SLA)) out(line);
+    out(`  the queue: ${cli} review stats --server ${running.url} --service spam-filter`);
+    out('');
     out('Access (every request carries an API key; roles decide what it may do):');
     out(`  reviewer key (${demoKeys.ids.reviewer}): ${demoKeys.tokens.reviewer}`);
     out(`  viewer key   (${demoKeys.ids.viewer}): ${demoKeys.tokens.viewer}`);
@@ -282,5 +328,6 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   } finally {
     await running.stop();
     await receiver.close();
+    await reviewReceiver.close();
   }
 }

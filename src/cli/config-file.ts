@@ -5,6 +5,7 @@ import { createSchemaValidator, inputLimitsSchema, type InputLimits } from '../c
 import { BallastError, type Issue } from '../errors/index.js';
 import { monitoringConfigSchema } from '../monitoring/monitors/monitoring-config.js';
 import { resolveReviewConfig, reviewConfigSchema } from '../review/index.js';
+import { fairnessConfigSchema, resolveFairnessConfig, type FairnessConfig } from '../monitoring/fairness/index.js';
 import { gatesConfigSchema, modelVersionSpecSchema, resolveAnalysisConfig, resolveGates, resolveRolloutSpec, retentionConfigSchema, riskTierSchema, rolloutConfigSchema, type GatesConfig, type RiskTier } from '../governance/index.js';
 import { serviceConfigSchema, serviceNamePattern, type ServiceConfig } from '../pipeline/index.js';
 import { storeConfigSchema, type StoreConfig } from '../store/index.js';
@@ -54,7 +55,7 @@ const configSchema = {
       type: 'object',
       minProperties: 1,
       propertyNames: { pattern: serviceNamePattern },
-      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema, review: reviewConfigSchema }, modelVersionSpecSchema),
+      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema, review: reviewConfigSchema, fairness: fairnessConfigSchema }, modelVersionSpecSchema),
     },
   },
 };
@@ -127,6 +128,10 @@ function safeChangeIssues(services: Readonly<Record<string, ServiceConfig>>): Is
     const gates = resolveGates(block.risk, block.gates);
     if (!gates.ok) under(base, gates.issues);
     attempt(`${base}/review`, () => resolveReviewConfig(service.review));
+    if (service.fairness !== undefined) {
+      const fields = Object.entries(service.contract.input.fields ?? {});
+      attempt(`${base}/fairness`, () => resolveFairnessConfig(service.fairness as FairnessConfig, fields.filter(([, f]) => f.protected === true).map(([name]) => name), new Set(fields.map(([name]) => name))));
+    }
     const advisory = service.policy?.advisory;
     if (Array.isArray(advisory)) {
       for (const [i, version] of advisory.entries()) {

@@ -3,6 +3,7 @@
 // is consulted for versions' digests, authors and evaluations when it is there.
 import { analyze, collectObservations, forShadow, judgeExperiment, shadowAgreement, createApprovals, createKillSwitch, createRolloutController, evaluateGate, resolveAnalysisConfig, resolveGates, type Approvals, type EngagedSwitch, type GateInput, type GateResult, type KillSwitch, type RiskTier, type RolloutController, type AnalysisVerdict, type GatesConfig, type VersionEvaluation } from '../governance/index.js';
 import { BallastError } from '../errors/index.js';
+import { fairnessConfigOf, fairnessReport } from '../monitoring/fairness/index.js';
 import type { ServiceCatalog } from '../pipeline/index.js';
 import type { RolloutRouting, RoutingPlan } from '../routing/index.js';
 import type { Actor, Store } from '../store/index.js';
@@ -92,12 +93,23 @@ export function createSafeChange(deps: SafeChangeDeps): SafeChange {
       }
     }
     if (promoting !== undefined) lastAnalysis = { verdict: promoting.verdict.verdict, at: promoting.at, rolloutId: promoting.rolloutId };
+    // The candidate's own decisions since its rollout began (or the fairness window, without a rollout of it).
+    const compiled = catalog.get(service);
+    const fairnessConfig = compiled === undefined ? undefined : fairnessConfigOf(compiled);
+    let fairness: GateInput['fairness'];
+    if (fairnessConfig !== undefined) {
+      const until = new Date().toISOString();
+      const since = status !== undefined && status.rollout.candidate === version ? status.rollout.createdAt : new Date(Date.now() - fairnessConfig.windowMs).toISOString();
+      const report = await fairnessReport(store, { service, config: fairnessConfig, since, until, version });
+      fairness = { state: report.state, decisions: report.decisions, messages: report.fields.map((f) => f.message) };
+    }
     return {
       risk: cfg.risk ?? 'low',
       gates: resolved.value,
       version: { name: version, digest: facts.digest, author: facts.author, ...(facts.evaluation === undefined ? {} : { evaluation: facts.evaluation }) },
       revision: catalog.revision,
       ...(lastAnalysis === undefined ? {} : { lastAnalysis }),
+      ...(fairness === undefined ? {} : { fairness }),
     };
   }
 

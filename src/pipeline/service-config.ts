@@ -31,6 +31,8 @@ export interface ServiceConfig {
   readonly rollout?: unknown;
   readonly risk?: 'low' | 'medium' | 'high';
   readonly gates?: unknown;
+  /** The `fairness:` block (protected fields, the favourable answer, bounds); monitoring's, opaque here. */
+  readonly fairness?: unknown;
   /** The `review:` block (SLA, leases, quorum, escalation, the caller's webhook); the review module's, opaque here. */
   readonly review?: unknown;
   /** Deadline, call bounds, retries, breakers, the fallback chain, admission and rate limits. */

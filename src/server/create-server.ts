@@ -12,6 +12,7 @@ import { newId, type NewReviewItem, type Store } from '../store/index.js';
 import { createAppeals, createReviewQueue, createReviewStats, planReviewTicket, reviewConfigOf, type ReviewQueue } from '../review/index.js';
 import type { DecisionRecord } from '../pipeline/index.js';
 import { registerReviewRoutes } from './routes/review-routes.js';
+import { registerFairnessRoutes } from './routes/fairness-routes.js';
 import { createReviewMetrics } from './review-metrics.js';
 import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
@@ -351,6 +352,7 @@ export function createServer(options: ServerOptions): BallastServer {
   registerAuditRoutes(app, { store: options.store, ledger: options.ledger });
   registerRetentionRoutes(app, { retention: options.retention });
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
+  registerFairnessRoutes(app, { services: options.services, store });
   registerReviewRoutes(app, { reviews, appeals: createAppeals({ store, config: reviewConfig }), store, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 

@@ -9,6 +9,7 @@ import { evaluateWindow, resolveMonitoringConfig, windowOf, type MonitorEvaluati
 import { DEFAULT_REFERENCE_NAME, loadReferenceProfile } from '../monitoring/reference/index.js';
 import { stageNames, type Service } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
+import { createFairnessWatch, fairnessConfigOf, type FairnessWatch } from '../monitoring/fairness/index.js';
 
 
 export interface MonitoringRuntimeOptions {
@@ -30,6 +31,8 @@ export interface MonitoringRuntime {
   readonly hub: MonitoringHub<MonitorEvaluation>;
   readonly dispatcher: AlertDispatcher;
   readonly configs: ReadonlyMap<string, ResolvedMonitoringConfig>;
+  /** Fairness of the services with a `fairness:` block, judged every minute; its changes go to the dispatcher. */
+  readonly fairness: FairnessWatch;
   /** Loads references and statuses, recovers from the log, and (unless `schedule: false`) starts checkpoints, evaluations and alert delivery. */
   start(options?: { readonly schedule?: boolean }): Promise<void>;
   /** Stops the schedule, writes a last checkpoint, waits for deliveries in flight. Idempotent. */
@@ -140,12 +143,23 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
     evaluateEveryMs: Math.min(...[...configs.values()].map((c) => c.evaluateEveryMs), 3_600_000),
     ...(options.evaluateOnly === true ? { evaluateOnly: true } : {}),
   });
+  const fairness = createFairnessWatch({
+    store,
+    services: () => [...options.services.values()].flatMap((s) => {
+      const config = fairnessConfigOf(s);
+      return config === undefined ? [] : [{ name: s.name, config }];
+    }),
+    onTransition: async (t) => void (await dispatcher.onTransition(t)),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(logger === undefined ? {} : { onError: (error: unknown) => logger.error({ err: error }, 'monitoring: fairness evaluation failed') }),
+  });
   let started = false;
   let closed: Promise<void> | undefined;
   return {
     hub,
     dispatcher,
     configs,
+    fairness,
     async start(startOptions = {}) {
       if (started) return;
       started = true;
@@ -153,10 +167,12 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
       if (startOptions.schedule ?? true) {
         hub.startSchedule();
         dispatcher.start();
+        fairness.start();
       }
     },
     close() {
       closed ??= (async () => {
+        await fairness.stop();
         await hub.close();
         await dispatcher.close();
       })();

@@ -92,6 +92,20 @@ export const reviewPaths = {
       responses: { 200: json({ type: 'object', properties: { decisions: { type: 'integer' }, agreement: { type: ['number', 'null'] }, bands: { type: 'array', items: { type: 'object' } }, recommendation: { type: ['object', 'null'] }, summary: { type: 'string' } } }, 'The report'), 400: problemResponse('REQUEST_INVALID'), 404: problemResponse('SERVICE_NOT_FOUND') },
     },
   },
+  '/v1/services/{service}/fairness': {
+    get: {
+      operationId: 'fairnessReport',
+      summary:
+        "Fairness of the service's decisions over a window (default: its fairness.window up to now), per protected field: per group the decisions, selection rate, true- and false-positive rates (on labelled decisions; labels are ground truth or people's answers, the newest) with 95% Wilson intervals and the ratio to the most selected group; across groups the selection-rate difference and ratio (four-fifths rule), equalized-odds and equal-opportunity differences (Fairlearn's definitions); the bounds broken; state alert / ok / unknown (too few decisions per group)",
+      parameters: [
+        { name: 'service', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'version', in: 'query', schema: { type: 'string' } },
+      ],
+      responses: { 200: json({ type: 'object', properties: { state: { enum: ['unknown', 'ok', 'alert'] }, decisions: { type: 'integer' }, fields: { type: 'array', items: { type: 'object' } } } }, 'The report'), 400: problemResponse('REQUEST_INVALID (no fairness block, a bad window)'), 404: problemResponse('SERVICE_NOT_FOUND') },
+    },
+  },
   '/v1/reviews/{id}/renew': { post: { operationId: 'renewReview', summary: 'Extend your lease by the service’s lease time', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
   '/v1/reviews/{id}/release': { post: { operationId: 'releaseReview', summary: 'Give the item back to the queue undecided', parameters: [idParam], responses: { 200: json(item, 'The item'), ...leaseErrors } } },
 };

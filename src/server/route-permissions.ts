@@ -42,6 +42,7 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'POST /v1/reviews/:id/release': need('reviews:decide', 'resource'),
   'POST /v1/decisions/:id/appeals': need('appeals:create', 'resource'),
   'GET /v1/services/:service/advisory': need('reviews:read', 'service'),
+  'GET /v1/services/:service/fairness': need('monitors:read', 'service'),
   'GET /v1/decisions/:id/appeals': need('reviews:status', 'resource'),
 
   'GET /v1/services/:service/breakers': need('services:read', 'service'),

@@ -26,6 +26,8 @@ export interface GateInput {
   /** The last analysis of a rollout of this version, if any. */
   readonly lastAnalysis?: { readonly verdict: 'pass' | 'fail' | 'inconclusive'; readonly at: string; readonly rolloutId: string };
   readonly approvals: ValidApprovals;
+  /** The candidate's fairness over its rollout's decisions (the service's fairness: block), when it has one. */
+  readonly fairness?: { readonly state: 'unknown' | 'ok' | 'alert'; readonly decisions: number; readonly messages: readonly string[] };
 }
 
 export interface GateCheck {
@@ -112,6 +114,23 @@ export function evaluateGate(input: GateInput): GateResult {
           : failing.length === 0
             ? `${metric} is ${boundText(bound)} in all ${reported.length} subgroups`
             : `${metric} must be ${boundText(bound)} in every subgroup; not in ${failing.join(', ')}`,
+    });
+  }
+
+  if (gates.fairness === 'required') {
+    const f = input.fairness;
+    checks.push({
+      check: 'fairness',
+      pointer: '/gates/fairness',
+      ok: f?.state === 'ok',
+      detail:
+        f === undefined
+          ? `fairness is required, but the service has no fairness: block to judge ${version.name} by`
+          : f.state === 'ok'
+            ? `${version.name}'s ${f.decisions} decisions in its rollout meet the fairness bounds: ${f.messages.join('; ')}`
+            : f.state === 'alert'
+              ? `${version.name}'s ${f.decisions} decisions in its rollout break the fairness bounds: ${f.messages.join('; ')}`
+              : `${version.name}'s ${f.decisions} decisions in its rollout are too few to judge fairness: ${f.messages.join('; ')}`,
     });
   }
 

@@ -1,6 +1,6 @@
 // What promotion to 100% needs for one service: its risk tier sets the defaults (approvals, a passed
-// analysis), the `gates:` block adds bounds on the version's registered evaluation metrics. A fairness
-// check is left out on purpose: a later issue adds it, and until then an unknown key is refused.
+// analysis), the `gates:` block adds bounds on the version's registered evaluation metrics, and may
+// require the candidate's live decisions to meet the service's fairness: bounds.
 import type { Issue } from '../../errors/index.js';
 
 export const riskTiers = ['low', 'medium', 'high'] as const;
@@ -27,6 +27,8 @@ export interface GatesConfig {
   readonly evaluation?: EvaluationGates;
   readonly analysis?: AnalysisRequirement;
   readonly approvals?: number;
+  /** `required`: the candidate's own decisions in its rollout must meet the service's fairness: bounds (and be enough to judge). */
+  readonly fairness?: AnalysisRequirement;
 }
 
 /** The gate with the tier's defaults applied. */
@@ -38,6 +40,7 @@ export interface ResolvedGates {
   readonly analysis: AnalysisRequirement;
   /** Approvals needed, by distinct principals other than the author. */
   readonly approvals: number;
+  readonly fairness: AnalysisRequirement;
 }
 
 /** Approvals a tier needs at least; a service may ask for more, never fewer. */
@@ -69,6 +72,7 @@ export const gatesConfigSchema = {
     },
     analysis: { enum: [...analysisRequirements], description: 'Whether the last analysis of a rollout of the version must be pass (default: required for medium and high).' },
     approvals: { type: 'integer', minimum: 0, maximum: 10, description: 'Approvals needed by principals other than the author (default: low 0, medium 1, high 2; never fewer than the tier).' },
+    fairness: { enum: [...analysisRequirements], description: "required: the candidate's decisions in its rollout must meet the service's fairness: bounds, with enough decisions per group to judge (default optional)." },
   },
 } as const;
 
@@ -108,6 +112,7 @@ export function resolveGates(risk: RiskTier | undefined, gates: GatesConfig | un
       subgroups: Object.freeze({ ...subgroups }),
       analysis: gates?.analysis ?? (tier === 'low' ? 'optional' : 'required'),
       approvals,
+      fairness: gates?.fairness ?? 'optional',
     }),
   };
 }

@@ -83,3 +83,20 @@ export function resolveFairnessConfig(block: FairnessConfig, protectedFields: re
     bounds: block.bounds ?? fairnessDefaults.bounds,
   };
 }
+
+const resolvedOf = new WeakMap<object, ResolvedFairnessConfig | null>();
+
+/**
+ * The resolved `fairness:` block of a compiled service (once per revision of its config), or undefined
+ * when it has none. The default fields are the contract's input fields marked `protected: true`.
+ */
+export function fairnessConfigOf(service: { readonly config: { readonly fairness?: unknown }; readonly contract: { readonly inputFields: ReadonlyMap<string, { readonly protected?: boolean }> } }): ResolvedFairnessConfig | undefined {
+  let resolved = resolvedOf.get(service.config);
+  if (resolved === undefined) {
+    const block = service.config.fairness as FairnessConfig | undefined;
+    const fields = service.contract.inputFields;
+    resolved = block === undefined ? null : resolveFairnessConfig(block, [...fields].filter(([, f]) => f.protected === true).map(([name]) => name), new Set(fields.keys()));
+    resolvedOf.set(service.config, resolved);
+  }
+  return resolved ?? undefined;
+}

@@ -63,6 +63,8 @@ export interface FeedbackRepository {
   append(feedback: StoredFeedback, audit?: StoredAuditEvent): Promise<void>;
   /** Every feedback row for one decision, oldest first. */
   listForDecision(decisionId: string): Promise<StoredFeedback[]>;
+  /** Every feedback row for any of these decisions, oldest first (createdAt, then id). */
+  listForDecisions(decisionIds: readonly string[]): Promise<StoredFeedback[]>;
   /** Feedback whose decision is known, filtered on the decision's service and the feedback's time. */
   list(options: PageOptions): Promise<FeedbackWithService[]>;
 }

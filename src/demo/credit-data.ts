@@ -68,14 +68,14 @@ export const ageBands = ['under_25', '25_to_59', '60_plus'] as const;
  */
 export type AgeBand = (typeof ageBands)[number];
 
-/** The protected attributes the fairness monitors judge, derived from a record. */
-export interface CreditProtected {
+/** The protected attributes the fairness monitors judge, derived from a record (a type, so it is indexable as a record). */
+export type CreditProtected = {
   /** From `personal_status`: its values starting `female` are female, the rest (`male …`) male. */
   readonly sex: 'female' | 'male';
   readonly age_band: AgeBand;
   /** The file's `foreign_worker` (`yes`/`no`). */
   readonly foreign_worker: 'yes' | 'no';
-}
+};
 
 /** A record with its protected attributes and its index (0-based, file order). */
 export type CreditRow = CreditRecord & CreditProtected & { readonly index: number };

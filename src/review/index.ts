@@ -5,3 +5,4 @@ export { agreesWithModel, checkVerdict, createReviewQueue, outcomeOf, type Revie
 export { createReviewStats, type ReviewerFigures, type ReviewStats, type ReviewStatsReport } from './review-stats.js';
 export { advisoryPoints, advisoryReport, wilsonInterval, type AdvisoryBand, type AdvisoryPoint, type AdvisoryReport, type ThresholdPoint } from './advisory.js';
 export { appealPriority, createAppeals, readAppeal, type AppealInput, type Appeals } from './appeals.js';
+export { checkExportRequest, csvField, datasetFormats, exportDataset, finalLabel, labelPrecedence, labelRule, manifestPathOf, writeDatasetExport, type DatasetExportOptions, type DatasetFormat, type DatasetManifest, type DatasetRow, type FinalLabel, type LabelKind, type LabelProvenance } from './dataset-export.js';

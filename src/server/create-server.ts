@@ -13,6 +13,7 @@ import { createAppeals, createReviewQueue, createReviewStats, planReviewTicket, 
 import type { DecisionRecord } from '../pipeline/index.js';
 import { registerReviewRoutes } from './routes/review-routes.js';
 import { registerFairnessRoutes } from './routes/fairness-routes.js';
+import { registerDatasetRoutes } from './routes/dataset-routes.js';
 import { createReviewMetrics } from './review-metrics.js';
 import { installAuth, type ServerAuth } from './auth.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
@@ -353,6 +354,7 @@ export function createServer(options: ServerOptions): BallastServer {
   registerRetentionRoutes(app, { retention: options.retention });
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
   registerFairnessRoutes(app, { services: options.services, store });
+  registerDatasetRoutes(app, { store, hasService: (service) => options.services.has(service) });
   registerReviewRoutes(app, { reviews, appeals: createAppeals({ store, config: reviewConfig }), store, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: () => draining });
 

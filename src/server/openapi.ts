@@ -6,6 +6,7 @@ import { callerFeedbackKinds, principalKinds } from '../store/index.js';
 import { ruleOf } from './route-permissions.js';
 import { safeChangePaths, safeChangeSchemas } from './openapi-safe-change.js';
 import { reviewPaths, reviewSchemas } from './openapi-review.js';
+import { datasetPaths } from './openapi-dataset.js';
 import { modelRouteDocs } from './routes/model-routes.js';
 
 const problem = { $ref: '#/components/schemas/Problem' };
@@ -334,6 +335,7 @@ function genericPaths(): Record<string, Record<string, Record<string, unknown>>>
     ...breakerPaths,
     ...safeChangePaths,
     ...reviewPaths,
+    ...datasetPaths,
     ...modelRouteDocs,
     '/v1/services/{service}/decisions': {
       post: {

@@ -43,6 +43,8 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'POST /v1/decisions/:id/appeals': need('appeals:create', 'resource'),
   'GET /v1/services/:service/advisory': need('reviews:read', 'service'),
   'GET /v1/services/:service/fairness': need('monitors:read', 'service'),
+  // The export carries stored inputs: whoever may read them raw (auditor, admin).
+  'GET /v1/services/:service/dataset': need('decisions:read-raw', 'service'),
   'GET /v1/decisions/:id/appeals': need('reviews:status', 'resource'),
 
   'GET /v1/services/:service/breakers': need('services:read', 'service'),

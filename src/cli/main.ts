@@ -10,6 +10,9 @@ import { registerApplyCommands } from './commands/apply-command.js';
 import { registerApproveCommand, registerKillSwitchCommand } from './commands/approve-command.js';
 import { registerRolloutCommands } from './commands/rollout-command.js';
 import { registerModelsCommand } from './commands/models-command.js';
+import { registerDatasetCommand } from './commands/dataset-command.js';
+import { registerReviewCommand } from './commands/review-command.js';
+import { registerAppealsCommand } from './commands/appeals-command.js';
 import { drillCommand, drillFaults } from './commands/drill-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
 import { monitorCommand } from './commands/monitor-command.js';
@@ -160,9 +163,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerBreakerCommand(program, { env, out });
   registerApplyCommands(program, { env, out });
   registerModelsCommand(program, { env, out });
+  registerDatasetCommand(program, { env, out });
   registerRolloutCommands(program, { env, out });
   registerApproveCommand(program, { env, out });
   registerKillSwitchCommand(program, { env, out });
+  registerReviewCommand(program, { env, out });
+  registerAppealsCommand(program, { env, out });
   registerAuditCommand(program, { env, out, dataDir, dataDirOption, setExitCode: (code) => (exitCode = code) });
 
   program

@@ -94,3 +94,39 @@ describe('fairnessFigures', () => {
     expect(wilson(0, 0)).toBeNull();
   });
 });
+
+// A second, independent set of fixtures (scripts/stats-fairness-fixtures.py): Fairlearn's literal test
+// values, published Wilson intervals, and another port of Fairlearn's formulas on German Credit with
+// another rule and other age bands.
+const second = JSON.parse(readFileSync(new URL('../stats/fixtures/fairness-german-credit.json', import.meta.url), 'utf8')) as {
+  fairlearnAsserted: { source: string; metric: 'selection' | 'tpr' | 'fpr'; label: boolean[]; selected: boolean[]; fairlearnExpected: number }[];
+  wilsonPublished: { successes: number; trials: number; published: [number, number] }[];
+  germanCredit: { rows: { sex: string; age_band: string; foreign_worker: string; selected: boolean; label: boolean }[]; reports: Record<string, { groups: { group: string; count: number; selected: number; selectionRate: number; truePositiveRate: number | null; falsePositiveRate: number | null }[]; demographicParityDifference: number; demographicParityRatio: number; equalizedOddsDifference: number; equalOpportunityDifference: number }> };
+};
+
+describe('fairnessFigures against the second fixtures', () => {
+  it.each(second.fairlearnAsserted.map((a) => [a.source, a] as const))('%s', (_source, a) => {
+    const g = fairnessFigures(a.label.map((label, i) => ({ group: 'all', selected: a.selected[i]!, label }))).groups[0]!;
+    const value = a.metric === 'selection' ? g.selection.value : a.metric === 'tpr' ? g.truePositiveRate.value : g.falsePositiveRate.value;
+    // Where the group has no labelled positives (negatives), Fairlearn says 0 and we say there is no rate.
+    if (value === null) expect([a.fairlearnExpected, a.metric === 'tpr' ? g.truePositiveRate.of : g.falsePositiveRate.of]).toEqual([0, 0]);
+    else expect(value).toBeCloseTo(a.fairlearnExpected, 6);
+  });
+
+  it('Wilson intervals as Newcombe (1998) published them', () => {
+    for (const w of second.wilsonPublished) {
+      const [lo, hi] = wilson(w.successes, w.trials)!;
+      expect([Math.round(lo * 1e4) / 1e4, Math.round(hi * 1e4) / 1e4]).toEqual(w.published);
+    }
+  });
+
+  it.each(['sex', 'age_band', 'foreign_worker'] as const)('German Credit by %s (the second rule and bands)', (field) => {
+    const expected = second.germanCredit.reports[field]!;
+    const got = fairnessFigures(second.germanCredit.rows.map((r) => ({ group: r[field], selected: r.selected, label: r.label })));
+    expect(got.groups.map((g) => [g.group, g.decisions, g.selection.count])).toEqual(expected.groups.map((g) => [g.group, g.count, g.selected]));
+    expect(got.selectionDifference).toBeCloseTo(expected.demographicParityDifference, 12);
+    expect(got.selectionRatio).toBeCloseTo(expected.demographicParityRatio, 12);
+    expect(got.equalizedOddsDifference).toBeCloseTo(expected.equalizedOddsDifference, 12);
+    expect(got.equalOpportunityDifference).toBeCloseTo(expected.equalOpportunityDifference, 12);
+  });
+});

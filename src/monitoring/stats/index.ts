@@ -63,20 +63,3 @@ export {
 export { Adwin, type AdwinOptions } from './adwin.js';
 export { PageHinkley, pageHinkleyModes, type PageHinkleyMode, type PageHinkleyOptions } from './page-hinkley.js';
 export { Ddm, type DdmOptions } from './ddm.js';
-export {
-  fairnessBreaches,
-  fairnessReport,
-  wilsonInterval,
-  type Disparity,
-  type EqualizedOdds,
-  type FairnessBounds,
-  type FairnessBreach,
-  type FairnessBreaches,
-  type FairnessGroup,
-  type FairnessMetric,
-  type FairnessReport,
-  type FairnessRow,
-  type GroupRate,
-  type InsufficientGroup,
-  type WilsonInterval,
-} from './fairness.js';

@@ -50,6 +50,8 @@ export interface DemoConfigOptions {
   readonly first?: Readonly<Record<string, unknown>>;
   /** More versions (the second model, applied to the running server as a new revision). */
   readonly more?: Readonly<Record<string, unknown>>;
+  /** More services, by name (the credit pre-check), in every revision. */
+  readonly services?: Readonly<Record<string, unknown>>;
 }
 
 /** The demo's configuration. */
@@ -57,6 +59,7 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget, option
   return {
     version: 1,
     services: {
+      ...options.services,
       'spam-filter': {
         description: 'Flags spam in incoming mail. Model: logistic regression over words, trained by the Ballast demo on the older SpamAssassin messages.',
         owners: ['demo@ballast.invalid'],

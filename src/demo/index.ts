@@ -13,3 +13,6 @@ export { apiClient, DEMO_SECOND_VERSION, formatRollout, inHoldout, measureRollba
 export { workReviewQueue, type DemoReviewer, type ReviewSessionOptions, type ReviewSessionResult, type SeenItem } from './review-team.js';
 export { formatReviewStats, type DemoReviewStats } from './review-report.js';
 export { DEMO_REVIEW_SLA } from './demo-config.js';
+export { CREDIT_SERVICE, creditServiceConfig } from './credit-config.js';
+export { creditAnswer, fileCreditAppeal, formatFairness, prepareCredit, replayCredit, type CreditDecision, type DemoFairnessReport, type PreparedCredit } from './credit-loop.js';
+export { creditLabelOf } from './credit-data.js';

@@ -27,6 +27,16 @@ import {
   weekOf,
   writeFirstTrainingData,
   workReviewQueue,
+  CREDIT_SERVICE,
+  creditAnswer,
+  creditLabelOf,
+  creditServiceConfig,
+  fileCreditAppeal,
+  formatFairness,
+  prepareCredit,
+  replayCredit,
+  type CreditDecision,
+  type DemoFairnessReport,
   formatReviewStats,
   DEMO_REVIEW_SLA,
   type DemoReviewStats,
@@ -125,7 +135,18 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     trainingData: { ref: await writeFirstTrainingData(runDir, model.train), rows: model.train.length, description: `the ${model.train.length} older messages, dated up to ${split.cutDate.toISOString().slice(0, 10)}` },
     evaluation: { dataset: `${model.outOfFold.size} training messages, 5-fold cross-validation`, metrics: { accuracy: Math.round((10_000 * outOfFoldRight) / Math.max(1, model.outOfFold.size)) / 10_000 } },
   };
-  const configPath = writeDemoConfig(runDir, model.weightsPath, alertTarget, (file) => `${cli} serve --config ${shown(file)} --data-dir ${shown(runDir)}`, { first: firstRegistry });
+  // The second service: a credit pre-check on German Credit, trained now (a fraction of a second).
+  const credit = prepareCredit(runDir);
+  out(`Credit model: trained in ${credit.trainMs.toFixed(0)} ms on ${credit.train.length} applicants of Statlog German Credit (without the protected attributes); held-out accuracy ${(100 * credit.heldOut.accuracy).toFixed(1)}% on the other ${credit.live.length} (always "good": ${(100 * credit.heldOut.majorityAccuracy).toFixed(1)}%)`);
+  const creditReceiver = await startDemoReceiver(secret);
+  const creditBlock = {
+    ...creditServiceConfig(credit.weightsPath),
+    // Declines are adverse actions: people decide the unsure ones within a working day, and the lender hears back.
+    review: { sla: '8h', lease: '5m', webhook: { url: creditReceiver.url, secret: DEMO_WEBHOOK_SECRET } },
+    fairness: { favourable: { pointer: '/label', equals: 'approve' }, minGroupCount: 30, bounds: { minSelectionRatio: 0.8, maxEqualOpportunityDifference: 0.1 } },
+  };
+  const moreServices = { [CREDIT_SERVICE]: creditBlock };
+  const configPath = writeDemoConfig(runDir, model.weightsPath, alertTarget, (file) => `${cli} serve --config ${shown(file)} --data-dir ${shown(runDir)}`, { first: firstRegistry, services: moreServices });
 
   // The reference the monitors compare with: the training messages, built as a user would with `ballast reference build`.
   const referenceFile = await writeSpamReferenceFile(demoDir, model);
@@ -228,7 +249,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     // 2. logreg-v2: the older messages plus the labels that came back, registered with its lineage by a new revision.
     const secondModel = await trainSecondVersion({ dir: runDir, train: model.train, served: phases.first, decisions: first.decisions, first: model.weights, cutDate: split.cutDate });
     trained.v2 = secondModel;
-    const applied = await release<{ revision: number; plan: { changes: { kind: string; path: string }[] } }>('POST', '/v1/config', { config: secondRevisionText(model.weightsPath, alertTarget, firstRegistry, secondModel), reason: `${DEMO_SECOND_VERSION}: retrained with the labels of the first weeks` });
+    const applied = await release<{ revision: number; plan: { changes: { kind: string; path: string }[] } }>('POST', '/v1/config', { config: secondRevisionText(model.weightsPath, alertTarget, firstRegistry, secondModel, moreServices), reason: `${DEMO_SECOND_VERSION}: retrained with the labels of the first weeks` });
     const v2 = await release<{ digest: string; author: string; state: string; spec: { artifacts: { sha256: string }[]; trainingData: { sha256: string; rows: number } } }>('GET', `/v1/services/spam-filter/models/${DEMO_SECOND_VERSION}`);
     loop.push(`  ${DEMO_SECOND_VERSION}: trained in ${(secondModel.trainMs / 1000).toFixed(1)} s on ${secondModel.older} older messages + ${secondModel.returned} labels returned for the mail of the week${secondModel.weeks.length === 1 ? '' : 's'} of ${secondModel.weeks.join(', ')}; on ${secondModel.holdout.n} returned labels kept out of training: accuracy ${(100 * secondModel.holdout.second.accuracy).toFixed(1)}% (logreg-v1: ${(100 * secondModel.holdout.first.accuracy).toFixed(1)}%)`);
     loop.push(`  registered by ${v2.author} in revision ${applied.revision} (${applied.plan.changes.map((c) => `${c.kind} ${c.path}`).join(', ')}): digest ${v2.digest.slice(0, 19)}…, weights sha256 ${v2.spec.artifacts[0]!.sha256.slice(0, 12)}…, training data ${v2.spec.trainingData.rows} rows sha256 ${v2.spec.trainingData.sha256.slice(0, 12)}…`);
@@ -270,6 +291,31 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     // The backlog, worked to the end (the SLA sweep has escalated what waited too long: the senior takes those).
     await running.server.reviews.sweep();
     await reviewSession();
+
+    // The credit pre-check: applications from the held-out applicants, their outcomes as labels, the queue worked,
+    // an appeal by a declined applicant who would have repaid, and the fairness of it all per protected group.
+    const creditDecisions: CreditDecision[] = await replayCredit({ url: running.url, rows: credit.live, decider: demoKeys.tokens.decider, labeler: demoKeys.tokens.labeler, concurrency: options.concurrency });
+    const creditTruth = new Map(creditDecisions.map((d) => [d.id, creditLabelOf(d.row)]));
+    const creditSessions: ReviewSessionResult[] = [];
+    const creditSession = async () => {
+      const common = {
+        url: running.url,
+        services: [CREDIT_SERVICE],
+        truth: (item: SeenItem) => {
+          const t = creditTruth.get(item.decisionId);
+          return t === undefined ? undefined : creditAnswer(t);
+        },
+        sameLabel: (a: unknown, b: unknown) => (a as { label?: unknown } | null)?.label === (b as { label?: unknown } | null)?.label,
+        opposite: (a: unknown) => creditAnswer((a as { label: string }).label === 'approve' ? 'decline' : 'approve'),
+        accuracy: 0.9,
+      };
+      creditSessions.push(await workReviewQueue({ ...common, reviewers }));
+      creditSessions.push(await workReviewQueue({ ...common, reviewers: [senior] }));
+    };
+    await creditSession();
+    const appeal = await fileCreditAppeal({ url: running.url, decider: demoKeys.tokens.decider, decisions: creditDecisions });
+    await creditSession();
+    await running.runtime.monitoring.fairness.evaluate();
     await running.runtime.safeChange.rollouts.tick();
     const canary = await release<RolloutStatus>('GET', '/v1/services/spam-filter/rollout');
     loop.push(...formatRollout(canary, 'Canary'));
@@ -302,6 +348,19 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const reviewStats = await apiClient(running.url, demoKeys.tokens.senior)<DemoReviewStats>('GET', '/v1/reviews/stats?service=spam-filter');
     for (const line of formatReviewStats('spam-filter', reviewStats, sessions, { outcomes: reviewReceiver.received.filter((r) => r.type === 'review.decided').length, breaches: reviewReceiver.received.filter((r) => r.type === 'review.sla_breached').length, received: reviewReceiver.received.length, valid: reviewReceiver.received.filter((r) => r.valid).length }, DEMO_REVIEW_SLA)) out(line);
     out(`  the queue: ${cli} review stats --server ${running.url} --service spam-filter`);
+    const creditStats = await apiClient(running.url, demoKeys.tokens.senior)<DemoReviewStats>('GET', `/v1/reviews/stats?service=${CREDIT_SERVICE}`);
+    const creditHeard = creditReceiver.received;
+    for (const line of formatReviewStats(CREDIT_SERVICE, creditStats, creditSessions, { outcomes: creditHeard.filter((r) => r.type === 'review.decided' || r.type === 'appeal.decided').length, breaches: creditHeard.filter((r) => r.type === 'review.sla_breached').length, received: creditHeard.length, valid: creditHeard.filter((r) => r.valid).length }, '8h')) out(line);
+    const autoShare = creditDecisions.filter((d) => d.outcome === 'auto').length;
+    out(`    ${creditDecisions.length} applications: ${autoShare} decided by the model alone, ${creditDecisions.filter((d) => d.outcome === 'review').length} sent to people (loans above 10,000 to two reviewers; unsure declines always)`);
+    if (appeal === null) out('    appeal: no declined applicant who would have repaid, so none was filed');
+    else {
+      const decided = await apiClient(running.url, demoKeys.tokens.senior)<{ state: string; outcome: { verdict: string; output: { label: string }; reviewers: string[] } | null }>('GET', `/v1/reviews/${appeal.appealId}`);
+      out(`    appeal ${appeal.appealId}: applicant ${appeal.decision.row.index} (declined by ${appeal.declinedBy}, who repaid in truth) appealed; ${decided.outcome === null ? `still ${decided.state}` : `re-decided by ${decided.outcome.reviewers.join(', ')}, not by who declined: ${decided.outcome.verdict === 'override' ? `overturned to ${decided.outcome.output.label}` : 'upheld'}`}; the lender heard it by webhook (appeal.decided)`);
+    }
+    const fairness = await apiClient(running.url, demoKeys.tokens.operator)<DemoFairnessReport>('GET', `/v1/services/${CREDIT_SERVICE}/fairness`);
+    for (const line of formatFairness(fairness)) out(line);
+    out(`  fairness: curl -H 'authorization: Bearer <operator key>' ${running.url}/v1/services/${CREDIT_SERVICE}/fairness`);
     out('');
     out('Access (every request carries an API key; roles decide what it may do):');
     out(`  reviewer key (${demoKeys.ids.reviewer}): ${demoKeys.tokens.reviewer}`);
@@ -329,5 +388,6 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     await running.stop();
     await receiver.close();
     await reviewReceiver.close();
+    await creditReceiver.close();
   }
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,9 +91,9 @@ describe('ballast demo', () => {
 
     // The decisions and labels are durable in the demo's log, and the sender address never reached it.
     const store = await openStore({ kind: 'sqlite', path: path.join(runDir, 'ballast.db') });
-    const decisions = await store.decisions.list({ limit: 1000 });
+    const decisions = await store.decisions.list({ service: 'spam-filter', limit: 1000 });
     expect(decisions).toHaveLength(400);
-    const feedback = await store.feedback.list({ limit: 1000 });
+    const feedback = await store.feedback.list({ service: 'spam-filter', limit: 1000 });
     expect(feedback.filter((f) => f.kind === 'label')).toHaveLength(labelled);
     // People worked the review queue through the API: every item opened is settled, each one override feedback by a reviewer.
     const queue = /spam-filter: (\d+) items \((\d+) decided, (\d+) waiting, (\d+) escalated\); (\d+) settled: (\d+) accepted, (\d+) overridden/.exec(r.stdout);
@@ -113,12 +114,36 @@ describe('ballast demo', () => {
     // The summary's alerts are the store's, one line each.
     expect((await store.alerts.list({ service: 'spam-filter', limit: 1000 })).map((a) => a.id).sort()).toEqual([...firstAlerts].sort());
     // Every label has its audit event with the labeler's key; the viewer's denial is there too.
-    const received = await store.audit.list({ action: 'feedback.received', limit: 1000 });
-    expect(received).toHaveLength(labelled);
+    // (and the credit pre-check's 303 outcomes, sent by the same labeler)
+    const received = await store.audit.list({ action: 'feedback.received', limit: 2000 });
+    expect(received).toHaveLength(labelled + 303);
     expect(new Set(received.map((e) => `${e.actor.principal}/${e.actor.role}`))).toEqual(new Set(['demo-mailbox/labeler']));
     const denied = await store.audit.list({ action: 'access.denied', limit: 10 });
     expect(denied.map((e) => e.actor.principal)).toEqual(['demo-viewer']);
     expect(viewerKey.startsWith(denied[0]!.actor.keyId!)).toBe(true);
+    // The credit pre-check: its queue worked to the end, an appeal decided by someone who did not decline, fairness per group.
+    const credit = /credit-precheck: (\d+) items \((\d+) decided, (\d+) waiting, (\d+) escalated\)/.exec(r.stdout);
+    expect(credit, r.stdout).not.toBeNull();
+    expect(Number(credit![2])).toBe(Number(credit![1]));
+    const creditDecisions = (await store.decisions.list({ service: 'credit-precheck', limit: 1000 }));
+    expect(creditDecisions).toHaveLength(303);
+    const creditItems = await store.reviews.list({ service: 'credit-precheck', limit: 1000 });
+    expect(creditItems.filter((i) => i.kind === 'decision')).toHaveLength(creditDecisions.filter((d) => d.outcome === 'review').length);
+    expect(creditItems.filter((i) => i.kind === 'decision' && i.requiredReviews === 2).length).toBeGreaterThan(0);
+    const appealLine = /appeal (rvw_\w+): applicant \d+ \(declined by ([\w-]+(?: and [\w-]+)*), who repaid in truth\) appealed; re-decided by ([\w-]+), not by who declined/.exec(r.stdout);
+    expect(appealLine, r.stdout).not.toBeNull();
+    expect(appealLine![2]!.split(' and ')).not.toContain(appealLine![3]);
+    const appealItem = await store.reviews.get(appealLine![1]!);
+    expect(appealItem).toMatchObject({ kind: 'appeal', state: 'decided' });
+    expect(r.stdout).toMatch(/fairness over 303 decisions .*: (ok|alert|unknown)/);
+    for (const field of ['sex', 'age_band', 'foreign_worker']) expect(r.stdout).toMatch(new RegExp(`\\n {4}${field} \\((ok|alert|unknown)\\): approved `));
+    // The export's digest is the file's, and the registry keeps it as the next version's training data.
+    const exported = path.join(runDir, 'credit-precheck-dataset.jsonl');
+    const digest = createHash('sha256').update(readFileSync(exported)).digest('hex');
+    expect(JSON.parse(readFileSync(`${exported}.manifest.json`, 'utf8')).sha256).toBe(digest);
+    const v2 = await store.registry.get('credit-precheck', 'credit-logreg-v2');
+    expect((v2?.spec as { trainingData?: { sha256?: string } } | undefined)?.trainingData?.sha256).toBe(digest);
+    expect(await store.audit.list({ action: 'dataset.exported', limit: 10 })).toMatchObject([{ actor: { principal: 'demo-auditor' } }]);
     await store.close();
 
     // Safe change: logreg-v2 was trained on the returned labels, registered with its lineage by revision 2,
@@ -170,7 +195,7 @@ describe('ballast demo', () => {
     expect(small.reduce((n, m) => n + Number(m[1]), 0)).toBe(20);
     const second = await openStore({ kind: 'sqlite', path: path.join(runDir, 'ballast.db') });
     try {
-      expect(await second.decisions.list({ limit: 1000 })).toHaveLength(20);
+      expect(await second.decisions.list({ service: 'spam-filter', limit: 1000 })).toHaveLength(20);
       expect(await second.alerts.list({ service: 'spam-filter', limit: 1000 })).toEqual([]);
     } finally {
       await second.close();
@@ -214,7 +239,7 @@ describe('ballast demo', () => {
         for (const t of history) expect(t.figures).toMatchObject({ monitor: 'accuracy', floor: 0.9, window: { start: `${openedOn.get(t.version)}T00:00:00.000Z` } });
         const decisions: Awaited<ReturnType<typeof store.decisions.list>> = [];
         for (let after: string | undefined; ; ) {
-          const page = await store.decisions.list({ limit: 1000, ...(after === undefined ? {} : { after }) });
+          const page = await store.decisions.list({ service: 'spam-filter', limit: 1000, ...(after === undefined ? {} : { after }) });
           decisions.push(...page);
           if (page.length < 1000) break;
           after = page.at(-1)!.id;

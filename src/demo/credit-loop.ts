@@ -4,9 +4,10 @@
 // someone who did not decide them before, and the fairness report per protected group.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CREDIT_SERVICE, creditRequestInput } from './credit-config.js';
+import { createHash } from 'node:crypto';
+import { CREDIT_SERVICE, creditModelEntry, creditRequestInput } from './credit-config.js';
 import { creditLabelOf, loadGermanCredit, splitCreditRows, type CreditRow } from './credit-data.js';
-import { evaluateCreditModel, trainCreditModel, type CreditEvaluation } from './credit-model.js';
+import { evaluateCreditModel, trainCreditModel, type CreditEvaluation, type LabelledCreditInput } from './credit-model.js';
 
 export interface PreparedCredit {
   readonly weightsPath: string;
@@ -119,4 +120,50 @@ export function formatFairness(report: DemoFairnessReport): string[] {
     if (f.state === 'alert') lines.push(`      ${f.message}`);
   }
   return lines;
+}
+
+/** The second credit version's name. */
+export const CREDIT_SECOND_VERSION = 'credit-logreg-v2';
+
+export interface CreditRetrain {
+  readonly file: string;
+  readonly manifest: { readonly sha256: string; readonly rows: number; readonly labels: Readonly<Record<string, number>> };
+  /** SHA-256 of the file as saved here, to compare with the manifest's. */
+  readonly savedSha256: string;
+  readonly trainedOn: number;
+  readonly registered: { readonly digest: string; readonly trainingData: { readonly ref: string; readonly sha256: string | null; readonly rows?: number } };
+}
+
+/**
+ * Exports the service's labelled decisions (an auditor's key: the file holds inputs), trains the next
+ * version on the first version's training rows plus those, and registers it (an operator's key) with the
+ * export as its training data: the registry hashes the file and must find the manifest's digest.
+ */
+export async function exportAndRetrain(options: { readonly url: string; readonly auditor: string; readonly operator: string; readonly dir: string; readonly train: readonly CreditRow[]; readonly since: string; readonly until: string }): Promise<CreditRetrain> {
+  const query = new URLSearchParams({ since: options.since, until: options.until, format: 'jsonl' });
+  const response = await fetch(`${options.url}/v1/services/${CREDIT_SERVICE}/dataset?${query.toString()}`, { headers: { authorization: `Bearer ${options.auditor}` } });
+  if (!response.ok) throw new Error(`the dataset export answered ${response.status}: ${await response.text()}`);
+  const manifest = JSON.parse(Buffer.from(response.headers.get('ballast-manifest') ?? '', 'base64url').toString('utf8')) as CreditRetrain['manifest'];
+  const body = Buffer.from(await response.arrayBuffer());
+  const file = path.join(options.dir, 'credit-precheck-dataset.jsonl');
+  writeFileSync(file, body);
+  writeFileSync(`${file}.manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  const exported = body
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as { input: Record<string, unknown>; label: { label?: string } | null })
+    .filter((row) => row.label?.label === 'approve' || row.label?.label === 'decline')
+    .map((row) => ({ ...row.input, class: row.label!.label === 'approve' ? 'good' : 'bad' }) as unknown as LabelledCreditInput);
+  const weights = trainCreditModel([...options.train, ...exported]);
+  const weightsPath = path.join(options.dir, 'credit-model-v2.json');
+  writeFileSync(weightsPath, JSON.stringify(weights));
+  const entry = creditModelEntry(weightsPath, 'the first version retrained with the labelled decisions of its first days, exported by Ballast', {
+    registry: { trainingData: { ref: file, sha256: manifest.sha256, rows: options.train.length + exported.length, description: `the ${options.train.length} original training applicants and ${exported.length} exported decisions with their final labels` } },
+  });
+  const { timeoutMs: _timeout, ...spec } = entry;
+  const registered = await call(options.url, options.operator, 'POST', `/v1/services/${CREDIT_SERVICE}/models`, { name: CREDIT_SECOND_VERSION, spec, reason: 'retrained on the export' });
+  const version = registered.version as { digest: string; spec: { trainingData: CreditRetrain['registered']['trainingData'] } } | undefined;
+  const shown = version ?? (await call(options.url, options.operator, 'GET', `/v1/services/${CREDIT_SERVICE}/models/${CREDIT_SECOND_VERSION}`) as unknown as { digest: string; spec: { trainingData: CreditRetrain['registered']['trainingData'] } });
+  return { file, manifest, savedSha256: createHash('sha256').update(body).digest('hex'), trainedOn: options.train.length + exported.length, registered: { digest: shown.digest, trainingData: shown.spec.trainingData } };
 }

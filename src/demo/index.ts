@@ -14,5 +14,5 @@ export { workReviewQueue, type DemoReviewer, type ReviewSessionOptions, type Rev
 export { formatReviewStats, type DemoReviewStats } from './review-report.js';
 export { DEMO_REVIEW_SLA } from './demo-config.js';
 export { CREDIT_SERVICE, creditServiceConfig } from './credit-config.js';
-export { creditAnswer, fileCreditAppeal, formatFairness, prepareCredit, replayCredit, type CreditDecision, type DemoFairnessReport, type PreparedCredit } from './credit-loop.js';
+export { CREDIT_SECOND_VERSION, exportAndRetrain, type CreditRetrain, creditAnswer, fileCreditAppeal, formatFairness, prepareCredit, replayCredit, type CreditDecision, type DemoFairnessReport, type PreparedCredit } from './credit-loop.js';
 export { creditLabelOf } from './credit-data.js';

@@ -28,6 +28,8 @@ import {
   writeFirstTrainingData,
   workReviewQueue,
   CREDIT_SERVICE,
+  CREDIT_SECOND_VERSION,
+  exportAndRetrain,
   creditAnswer,
   creditLabelOf,
   creditServiceConfig,
@@ -68,10 +70,11 @@ const demoJobs = {
   reviewer2: ['demo-reviewer-2', 'reviewer'],
   senior: ['demo-senior', 'senior-reviewer'],
   viewer: ['demo-viewer', 'viewer'],
+  auditor: ['demo-auditor', 'auditor'],
 } as const;
 type DemoJob = keyof typeof demoJobs;
 /** Jobs a person does (the rest are workloads). */
-const personJobs: ReadonlySet<DemoJob> = new Set(['release', 'approver', 'reviewer', 'reviewer2', 'senior', 'viewer']);
+const personJobs: ReadonlySet<DemoJob> = new Set(['release', 'approver', 'reviewer', 'reviewer2', 'senior', 'viewer', 'auditor']);
 
 /** One key per job of the demo, each audited as made by the local user. */
 async function createDemoKeys(keys: KeyManager) {
@@ -294,6 +297,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
 
     // The credit pre-check: applications from the held-out applicants, their outcomes as labels, the queue worked,
     // an appeal by a declined applicant who would have repaid, and the fairness of it all per protected group.
+    const creditSince = new Date().toISOString();
     const creditDecisions: CreditDecision[] = await replayCredit({ url: running.url, rows: credit.live, decider: demoKeys.tokens.decider, labeler: demoKeys.tokens.labeler, concurrency: options.concurrency });
     const creditTruth = new Map(creditDecisions.map((d) => [d.id, creditLabelOf(d.row)]));
     const creditSessions: ReviewSessionResult[] = [];
@@ -316,6 +320,8 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const appeal = await fileCreditAppeal({ url: running.url, decider: demoKeys.tokens.decider, decisions: creditDecisions });
     await creditSession();
     await running.runtime.monitoring.fairness.evaluate();
+    // The next version is trained from an export of what was decided, labelled by outcomes and by people, and registered with it as its lineage.
+    const retrain = await exportAndRetrain({ url: running.url, auditor: demoKeys.tokens.auditor, operator: demoKeys.tokens.release, dir: runDir, train: credit.train, since: creditSince, until: new Date(Date.now() + 1).toISOString() });
     await running.runtime.safeChange.rollouts.tick();
     const canary = await release<RolloutStatus>('GET', '/v1/services/spam-filter/rollout');
     loop.push(...formatRollout(canary, 'Canary'));
@@ -361,6 +367,9 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const fairness = await apiClient(running.url, demoKeys.tokens.operator)<DemoFairnessReport>('GET', `/v1/services/${CREDIT_SERVICE}/fairness`);
     for (const line of formatFairness(fairness)) out(line);
     out(`  fairness: curl -H 'authorization: Bearer <operator key>' ${running.url}/v1/services/${CREDIT_SERVICE}/fairness`);
+    const labels = Object.entries(retrain.manifest.labels).map(([kind, n]) => `${n} ${kind}`).join(', ');
+    out(`  dataset export (by ${demoJobs.auditor[0]}, audited as dataset.exported): ${retrain.manifest.rows} labelled decisions (${labels}) to ${displayPath(retrain.file)}, sha256 ${retrain.manifest.sha256.slice(0, 16)}… (the saved file: ${retrain.savedSha256 === retrain.manifest.sha256 ? 'the same' : `DIFFERENT, ${retrain.savedSha256.slice(0, 16)}…`})`);
+    out(`  ${CREDIT_SECOND_VERSION}: trained on ${retrain.trainedOn} rows (the original ${credit.train.length} and the export), registered by ${demoJobs.release[0]} with digest ${retrain.registered.digest.slice(0, 19)}…; its training data in the registry: ${retrain.registered.trainingData.ref === retrain.file ? 'the export' : retrain.registered.trainingData.ref}, sha256 ${(retrain.registered.trainingData.sha256 ?? 'none').slice(0, 16)}… ${retrain.registered.trainingData.sha256 === retrain.manifest.sha256 ? '(the manifest\'s digest)' : '(NOT the manifest\'s digest)'}`);
     out('');
     out('Access (every request carries an API key; roles decide what it may do):');
     out(`  reviewer key (${demoKeys.ids.reviewer}): ${demoKeys.tokens.reviewer}`);

@@ -267,6 +267,11 @@ describe('the review queue over the server', () => {
     expect(taken).toHaveLength(20);
     expect(new Set(taken)).toEqual(ids);
     expect(claims.filter((c) => c.statusCode === 204)).toHaveLength(30);
+    // Paging: a full last page says there is no next one.
+    const first = (await call('audrey', 'GET', '/v1/reviews?service=loans&limit=15')).json();
+    expect([first.items.length, first.next]).toEqual([15, first.items[14].id]);
+    const second = (await call('audrey', 'GET', `/v1/reviews?service=loans&limit=5&after=${first.next}`)).json();
+    expect([second.items.length, second.next]).toEqual([5, null]);
   });
 });
 

@@ -46,7 +46,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
   const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText, logger });
   const auth: ServerAuth = options.insecureNoAuth === true ? { mode: 'off' } : { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() };
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live, routing: runtime.safeChange.routing, shadow: runtime.shadow, safeChange: runtime.safeChange, registry: { registry: runtime.registry, baseDir: config.baseDir } });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live, routing: runtime.safeChange.routing, shadow: runtime.shadow, safeChange: runtime.safeChange, registry: { registry: runtime.registry, baseDir: config.baseDir }, wakeDeliveries: () => runtime.monitoring.dispatcher.wake() });
   let firstAdminKey: { id: string; token: string } | undefined;
   let stopCheckpoints = () => {};
   let stopPurges = () => {};

@@ -58,7 +58,7 @@ export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
   reviewer: [...read, 'feedback:create', 'reviews:status', 'reviews:read', 'reviews:decide'],
   'senior-reviewer': [...read, 'feedback:create', 'reviews:status', 'reviews:read', 'reviews:decide'],
   operator: [...read, 'monitors:evaluate', 'references:write', 'breakers:manage', 'models:register', 'config:apply', 'rollouts:manage', 'reviews:status', 'reviews:read'],
-  approver: [...read, 'approvals:grant'],
+  approver: [...read, 'approvals:grant', 'reviews:status'],
   auditor: [...read, 'decisions:read-raw', 'audit:read', 'reviews:status', 'reviews:read'],
   admin: permissions,
 };

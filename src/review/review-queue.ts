@@ -90,6 +90,8 @@ export interface ReviewQueueDeps {
   /** Called when a sweep escalated SLA breaches (metrics), and on sweep errors. */
   readonly onBreaches?: (items: readonly StoredReviewItem[]) => void;
   readonly onError?: (error: unknown, what: string) => void;
+  /** Called once a write that queued webhook deliveries is durable (to wake the outbox's delivery loop). */
+  readonly onDeliveries?: () => void;
   /** Called with every human decision once durable (metrics). */
   readonly onDecided?: (item: StoredReviewItem, decision: ReviewVerdict) => void;
   /** Called with the feedback a settling decision wrote (once durable), its decision and all the decision's feedback (monitoring). */
@@ -288,6 +290,7 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
         },
       );
       deps.onDecided?.(item, verdict.decision);
+      if (written !== undefined && config.webhook !== null) deps.onDeliveries?.();
       if (written !== undefined && decision !== undefined) {
         try {
           deps.onFeedback?.(written, decision, [...earlier, written]);
@@ -320,7 +323,10 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
               effects: (item) => breachEffects(item, at),
             });
             total += items.length;
-            if (items.length > 0) deps.onBreaches?.(items);
+            if (items.length > 0) {
+              deps.onBreaches?.(items);
+              deps.onDeliveries?.();
+            }
             if (items.length < 100) return total;
           }
         } finally {

@@ -73,6 +73,8 @@ export interface ServerOptions {
   readonly registry?: { readonly registry: ModelRegistry; readonly baseDir: string };
   /** Live configuration (`apply`, revisions); without it those routes are not registered. */
   readonly config?: ConfigApplier;
+  /** Wakes the webhook outbox's delivery loop (the alert dispatcher's), so a review outcome goes out at once, not at the next poll. */
+  readonly wakeDeliveries?: () => void;
   /** How long a client may take to send a whole request (headers and body) before a 408; default 30 s. */
   readonly requestTimeoutMs?: number;
   /**
@@ -195,6 +197,7 @@ export function createServer(options: ServerOptions): BallastServer {
     },
     onError: (error, what) => app.log.error({ err: error }, `${what} failed`),
     onDecided: (item, decision) => reviewMetrics.observeDecision(item.service, decision),
+    ...(options.wakeDeliveries === undefined ? {} : { onDeliveries: options.wakeDeliveries }),
     ...(hub === undefined ? {} : { onFeedback: (feedback, decision, all) => hub.observeFeedback(feedback, decision, all) }),
   });
   const pipeline = createDecisionPipeline({

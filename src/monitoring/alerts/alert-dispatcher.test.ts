@@ -457,6 +457,21 @@ describe('alert dispatcher', () => {
   });
 
   describe('delivery', () => {
+    it('looks at the outbox at once when woken, not at the next poll, for a delivery written outside an alert change', async () => {
+      const d = dispatcher([], { pollMs: 600_000 });
+      d.start();
+      // Let the first pass (at start) find the outbox empty; the next poll is ten minutes away.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const at = new Date(clock).toISOString();
+      const alert = { id: 'alt_woken', rule: 'review-sla', service: 'loans', monitor: 'review_sla', version: '*', segment: 'rvw_1', severity: 'alert', state: 'firing' as const, firedAt: at, resolvedAt: null, summary: 's', values: {} };
+      await store.alerts.fire(alert, [{ id: 'whd_woken', type: 'review.sla_breached', url: receiver.url, secretName: 'ONCALL_SECRET', timeoutMs: 2000, body: '{"type":"review.sla_breached"}', createdAt: at }]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(receiver.received).toHaveLength(0);
+      d.wake();
+      for (let waited = 0; receiver.received.length === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(receiver.received.map((r) => [r.verification.valid, (r.json as { type: string }).type])).toEqual([[true, 'review.sla_breached']]);
+    });
+
     it('delivers firing then resolved, signed, with the documented body, once each', async () => {
       const d = dispatcher([rule({ url: receiver.url })]);
       const { fired } = await d.onTransition(transition({ segment: 'country=fr' }));

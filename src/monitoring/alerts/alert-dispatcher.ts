@@ -190,6 +190,11 @@ export interface AlertDispatcher {
    * waits for the attempts, and repeats while any were made; returns how many attempts.
    */
   deliverDue(): Promise<number>;
+  /**
+   * Looks at the outbox now rather than at the next poll (once started): for whoever wrote a delivery
+   * outside an alert change (the review queue's outcomes). A no-op before start and after close.
+   */
+  wake(): void;
   /** Stops the loop and waits for the attempts in flight (they are recorded); idempotent. Close it before the store. */
   close(): Promise<void>;
 }
@@ -763,6 +768,8 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       started = true;
       schedule(0);
     },
+
+    wake: () => kick(),
 
     async deliverDue() {
       if (closing !== undefined) throw new BallastError('INTERNAL', { detail: 'the alert dispatcher is closed' });

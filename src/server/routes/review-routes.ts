@@ -65,10 +65,15 @@ export function registerReviewRoutes(app: FastifyInstance, { reviews, appeals, s
     checkService(q.service, '/service');
     if (q.state !== undefined && !(reviewStates as readonly string[]).includes(q.state)) throw new BallastError('REQUEST_INVALID', { detail: `state must be one of ${reviewStates.join(', ')}`, issues: [{ pointer: '/state', code: 'enum', message: `got '${q.state}'` }] });
     if (q.service !== undefined) await access.require(request, 'reviews:read', q.service);
-    const page = await reviews.list({ ...(q.service === undefined ? {} : { service: q.service }), ...(q.state === undefined ? {} : { state: q.state as ReviewState }), limit: limitOf(q.limit), ...(q.after === undefined ? {} : { after: q.after }) });
+    const filter = { ...(q.service === undefined ? {} : { service: q.service }), ...(q.state === undefined ? {} : { state: q.state as ReviewState }) };
+    const limit = limitOf(q.limit);
+    const page = await reviews.list({ ...filter, limit, ...(q.after === undefined ? {} : { after: q.after }) });
     // A key of one service sees that service's items only.
     const items = page.filter((i) => access.allows(request, 'reviews:read', i.service));
-    return { items, next: page.length === limitOf(q.limit) ? (page.at(-1)?.id ?? null) : null };
+    // A next page only when there is one: a full page may be the last.
+    const last = page.at(-1);
+    const more = page.length === limit && last !== undefined && (await reviews.list({ ...filter, limit: 1, after: last.id })).length > 0;
+    return { items, next: more ? last.id : null };
   });
 
   app.get<{ Querystring: { service?: string; since?: string; until?: string } }>('/v1/reviews/stats', async (request) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
 import type { AuditLedger } from '../../governance/index.js';
 import type { Store, StoredAuditCheckpoint } from '../../store/index.js';
+import { limitOf } from './query.js';
 
 interface Deps {
   readonly store: Store;
@@ -9,13 +10,6 @@ interface Deps {
 }
 
 type EventQuery = { Querystring: { since?: string; until?: string; action?: string; resource?: string; principal?: string; service?: string; after?: string; limit?: string } };
-
-function limitOf(raw: string | undefined): number {
-  if (raw === undefined) return 100;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new BallastError('REQUEST_INVALID', { detail: 'limit must be an integer from 1 to 1000', issues: [{ pointer: '/limit', code: 'range', message: `got '${raw}'` }] });
-  return n;
-}
 
 function sizeOf(raw: string | undefined, name: string): number {
   const n = Number(raw);

@@ -4,15 +4,14 @@ import { BallastError } from '../../errors/index.js';
 import { fairnessConfigOf, fairnessReport } from '../../monitoring/fairness/index.js';
 import type { Service } from '../../pipeline/index.js';
 import type { Store } from '../../store/index.js';
+import { instantOf } from './query.js';
 
 type FairnessQuery = { Params: { service: string }; Querystring: { since?: string; until?: string; version?: string } };
 
-function instant(raw: string | undefined, pointer: string): number | undefined {
-  if (raw === undefined) return undefined;
-  const ms = Date.parse(raw);
-  if (!Number.isFinite(ms)) throw new BallastError('REQUEST_INVALID', { detail: `${pointer.slice(1)} must be an ISO 8601 instant`, issues: [{ pointer, code: 'format', message: `got '${raw}'` }] });
-  return ms;
-}
+const instant = (raw: string | undefined, pointer: string): number | undefined => {
+  const iso = instantOf(raw, pointer);
+  return iso === undefined ? undefined : Date.parse(iso);
+};
 
 export function registerFairnessRoutes(app: FastifyInstance, deps: { readonly services: ReadonlyMap<string, Service>; readonly store: Store }): void {
   app.get<FairnessQuery>('/v1/services/:service/fairness', async (request) => {

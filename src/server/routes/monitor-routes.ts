@@ -4,6 +4,7 @@ import { monitorStateMessage, type HubStatus, type MonitoringHub } from '../../m
 import type { Service } from '../../pipeline/index.js';
 import type { Store, StoredEvaluation } from '../../store/index.js';
 import type { Access } from '../auth.js';
+import { limitOf } from './query.js';
 
 interface Deps {
   readonly services: ReadonlyMap<string, Service>;
@@ -32,15 +33,6 @@ const evaluation = (e: StoredEvaluation) => ({
   value: e.value,
   detail: e.body,
 });
-
-function limitOf(raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new BallastError('REQUEST_INVALID', { detail: 'limit must be an integer from 1 to 1000', issues: [{ pointer: '/limit', code: 'range', message: `got '${raw}'` }] });
-  }
-  return n;
-}
 
 /** Monitors (current states, history, evaluation on demand) and alerts with their delivery log. */
 export function registerMonitorRoutes(app: FastifyInstance, { services, store, hub, access }: Deps): void {

@@ -9,6 +9,7 @@ import type { Store } from '../../store/index.js';
 import type { Access } from '../auth.js';
 import { anonymousPrincipal } from '../auth.js';
 import { objectBody } from './key-routes.js';
+import { instantOf, limitOf } from './query.js';
 
 interface Deps {
   readonly reviews: ReviewQueue;
@@ -22,20 +23,6 @@ interface Deps {
 type ItemParams = { Params: { id: string } };
 
 const principalOf = (request: FastifyRequest): Principal => request.principal ?? anonymousPrincipal;
-
-function limitOf(raw: string | undefined, fallback = 100): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new BallastError('REQUEST_INVALID', { detail: 'limit must be an integer from 1 to 1000', issues: [{ pointer: '/limit', code: 'range', message: `got '${raw}'` }] });
-  return n;
-}
-
-function instantOf(raw: string | undefined, pointer: string): string | undefined {
-  if (raw === undefined) return undefined;
-  const ms = Date.parse(raw);
-  if (!Number.isFinite(ms)) throw new BallastError('REQUEST_INVALID', { detail: `${pointer.slice(1)} must be an ISO 8601 instant`, issues: [{ pointer, code: 'format', message: `got '${raw}'` }] });
-  return new Date(ms).toISOString();
-}
 
 /** Reads `{ decision, label?, rationale? }`. */
 export function readVerdict(body: unknown): { decision: ReviewVerdict; label?: unknown; rationale?: string } {

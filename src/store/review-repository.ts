@@ -315,6 +315,28 @@ async function itemRow(tx: Kysely<Database>, id: string): Promise<ReviewItemsTab
   return row;
 }
 
+/** The item's row if `reviewer` holds an unexpired lease on it at `now`; REVIEW_LEASE_LOST otherwise. */
+function heldRow(row: ReviewItemsTable, reviewer: string, now: string): ReviewItemsTable & { readonly lease_until: string } {
+  if (row.state !== 'claimed' || row.lease_holder !== reviewer || row.lease_until === null || row.lease_until <= now) throw leaseLost(row, reviewer, now);
+  return row as ReviewItemsTable & { readonly lease_until: string };
+}
+
+/**
+ * Sets `set` on a held item, guarded on the lease as read (holder and lease end), as the claim is, for
+ * dialects that do not hold the lock between statements: REVIEW_LEASE_LOST when it changed since.
+ */
+async function updateHeld(tx: Kysely<Database>, row: ReviewItemsTable & { readonly lease_until: string }, reviewer: string, now: string, set: Partial<ReviewItemsTable>): Promise<void> {
+  const result = await tx
+    .updateTable('review_items')
+    .set(set)
+    .where('id', '=', row.id)
+    .where('state', '=', 'claimed')
+    .where('lease_holder', '=', reviewer)
+    .where('lease_until', '=', row.lease_until)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, reviewer, now);
+}
+
 /** Where the item goes after this decision, given every decision on it (this one included, last). */
 function nextState(item: ReviewItemsTable, decisions: readonly ReviewDecisionsTable[], escalateTo: string): Pick<ReviewItemsTable, 'state' | 'escalation_role'> {
   const latest = decisions.at(-1);
@@ -401,20 +423,9 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
     renew: (options) =>
       ctx.write(async (tx) => {
         const until = leaseEnd(options.now, options.leaseMs);
-        const row = await itemRow(tx, options.itemId);
-        if (row.state !== 'claimed' || row.lease_holder !== options.reviewer || row.lease_until === null || row.lease_until <= options.now) {
-          throw leaseLost(row, options.reviewer, options.now);
-        }
+        const row = heldRow(await itemRow(tx, options.itemId), options.reviewer, options.now);
         const renewed = { lease_until: until, updated_at: options.now };
-        const result = await tx
-          .updateTable('review_items')
-          .set(renewed)
-          .where('id', '=', row.id)
-          .where('state', '=', 'claimed')
-          .where('lease_holder', '=', options.reviewer)
-          .where('lease_until', '=', row.lease_until)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, options.reviewer, options.now);
+        await updateHeld(tx, row, options.reviewer, options.now, renewed);
         return decodeItem({ ...row, ...renewed });
       }),
 
@@ -437,10 +448,7 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         checkInstant(input.now, 'now');
         if (!(reviewVerdicts as readonly string[]).includes(input.decision)) throw new BallastError('INTERNAL', { detail: `unknown review decision '${input.decision}'` });
         if (input.escalateTo.length === 0) throw new BallastError('INTERNAL', { detail: 'escalateTo must name a role' });
-        const row = await itemRow(tx, input.itemId);
-        if (row.state !== 'claimed' || row.lease_holder !== input.reviewer || row.lease_until === null || row.lease_until <= input.now) {
-          throw leaseLost(row, input.reviewer, input.now);
-        }
+        const row = heldRow(await itemRow(tx, input.itemId), input.reviewer, input.now);
         let label: string | null;
         try {
           label = input.label === undefined || input.label === null ? null : JSON.stringify(input.label);
@@ -463,16 +471,7 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         // This decision last, whatever its id's order against rows of the same instant.
         const ordered = [...decisions.filter((d) => d.id !== decisionRow.id), decisionRow];
         const moved = { ...nextState(row, ordered, input.escalateTo), lease_holder: null, lease_until: null, claimed_at: null, updated_at: input.now };
-        // Guarded as the claim is, for dialects that do not hold the lock between statements.
-        const result = await tx
-          .updateTable('review_items')
-          .set(moved)
-          .where('id', '=', row.id)
-          .where('state', '=', 'claimed')
-          .where('lease_holder', '=', input.reviewer)
-          .where('lease_until', '=', row.lease_until)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) throw leaseLost(row, input.reviewer, input.now);
+        await updateHeld(tx, row, input.reviewer, input.now, moved);
         const change: ReviewChange = { before: decodeItem(row), after: decodeItem({ ...row, ...moved }), decision: decodeDecision(decisionRow) };
         const done = effects(change);
         if (done.feedback !== undefined) await appendFeedbackInTransaction(tx, done.feedback);

@@ -485,9 +485,15 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
         return change;
       }),
 
-    escalateOverdue: (options) =>
-      ctx.write(async (tx) => {
-        checkInstant(options.now, 'now');
+    escalateOverdue: async (options) => {
+      checkInstant(options.now, 'now');
+      // Most sweeps find nothing: ask on a reader first, so that they take no write lock (on SQLite a
+      // writer waiting for the lock waits on the event loop) unless an item is due.
+      const due = await ctx.read((db) =>
+        db.selectFrom('review_items').select('id').where('sla_breached_at', 'is', null).where('due_at', '<=', options.now).where('state', '!=', 'decided').limit(1).executeTakeFirst(),
+      );
+      if (due === undefined) return [];
+      return ctx.write(async (tx) => {
         const limit = pageSize(options.limit);
         if (limit === 0) return [];
         const due = await tx
@@ -522,7 +528,8 @@ export function createReviewRepository(ctx: RepositoryContext): ReviewRepository
           escalated.push(item);
         }
         return escalated;
-      }),
+      });
+    },
 
     listForDecision: (decisionId) =>
       ctx.read(async (db) => {

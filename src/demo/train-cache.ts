@@ -16,8 +16,10 @@ import {
   type SpamModelWeights,
   type SpamTrainOptions,
 } from './spam-model.js';
+import { createSpamBayesPredictor, defaultSpamBayesHyperParameters, SPAM_BAYES_VERSION, trainSpamBayes, type SpamBayesWeights } from './spam-bayes.js';
 
 export const SPAM_MODEL_FILE = 'spam-model.json';
+export const SPAM_BAYES_FILE = 'spam-bayes.json';
 export const OUT_OF_FOLD_FILE = 'out-of-fold-predictions.json';
 /** Folds of the cross-validation that gives every training message a prediction from a model that did not see it. */
 export const OUT_OF_FOLD_K = 5;
@@ -122,6 +124,37 @@ export async function loadOrTrainSpamModel(options: LoadOrTrainOptions): Promise
   return { weightsPath, weights, heldOut: evaluateSpamModel(weights, split.served), trainedNow: trainMs !== null, trainMs, split: info, served: split.served, train: split.train, outOfFold };
 }
 
+export interface TrainedSpamBayes {
+  readonly weightsPath: string;
+  readonly weights: SpamBayesWeights;
+  readonly trainedNow: boolean;
+  readonly trainMs: number | null;
+  /** Accuracy on the served (newer) messages. */
+  readonly heldOut: { readonly n: number; readonly accuracy: number };
+}
+
+/**
+ * Returns the cached naive Bayes cross-check of `cacheDir`, training it first (on the same older messages
+ * as the logistic regression: `model.train`) when missing or stale.
+ */
+export async function loadOrTrainSpamBayes(cacheDir: string, model: Pick<TrainedSpamModel, 'train' | 'served' | 'split'>): Promise<TrainedSpamBayes> {
+  const weightsPath = join(cacheDir, SPAM_BAYES_FILE);
+  const keyed = { SPAM_BAYES_VERSION, TOKENIZER_VERSION, SPAM_CORPUS_PARSER_VERSION, dataset: spamDatasetVersion(), trainShare: model.split.trainShare, hyper: defaultSpamBayesHyperParameters };
+  const cacheKey = createHash('sha256').update(JSON.stringify(keyed)).digest('hex').slice(0, 32);
+  let weights = await readCached<SpamBayesWeights>(weightsPath, cacheKey);
+  let trainMs: number | null = null;
+  if (weights === null) {
+    const started = performance.now();
+    const trained = trainSpamBayes(model.train);
+    trainMs = performance.now() - started;
+    weights = { ...trained, metadata: { ...trained.metadata, cacheKey } };
+    await writeAtomically(weightsPath, JSON.stringify(weights));
+  }
+  const predictor = createSpamBayesPredictor(weights);
+  const right = model.served.filter((m) => predictor.predict(m).output.label === m.label).length;
+  return { weightsPath, weights, trainedNow: trainMs !== null, trainMs, heldOut: { n: model.served.length, accuracy: model.served.length === 0 ? Number.NaN : right / model.served.length } };
+}
+
 async function loadOrComputeOutOfFold(path: string, cacheKey: string, compute: () => Map<string, OutOfFoldPrediction>): Promise<Map<string, OutOfFoldPrediction>> {
   try {
     const cached = JSON.parse(await readFile(path, 'utf8')) as { cacheKey?: string; predictions?: Record<string, OutOfFoldPrediction> };
@@ -134,7 +167,7 @@ async function loadOrComputeOutOfFold(path: string, cacheKey: string, compute: (
   return predictions;
 }
 
-async function readCached(path: string, cacheKey: string): Promise<SpamModelWeights | null> {
+async function readCached<T extends { readonly metadata?: { readonly cacheKey?: string } } = SpamModelWeights>(path: string, cacheKey: string): Promise<T | null> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -143,7 +176,7 @@ async function readCached(path: string, cacheKey: string): Promise<SpamModelWeig
     throw error;
   }
   try {
-    const weights = JSON.parse(text) as SpamModelWeights;
+    const weights = JSON.parse(text) as T;
     return weights.metadata?.cacheKey === cacheKey ? weights : null;
   } catch {
     // A torn or hand-edited file is just a stale cache.

@@ -10,6 +10,8 @@ import type { CalibrationTable, ClassConfidenceCounts } from '../monitors/calibr
 import { WindowAccumulator, windowOutcomes, type WindowOutcome } from './window-accumulator.js';
 import { CheckpointCoverage } from './checkpoint-coverage.js';
 import { feedbackEffect } from './feedback-effect.js';
+import { verdictsOf } from './cross-check-counts.js';
+import type { CrossCheckCounts } from '../monitors/types.js';
 
 /** A decision as the hub sees it (the pipeline's stored record has this shape). */
 export interface ObservedRecord {
@@ -60,6 +62,8 @@ export interface HubWindowInput {
   /** The window's predictions by class and confidence bin (CBPE per class); absent when a delta stored before they were kept is in the window. */
   readonly predictions?: ClassConfidenceCounts;
   readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
+  /** Cross-check verdicts by checker name (agreement monitors). */
+  readonly crossChecks: ReadonlyMap<string, CrossCheckCounts>;
 }
 
 /** One monitored service, its configuration already parsed. */
@@ -263,6 +267,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     const event = { id: record.id, input, outputLabel: service.outputLabel(record.output), confidence: record.confidence, timings };
     const outcome = (windowOutcomes as readonly string[]).includes(record.outcome) ? (record.outcome as WindowOutcome) : undefined;
     const modelError = isObject(record.explanation) && record.explanation.modelError !== undefined;
+    const verdicts = verdictsOf(record.explanation);
     const now = this.now().getTime();
     for (const acc of this.accumulatorsOf(state, record)) {
       acc.sketch.update(event);
@@ -270,6 +275,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       acc.counts.decisions++;
       if (outcome !== undefined) acc.counts.byOutcome[outcome]++;
       if (modelError) acc.counts.modelErrors++;
+      acc.addCrossChecks(verdicts);
       acc.lastEventAt = now;
     }
   }
@@ -531,6 +537,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
         ...(ripe ? { labels: acc.labelPairs(), calibration: acc.calibration } : {}),
         ...(acc.predictions === undefined ? {} : { predictions: acc.predictions }),
         business: acc.business,
+        crossChecks: acc.crossChecks,
       };
       const evaluations = service.evaluate(input, reference, previous);
       results.push({ service: service.name, version, ...(segment === '' ? {} : { segment }), window, evaluations });

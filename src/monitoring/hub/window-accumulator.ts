@@ -1,9 +1,10 @@
 // Everything the monitors need about one (service, version, segment, window), as a mergeable delta:
 // the feature sketches, decision counts, labelled outcomes (confusion counts and calibration) and
-// business signals. Counts in a delta may be negative (a corrected label takes its old pair back);
+// business signals, cross-check verdicts per checker. Counts in a delta may be negative (a corrected label takes its old pair back);
 // the sum over all deltas of a window is what one process seeing all traffic would have counted.
 import { FeatureSketchSet, SketchError, type FeatureSketchSetConfig, type SketchKey } from '../sketches/index.js';
 import { CalibrationTable, ClassConfidenceCounts } from '../monitors/calibration-table.js';
+import { addVerdicts, crossChecksFromJSON, crossChecksToJSON, mergeCrossChecks, type CrossCheckCountsJSON, type CrossCheckVerdict, type MutableCrossCheckCounts } from './cross-check-counts.js';
 
 export const windowOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
 export type WindowOutcome = (typeof windowOutcomes)[number];
@@ -37,6 +38,8 @@ export interface WindowAccumulatorJSON {
    * then calibrates by confidence only, and says so).
    */
   readonly predictions?: unknown;
+  /** Cross-check verdicts per checker, sorted by name; absent when there were none (and in deltas stored before they were counted). */
+  readonly crossChecks?: CrossCheckCountsJSON;
 }
 
 const emptyCounts = (): WindowCounts => ({ decisions: 0, byOutcome: { auto: 0, review: 0, fallback: 0, rejected: 0 }, modelErrors: 0 });
@@ -49,6 +52,8 @@ export class WindowAccumulator {
   readonly business: WindowBusiness = { decisions: 0, overrides: 0, complaints: 0 };
   /** Predictions by class and confidence bin; undefined once a delta without them was merged in (the counts would be short). */
   predictions: ClassConfidenceCounts | undefined;
+  /** Cross-check verdicts by checker name. */
+  readonly crossChecks = new Map<string, MutableCrossCheckCounts>();
   /** Wall-clock ms of the latest event counted (decision or feedback). */
   lastEventAt = 0;
 
@@ -77,6 +82,11 @@ export class WindowAccumulator {
     this.predictions?.update(label, confidence);
   }
 
+  /** Counts one decision's cross-check verdicts (from `verdictsOf(record.explanation)`). */
+  addCrossChecks(verdicts: ReadonlyArray<readonly [string, CrossCheckVerdict]>): void {
+    addVerdicts(this.crossChecks, verdicts);
+  }
+
   addLabel(predicted: string | null, actual: string, confidence: number | null, weight: 1 | -1): void {
     const key = `${predicted ?? ''}\u0000${actual}`;
     this.confusion.set(key, (this.confusion.get(key) ?? 0) + weight);
@@ -103,6 +113,7 @@ export class WindowAccumulator {
     this.business.decisions += other.business.decisions;
     this.business.overrides += other.business.overrides;
     this.business.complaints += other.business.complaints;
+    mergeCrossChecks(this.crossChecks, other.crossChecks);
     this.lastEventAt = Math.max(this.lastEventAt, other.lastEventAt);
     return this;
   }
@@ -127,6 +138,7 @@ export class WindowAccumulator {
       calibration: { total: [...this.calibration.total], correct: [...this.calibration.correct], confidenceSum: [...this.calibration.confidenceSum] },
       business: { ...this.business },
       ...(this.predictions === undefined ? {} : { predictions: this.predictions.toJSON() }),
+      ...(this.crossChecks.size === 0 ? {} : { crossChecks: crossChecksToJSON(this.crossChecks) }),
     };
   }
 
@@ -160,6 +172,7 @@ export class WindowAccumulator {
     acc.business.decisions = integer(json.business?.decisions, 'business.decisions');
     acc.business.overrides = integer(json.business?.overrides, 'business.overrides');
     acc.business.complaints = integer(json.business?.complaints, 'business.complaints');
+    for (const [name, counts] of crossChecksFromJSON(json.crossChecks)) acc.crossChecks.set(name, counts);
     acc.lastEventAt = lastEventAt;
     return acc;
   }

@@ -310,6 +310,39 @@ function rates(input: WindowInput, config: ResolvedMonitoringConfig): Observatio
   ];
 }
 
+/**
+ * `agreement/<checker>` per checker with verdicts in the window, by name: the share of compared checks (agree +
+ * disagree) that agreed, judged below the bounds. Unavailable checks (the checker failed, timed out or was skipped)
+ * compare nothing: they are not in the share, only reported beside it.
+ */
+function agreement(input: WindowInput, config: ResolvedMonitoringConfig): Observation[] {
+  const thresholds = config.agreement;
+  const names = [...(input.crossChecks?.keys() ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return names.map((name): Observation => {
+    const { agree, disagree, unavailable } = input.crossChecks!.get(name)!;
+    const monitor = `agreement/${name}`;
+    const label = `agreement with \`${name}\``;
+    const compared = agree + disagree;
+    const checks = compared + unavailable;
+    const counts = { agree, disagree, unavailable, compared, unavailableShare: checks === 0 ? null : unavailable / checks };
+    const unavailableWords = unavailable === 0 ? '' : ` (${unavailable} unavailable, ${formatPercent(unavailable / checks)} of its checks)`;
+    if (![agree, disagree, unavailable].every((n) => Number.isInteger(n) && n >= 0)) return unknown(monitor, label, 'the counts are not whole numbers of checks', 0, counts, thresholds);
+    if (compared < config.minSamples) return unknown(monitor, label, `${fewSamples(compared, 'compared checks', config.minSamples)}${unavailableWords}`, compared, counts, thresholds);
+    const r = rateWithInterval(agree, compared);
+    const value = r.rate as number;
+    const observed = judgeBelow(value, thresholds);
+    return {
+      monitor,
+      observed,
+      value,
+      threshold: thresholds,
+      samples: compared,
+      message: `${label} ${formatPercent(value)} (95% CI ${formatPercent(r.lower)}–${formatPercent(r.upper)}) ${boundWords(observed, thresholds, 'below', formatPercent)} over ${compared} compared checks${unavailableWords}`,
+      values: { ...counts, rate: value, lower: r.lower, upper: r.upper },
+    };
+  });
+}
+
 /** Errors of unusable data (a SketchError, a StatsInputError, a RangeError) make a monitor unknown; anything else is a bug and is thrown. */
 function guarded(monitors: readonly string[], label: string, run: () => Observation[]): Observation[] {
   try {
@@ -323,7 +356,7 @@ function guarded(monitors: readonly string[], label: string, run: () => Observat
 /**
  * Every monitor over one window, in a stable order: input_drift, feature_drift/<field>…, output_drift, confidence_drift,
  * accuracy, estimated_accuracy, calibration, latency/<stage>…, error_rate, fallback_rate, reject_rate, review_rate,
- * override_rate, complaint_rate. `previous` holds the statuses of the same (service, version, segment) by monitor name,
+ * override_rate, complaint_rate, agreement/<checker>… (by name). `previous` holds the statuses of the same (service, version, segment) by monitor name,
  * as returned last time (a value that is not a status counts as none). A monitor without the data it needs is
  * `unknown`, with a message saying why.
  */
@@ -337,6 +370,7 @@ export function evaluateWindow(input: WindowInput, reference: ReferenceInput | u
     ...guarded(['calibration'], 'calibration', () => [calibration(input, config)]),
     ...latency(input, config),
     ...rates(input, config),
+    ...agreement(input, config),
   ];
   return observations.map((o) => ({
     monitor: o.monitor,

@@ -80,6 +80,7 @@ describe('resolveMonitoringConfig', () => {
       latency: {},
       rates: { error: { warning: 0.01, alert: 0.05 }, fallback: { warning: 0.05, alert: 0.1 }, reject: {}, review: {} },
       business: { override: { warning: 0.1, alert: 0.2 }, complaint: {} },
+      agreement: { warning: 0.9, alert: 0.8 },
       hysteresis: { raiseAfter: 1, clearAfter: 2 },
       alerts: [],
     });

@@ -78,6 +78,8 @@ export interface ResolvedMonitoringConfig {
   /** Upper bounds on shares of the window's decisions. */
   readonly rates: { readonly error: Thresholds; readonly fallback: Thresholds; readonly reject: Thresholds; readonly review: Thresholds };
   readonly business: { readonly override: Thresholds; readonly complaint: Thresholds };
+  /** Lower bounds on each checker's agreement with the served model (`agreement/<checker>`). */
+  readonly agreement: Thresholds;
   readonly hysteresis: HysteresisConfig;
   readonly alerts: readonly AlertRuleConfig[];
 }
@@ -99,6 +101,7 @@ export const monitoringDefaults = {
   calibration: { warning: 0.05, alert: 0.1 },
   rates: { error: { warning: 0.01, alert: 0.05 }, fallback: { warning: 0.05, alert: 0.1 }, reject: {}, review: {} },
   business: { override: { warning: 0.1, alert: 0.2 }, complaint: {} },
+  agreement: { warning: 0.9, alert: 0.8 },
   hysteresis: { raiseAfter: 1, clearAfter: 2 },
 } as const;
 
@@ -205,6 +208,7 @@ export const monitoringConfigSchema = {
       additionalProperties: false,
       properties: { override: thresholdsSchema(probability), complaint: thresholdsSchema(probability) },
     },
+    agreement: { ...thresholdsSchema(probability), description: "Lower bounds on each cross-checker's agreement with the served model (agreement/<checker>)." },
     hysteresis: {
       type: 'object',
       additionalProperties: false,
@@ -250,6 +254,7 @@ interface RawConfig {
   latency?: Record<string, number | RawThresholds>;
   rates?: { error?: RawThresholds; fallback?: RawThresholds; reject?: RawThresholds; review?: RawThresholds };
   business?: { override?: RawThresholds; complaint?: RawThresholds };
+  agreement?: RawThresholds;
   hysteresis?: { raiseAfter?: number; clearAfter?: number };
   alerts?: AlertRuleInput[];
 }
@@ -321,6 +326,8 @@ export function resolveMonitoringConfig(raw: unknown | undefined, options: { rea
   const business = { override: thresholds(c.business?.override, d.business.override), complaint: thresholds(c.business?.complaint, d.business.complaint) };
   for (const [name, t] of Object.entries(rates)) ordered(`/rates/${name}`, t, 'above');
   for (const [name, t] of Object.entries(business)) ordered(`/business/${name}`, t, 'above');
+  const agreement = thresholds(c.agreement, d.agreement);
+  ordered('/agreement', agreement, 'below');
 
   const features: Record<string, FeatureDriftOverride> = {};
   for (const [name, f] of Object.entries(c.drift?.features ?? {})) {
@@ -372,6 +379,7 @@ export function resolveMonitoringConfig(raw: unknown | undefined, options: { rea
     latency,
     rates,
     business,
+    agreement,
     hysteresis: { raiseAfter: c.hysteresis?.raiseAfter ?? d.hysteresis.raiseAfter, clearAfter: c.hysteresis?.clearAfter ?? d.hysteresis.clearAfter },
     alerts,
   });

@@ -8,6 +8,14 @@ import type { MonitorState, MonitorStatus } from './state.js';
 export const windowOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
 export type WindowOutcome = (typeof windowOutcomes)[number];
 
+/** One checker's verdicts over a window's decisions (each decision the checker ran on counts once). */
+export interface CrossCheckCounts {
+  readonly agree: number;
+  readonly disagree: number;
+  /** The checker failed, timed out or was skipped by its breaker: no verdict to compare. */
+  readonly unavailable: number;
+}
+
 /** The window [start, end) as ISO 8601 UTC instants. */
 export interface MonitorWindow {
   readonly start: string;
@@ -40,6 +48,8 @@ export interface WindowInput {
    * complained about (each decision once, in its own window). The rates are over `counts.decisions`.
    */
   readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
+  /** Cross-check verdicts by checker name (`explanation.crossChecks` of the window's decisions); absent or empty: no checks. */
+  readonly crossChecks?: ReadonlyMap<string, CrossCheckCounts>;
 }
 
 /** The reference the window is compared with. */
@@ -53,7 +63,7 @@ export interface ReferenceInput {
 
 /** One monitor's verdict on one window. */
 export interface MonitorEvaluation {
-  /** Stable name: input_drift, feature_drift/<field>, output_drift, confidence_drift, accuracy, estimated_accuracy, calibration, latency/<stage>, error_rate, … */
+  /** Stable name: input_drift, feature_drift/<field>, output_drift, confidence_drift, accuracy, estimated_accuracy, calibration, latency/<stage>, error_rate, …, agreement/<checker> */
   readonly monitor: string;
   readonly service: string;
   readonly version: string;

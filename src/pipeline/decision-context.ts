@@ -2,7 +2,9 @@ import type { ModelResult } from '../adapters/index.js';
 import type { Issue } from '../errors/index.js';
 import type { Attempt, Deadline } from '../resilience/index.js';
 import type { RouteAssignment } from '../routing/index.js';
-import type { DecisionOutcome, DecisionRecord, DecisionRequest, Explanation, FallbackTrace, StageName } from './decision.js';
+import type { CrossCheckRecord, DecisionOutcome, DecisionRecord, DecisionRequest, Explanation, FallbackTrace, StageName } from './decision.js';
+import type { PendingCrossCheck } from './stages/cross-check-stages.js';
+import type { CrossCheckVerdict } from '../policy/index.js';
 import type { FiredRule, QualityFlag, Reason } from './policy-types.js';
 import type { Service } from './service.js';
 
@@ -37,6 +39,12 @@ export interface DecisionContext {
   fallback?: FallbackTrace;
   /** The version whose output answers; null when a rules or static step answered; unset when no model answered. */
   servedVersion?: string | null;
+  /** Cross-checks started beside the model call, awaited by the agreement stage. */
+  pendingChecks?: PendingCrossCheck[];
+  /** What the cross-checks came to (the agreement stage's), for the decision and its explanation. */
+  crossChecks?: readonly CrossCheckRecord[];
+  /** The same, as the decide stage weighs them. */
+  crossCheckVerdicts?: readonly CrossCheckVerdict[];
   /** The output the caller receives (after post rules). */
   output: unknown;
   outcome?: DecisionOutcome;

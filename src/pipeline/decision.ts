@@ -3,7 +3,7 @@ import type { Issue } from '../errors/index.js';
 import type { Attempt, BreakerState } from '../resilience/index.js';
 import type { FiredRule, QualityFlag, Reason } from './policy-types.js';
 
-export const stageNames = ['validate', 'pre_rules', 'route', 'invoke', 'fallback', 'post_rules', 'decide', 'explain', 'record'] as const;
+export const stageNames = ['validate', 'pre_rules', 'route', 'cross_check', 'invoke', 'fallback', 'agreement', 'post_rules', 'decide', 'explain', 'record'] as const;
 export type StageName = (typeof stageNames)[number];
 
 export const decisionOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
@@ -50,6 +50,30 @@ export interface Explanation {
   readonly fallback?: FallbackTrace;
   /** Breakers that were not closed when this decision consulted them. */
   readonly breakers?: readonly { readonly version: string; readonly state: BreakerState }[];
+  /** The cross-checks that ran on this decision (a checker sampled out, or not due, has no entry). */
+  readonly crossChecks?: readonly CrossCheckRecord[];
+}
+
+/** One checker's look at the served answer: what it answered and whether, field by field, it agrees. */
+export interface CrossCheckRecord {
+  readonly name: string;
+  /** `version`: another model version answered; `rules`: CEL rules computed the expected output. */
+  readonly kind: 'version' | 'rules';
+  readonly version?: string;
+  /** `unavailable`: the checker failed, ran out of time or its breaker was open; the answer stands unchecked. */
+  readonly verdict: 'agree' | 'disagree' | 'unavailable';
+  /** Each compared field (a JSON pointer into the output), with both values as stored (redacted as outputs are). */
+  readonly fields: readonly { readonly field: string; readonly agree: boolean; readonly served: unknown; readonly checker: unknown; readonly note?: string }[];
+  /** The checker's output (redacted as outputs are), when it gave one. */
+  readonly output?: unknown;
+  readonly confidence?: number | null;
+  readonly error?: { readonly code: string; readonly message: string };
+  /** From the checker's start to its answer (or failure), in milliseconds. */
+  readonly ms: number;
+  /** Disagreement only: what the policy did about it. */
+  readonly action?: 'review' | 'reject' | 'flag' | 'prefer';
+  /** The checker's model calls (kind `version`). */
+  readonly attempts?: readonly Attempt[];
 }
 
 /** How a rollout in progress routed one decision. */

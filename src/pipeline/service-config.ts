@@ -35,6 +35,8 @@ export interface ServiceConfig {
   readonly fairness?: unknown;
   /** The `review:` block (SLA, leases, quorum, escalation, the caller's webhook); the review module's, opaque here. */
   readonly review?: unknown;
+  /** The `ownership:` block (runbook, on-call and escalation routes); governance's, opaque here. */
+  readonly ownership?: unknown;
   /** Deadline, call bounds, retries, breakers, the fallback chain, admission and rate limits. */
   readonly resilience?: ServiceResilienceConfig;
 }

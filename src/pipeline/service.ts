@@ -102,6 +102,7 @@ export async function createService(name: string, config: ServiceConfig, deps: S
       issues: [{ pointer: '/live', code: 'unknown_version', message: `'${config.live}' is not a key of models (${Object.keys(config.models).join(', ')})` }],
     });
   }
+  checkCrossCheckVersions(name, config, policy);
   for (const [version, model] of Object.entries(config.models)) {
     if (model.timeoutMs !== undefined && model.resilience?.timeouts?.totalMs !== undefined) {
       throw new BallastError('CONFIG_INVALID', {
@@ -178,6 +179,23 @@ export async function createService(name: string, config: ServiceConfig, deps: S
       await Promise.allSettled([...versions.values()].map((v) => v.adapter.close()));
     },
   };
+}
+
+/** A version checker must name another model of the service; `prefer` the checker's version or the live one. */
+function checkCrossCheckVersions(name: string, config: ServiceConfig, policy: Policy): void {
+  const issues: Issue[] = [];
+  policy.crossChecks.forEach((checker, index) => {
+    const pointer = `/policy/crossChecks/${index}`;
+    if (checker.version !== undefined && !Object.hasOwn(config.models, checker.version)) {
+      issues.push({ pointer: `${pointer}/version`, code: 'unknown_version', message: `'${checker.version}' is not a key of models (${Object.keys(config.models).join(', ')})` });
+    } else if (checker.version === config.live) {
+      issues.push({ pointer: `${pointer}/version`, code: 'checks_itself', message: `'${checker.version}' is the live version: a checker must be another model` });
+    }
+    if (checker.prefer !== undefined && checker.prefer !== checker.version && checker.prefer !== config.live) {
+      issues.push({ pointer: `${pointer}/prefer`, code: 'unknown_version', message: `prefer names the checker's version (${checker.version ?? 'none'}) or the live one (${config.live}), not '${checker.prefer}'` });
+    }
+  });
+  if (issues.length > 0) throw new BallastError('CONFIG_INVALID', { detail: `service ${name}: a cross-check names a version it cannot use`, issues });
 }
 
 /** Runs `fn`, prefixing the pointers of a CONFIG_INVALID it throws with `prefix`. */

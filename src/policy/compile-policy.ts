@@ -4,12 +4,15 @@ import type { ParseResult } from '@marcbachmann/cel-js';
 import { appendPointer, createSchemaValidator, type SchemaValidator } from '../contracts/index.js';
 import { BallastError, type Issue } from '../errors/index.js';
 import { celEnvironment } from './cel-environment.js';
+import { compileCrossChecks, type CrossChecker } from './cross-check.js';
 import { evaluatePostRules, evaluatePreRules, type PostEvaluation, type PostRuleInput, type PreEvaluation, type PreRuleInput } from './evaluate-rules.js';
 import { policyConfigSchema, resolvePolicyConfig, type PolicyConfig, type ResolvedPolicyConfig, type RuleConfig, type RuleStage } from './policy-config.js';
 import { celMessage, type CompiledRule } from './rule.js';
 
 /** A compiled decision policy: its settings with defaults applied, and rule evaluation per stage. */
-export interface Policy extends ResolvedPolicyConfig {
+export interface Policy extends Omit<ResolvedPolicyConfig, 'crossChecks'> {
+  /** The checkers, compiled (their versions are checked against the service's models when it is compiled). */
+  readonly crossChecks: readonly CrossChecker[];
   /** The rules as configured, each with its `reason` filled in (serializable, for explanations and the API). */
   readonly rules: readonly RuleConfig[];
   /** Runs the pre rules (vars: input, context) and returns those that fired or failed. */
@@ -39,6 +42,7 @@ export function compilePolicy(config: PolicyConfig): Policy {
     issues.push(...checkActionAndSet(rule, pointer));
     return compileRule(rule, pointer, issues);
   });
+  const crossChecks = compileCrossChecks(resolved.crossChecks, issues);
   if (issues.length > 0) throw invalid(issues);
   const pre = rules.filter((rule) => rule.stage === 'pre');
   const post = rules.filter((rule) => rule.stage === 'post');
@@ -48,6 +52,7 @@ export function compilePolicy(config: PolicyConfig): Policy {
     reviewOnQualityFlags: resolved.reviewOnQualityFlags,
     onModelError: resolved.onModelError,
     advisory: resolved.advisory,
+    crossChecks: Object.freeze(crossChecks),
     rules: Object.freeze(resolved.rules.map((rule) => Object.freeze({ ...rule, reason: rule.reason ?? rule.name }))),
     evaluatePre: (vars: PreRuleInput) => evaluatePreRules(pre, vars),
     evaluatePost: (vars: PostRuleInput) => evaluatePostRules(post, vars),

@@ -9,7 +9,7 @@ export const decisionOutcomes = ['auto', 'review', 'fallback', 'rejected'] as co
 /** The verdict: `fallback` is an automated answer that a fallback step gave instead of the routed model. */
 export type DecisionOutcome = (typeof decisionOutcomes)[number];
 
-export const reasonKinds = ['threshold', 'rule', 'quality', 'model_error', 'output_invalid', 'rule_error', 'missing_confidence', 'fallback', 'advisory'] as const;
+export const reasonKinds = ['threshold', 'rule', 'quality', 'model_error', 'output_invalid', 'rule_error', 'missing_confidence', 'fallback', 'advisory', 'cross_check'] as const;
 export type ReasonKind = (typeof reasonKinds)[number];
 
 /** One reason behind an outcome, in words a reviewer can read. */
@@ -20,7 +20,8 @@ export interface Reason {
    * missing_confidence → `confidence_missing` | `confidence_invalid`; rule → the rule's name; rule_error → a
    * RuleErrorCode; quality → the flag's code; model_error → the error-catalogue code; output_invalid → the keyword;
    * fallback → the kind of the step that answered (`version`, `rules`, `static`, `review`); advisory →
-   * `advisory_auto` | `advisory_rejected` (what the model alone would have decided).
+   * `advisory_auto` | `advisory_rejected` (what the model alone would have decided); cross_check → `disagreement` |
+   * `preferred` (the preferred version's answer was given) | `checker_unavailable`.
    */
   readonly code: string;
   readonly message: string;
@@ -29,6 +30,20 @@ export interface Reason {
   readonly rule?: string;
   /** Top-level field, or pointer for output issues. */
   readonly field?: string;
+  /** cross_check: the checker's name. */
+  readonly checker?: string;
+}
+
+/** What one cross-check came to, as decideOutcome reads it. */
+export interface CrossCheckVerdict {
+  readonly name: string;
+  readonly verdict: 'agree' | 'disagree' | 'unavailable';
+  readonly onDisagree: 'review' | 'reject' | 'flag' | 'prefer';
+  /** The fields that disagreed. */
+  readonly fields: readonly string[];
+  /** onDisagree prefer: the preferred version, and whether its answer (rather than the served one) was given. */
+  readonly prefer?: { readonly version: string; readonly answered: boolean };
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 export interface DecideOptions {
@@ -49,6 +64,8 @@ export interface DecideOptions {
   readonly fallback?: { readonly kind: 'version' | 'rules' | 'static' | 'review'; readonly name: string; readonly message: string };
   /** Advisory mode holds for the version that answered: what the model's confidence alone decides goes to a human. */
   readonly advisory?: boolean;
+  /** The cross-checks that ran: a disagreement reviews, rejects or only informs, as each checker's policy says. */
+  readonly crossChecks?: readonly CrossCheckVerdict[];
 }
 
 export interface Decision {
@@ -85,6 +102,10 @@ export function decideOutcome(options: DecideOptions): Decision {
     for (const flag of options.qualityFlags) reasons.push({ kind: 'quality', code: flag.code, message: flag.message, effect: 'review', field: flag.field });
   }
   for (const rule of [...options.preFired, ...options.postFired]) reasons.push(ruleReason(rule));
+  for (const check of options.crossChecks ?? []) {
+    const reason = crossCheckReason(check);
+    if (reason !== undefined) reasons.push(reason);
+  }
   const ordered = reasons.map((reason, index) => ({ reason, index })).sort((a, b) => severity[b.reason.effect] - severity[a.reason.effect] || a.index - b.index);
   const top = ordered[0]?.reason.effect ?? 'none';
   // With no verdict at all (model skipped, nothing fired), a human looks: never auto by default.
@@ -119,6 +140,23 @@ function confidenceReason(confidence: number | undefined, policy: DecideOptions[
   }
   const [c, t] = formatPair(confidence, auto);
   return { kind: 'threshold', code: 'confidence_below_auto', message: `confidence ${c} is below the auto threshold ${t}`, effect: 'review' };
+}
+
+function crossCheckReason(check: CrossCheckVerdict): Reason | undefined {
+  const base = { kind: 'cross_check' as const, checker: check.name };
+  if (check.verdict === 'unavailable') {
+    const why = check.error === undefined ? 'it gave no answer' : `${check.error.code}: ${check.error.message}`;
+    return { ...base, code: 'checker_unavailable', message: `checker ${check.name} could not check the answer (${why}); the decision stands without it`, effect: 'none' };
+  }
+  if (check.verdict === 'agree') return undefined;
+  const on = check.fields.length > 0 ? ` on ${check.fields.join(', ')}` : '';
+  if (check.onDisagree === 'prefer' && check.prefer !== undefined) {
+    const said = check.prefer.answered ? `the answer of the preferred version ${check.prefer.version} is given` : `the served answer of the preferred version ${check.prefer.version} stands`;
+    return { ...base, code: check.prefer.answered ? 'preferred' : 'disagreement', message: `checker ${check.name} disagrees with the model${on}; ${said}`, effect: 'none' };
+  }
+  const then = { review: 'a human decides', reject: 'the policy rejects the case', flag: 'recorded only', prefer: 'recorded only' }[check.onDisagree];
+  const effect = ({ review: 'review', reject: 'rejected', flag: 'none', prefer: 'none' } as const)[check.onDisagree];
+  return { ...base, code: 'disagreement', message: `checker ${check.name} disagrees with the model${on}: ${then}`, effect };
 }
 
 function ruleReason(rule: FiredRule): Reason {

@@ -1,6 +1,22 @@
 // Policy: rule expressions (CEL) before and after the model, and the decision they lead to.
 export { compilePolicy, type Policy } from './compile-policy.js';
-export { decideOutcome, decisionOutcomes, reasonKinds, type DecideOptions, type Decision, type DecisionOutcome, type Reason, type ReasonKind } from './decide.js';
+export {
+  compileCrossChecks,
+  crossCheckActions,
+  crossChecksSchema,
+  crossCheckWhen,
+  parsePointer,
+  sameValue,
+  valueAt,
+  type Comparison,
+  type CrossCheckAction,
+  type CrossCheckConfig,
+  type CrossChecker,
+  type CrossCheckWhen,
+  type FieldAgreementConfig,
+  type FieldComparison,
+} from './cross-check.js';
+export { decideOutcome, decisionOutcomes, reasonKinds, type CrossCheckVerdict, type DecideOptions, type Decision, type DecisionOutcome, type Reason, type ReasonKind } from './decide.js';
 export type { PostEvaluation, PostRuleInput, PreEvaluation, PreRuleInput } from './evaluate-rules.js';
 export {
   missingConfidenceOutcomes,

@@ -1,5 +1,7 @@
 // The `policy:` block of a service's config: its TypeScript shape, its JSON Schema and, in
 // `policyDefaults`, the only place its defaults are written down.
+import { crossChecksSchema, type CrossCheckConfig } from './cross-check.js';
+import { ruleNamePattern } from './rule.js';
 
 export const ruleStages = ['pre', 'post'] as const;
 /** `pre` runs before the model (vars: input, context); `post` after it (adds output, confidence, version). */
@@ -15,8 +17,7 @@ export type MissingConfidenceOutcome = (typeof missingConfidenceOutcomes)[number
 export const modelErrorOutcomes = ['review', 'reject'] as const;
 export type ModelErrorOutcome = (typeof modelErrorOutcomes)[number];
 
-/** Rule names are identifiers that stay readable in URLs, metrics and explanations. */
-export const ruleNamePattern = '^[a-z0-9][a-z0-9_-]*$';
+export { ruleNamePattern } from './rule.js';
 
 /** One rule as written in config. */
 export interface RuleConfig {
@@ -62,6 +63,8 @@ export interface PolicyConfig {
    * as a suggestion; rules still reject. Reviews then measure model–human agreement.
    */
   readonly advisory?: boolean | readonly string[];
+  /** Checkers whose answers are compared with the served model's (cross-check.ts). */
+  readonly crossChecks?: readonly CrossCheckConfig[];
 }
 
 /** The policy block with every default applied. */
@@ -72,6 +75,7 @@ export interface ResolvedPolicyConfig {
   readonly onModelError: ModelErrorOutcome;
   readonly rules: readonly RuleConfig[];
   readonly advisory: boolean | readonly string[];
+  readonly crossChecks: readonly CrossCheckConfig[];
 }
 
 /** The defaults of the policy block, in one place. */
@@ -82,6 +86,7 @@ export const policyDefaults: ResolvedPolicyConfig = Object.freeze({
   onModelError: 'review',
   rules: Object.freeze([]),
   advisory: false,
+  crossChecks: Object.freeze([]),
 });
 
 /** Applies `policyDefaults` to a policy block. */
@@ -94,6 +99,7 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     onModelError: config.onModelError ?? policyDefaults.onModelError,
     rules: config.rules ?? policyDefaults.rules,
     advisory: config.advisory ?? policyDefaults.advisory,
+    crossChecks: config.crossChecks ?? policyDefaults.crossChecks,
   };
 }
 
@@ -129,5 +135,6 @@ export const policyConfigSchema = {
     onModelError: { enum: modelErrorOutcomes, default: policyDefaults.onModelError },
     rules: { type: 'array', items: ruleSchema },
     advisory: { anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true }], default: policyDefaults.advisory },
+    crossChecks: crossChecksSchema,
   },
 } as const;

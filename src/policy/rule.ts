@@ -3,6 +3,9 @@
 import type { ParseResult } from '@marcbachmann/cel-js';
 import type { RuleAction, RuleStage } from './policy-config.js';
 
+/** Rule (and checker) names are identifiers that stay readable in URLs, metrics and explanations. */
+export const ruleNamePattern = '^[a-z0-9][a-z0-9_-]*$';
+
 export const ruleErrorCodes = ['rule_runtime_error', 'rule_not_bool', 'rule_bad_value', 'rule_bad_output'] as const;
 /** Why a rule could not be evaluated: it threw, its `when` was not a bool, a `set` value is not JSON, or the output is not an object. */
 export type RuleErrorCode = (typeof ruleErrorCodes)[number];

@@ -19,6 +19,7 @@ export const decideStage: Stage<unknown> = {
       outputIssues: ctx.outputIssues,
       fallback: fallbackVerdict(ctx),
       advisory: advisoryFor(ctx.service.policy.advisory, servedVersion(ctx)),
+      ...(ctx.crossCheckVerdicts === undefined ? {} : { crossChecks: ctx.crossCheckVerdicts }),
     });
     ctx.outcome = verdict.outcome;
     ctx.reasons = verdict.reasons;
@@ -72,6 +73,7 @@ export const explainStage: Stage<RecordEnv> = {
       ...(ctx.attempts.length > 0 ? { attempts: ctx.attempts } : {}),
       ...(ctx.fallback ? { fallback: ctx.fallback } : {}),
       ...breakerStates(ctx),
+      ...(ctx.crossChecks === undefined ? {} : { crossChecks: ctx.crossChecks }),
     };
   },
 };

@@ -1,6 +1,6 @@
 import type { ModelResult } from '../../adapters/index.js';
 import { BallastError, type Issue } from '../../errors/index.js';
-import { callResiliently } from '../../resilience/index.js';
+import { callResiliently, type Attempt } from '../../resilience/index.js';
 import { assignRoute, type RoutingPlan } from '../../routing/index.js';
 import type { ShadowRunner } from '../shadow-runner.js';
 import type { DecisionContext, Stage } from '../decision-context.js';
@@ -73,8 +73,11 @@ export const invokeStage: Stage<RouteEnv> = {
 /** What calling one version gave: its result, or the failure in words fit for the explanation. */
 export type VersionCall = { readonly ok: true; readonly result: ModelResult } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string }; readonly issues?: readonly Issue[] };
 
-/** Calls one version the resilient way; an output that breaks the contract is a failure of the call. */
-export async function callVersion(ctx: DecisionContext, version: ModelVersion): Promise<VersionCall> {
+/**
+ * Calls one version the resilient way; an output that breaks the contract is a failure of the call. Its
+ * attempts go to `attempts` (default the decision's: a cross-check keeps its own).
+ */
+export async function callVersion(ctx: DecisionContext, version: ModelVersion, attempts: Attempt[] = ctx.attempts): Promise<VersionCall> {
   let issues: readonly Issue[] | undefined;
   const check = (result: ModelResult): BallastError | undefined => {
     const checked = ctx.service.contract.validateOutput(result.output);
@@ -84,11 +87,11 @@ export async function callVersion(ctx: DecisionContext, version: ModelVersion): 
   };
   if (version.quality?.isOpen === true) {
     // Skipped before any call: the monitors found this version below its floor.
-    ctx.attempts.push({ version: version.name, attempt: 1, code: 'QUALITY_BREAKER_OPEN', ms: 0 });
+    attempts.push({ version: version.name, attempt: 1, code: 'QUALITY_BREAKER_OPEN', ms: 0 });
     return { ok: false, error: { code: 'QUALITY_BREAKER_OPEN', message: `model ${ctx.service.name}/${version.name} was not called: its quality breaker is open (${version.quality.snapshot().reason ?? 'opened'})` } };
   }
   const outcome = await callResiliently(version.plan, ctx.deadline, (signal) => version.adapter.invoke(ctx.input, { signal, decisionId: ctx.id }), { check, parent: ctx.signal });
-  ctx.attempts.push(...outcome.attempts);
+  attempts.push(...outcome.attempts);
   if (outcome.ok) return { ok: true, result: outcome.value };
   // An upstream may echo the request in its error: no pii value leaves in the message.
   const message = ctx.service.contract.scrubPii(outcome.error.detail, ctx.input, ctx.request.context);

@@ -7,7 +7,8 @@ import { BallastError } from '../src/errors/index.js';
 import { createDecisionPipeline, createService, type DecisionRecord, type ServiceConfig } from '../src/pipeline/index.js';
 import { sampledIn } from '../src/pipeline/stages/cross-check-stages.js';
 import type { CrossCheckConfig } from '../src/policy/index.js';
-import { keywordModelPath } from './helpers/test-ballast.js';
+import { request } from 'undici';
+import { startTestBallast, keywordModelPath, testConfigYaml } from './helpers/test-ballast.js';
 
 const checkerPath = fileURLToPath(new URL('./fixtures/checker-model.mjs', import.meta.url));
 const closers: (() => Promise<void>)[] = [];
@@ -237,4 +238,39 @@ describe('configuration', () => {
     const shape = await invalid({ checks: [second({ sample: 0 } as Partial<CrossCheckConfig>)] });
     expect(shape[0]?.[0]).toBe('/policy/crossChecks/0/sample');
   });
+});
+
+describe('over HTTP', () => {
+  it('a disagreement opens a review item with its reason; the check is in the stored explanation, the metrics and the agreement monitor', async () => {
+    const yaml = testConfigYaml({
+      extraRules: `      crossChecks:
+        - { name: second, version: second, agree: { /label: equal }, onDisagree: review }
+`,
+    })
+      .replace('    live: v1\n', `      second:\n        adapter: { kind: module, path: ${JSON.stringify(checkerPath)}, export: createModel, options: { word: prize } }\n    live: v1\n    monitoring: { window: 1h, minSamples: 5 }\n`);
+    const t = await startTestBallast(yaml);
+    closers.push(() => t.close());
+    const address = await t.server.app.listen({ port: 0, host: '127.0.0.1' });
+    const call = async (method: 'GET' | 'POST', url: string, body?: unknown) => {
+      const response = await request(`${address}${url}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+      return { status: response.statusCode, body: (await response.body.text()) };
+    };
+    const decide = async (text: string) => JSON.parse((await call('POST', '/v1/services/loans/decisions', { input: { text, amount: 500 } })).body) as { id: string; outcome: string; review?: { id: string }; explanation: { crossChecks?: { verdict: string }[] } };
+    const agreed = await Promise.all(Array.from({ length: 6 }, () => decide('a fine loan')));
+    const disputed = await Promise.all(Array.from({ length: 4 }, () => decide('win a prize')));
+    expect(agreed.map((d) => d.outcome)).toEqual(Array(6).fill('auto'));
+    expect(disputed.map((d) => d.outcome)).toEqual(Array(4).fill('review'));
+    const item = JSON.parse((await call('GET', `/v1/reviews/${disputed[0]!.review!.id}`)).body) as { reasons?: { kind: string; code: string }[] };
+    const stored = JSON.parse((await call('GET', `/v1/decisions/${disputed[0]!.id}`)).body) as { explanation: { crossChecks: { verdict: string; fields: { served: string; checker: string }[] }[]; reasons: { kind: string }[] } };
+    expect(stored.explanation.crossChecks[0]).toMatchObject({ verdict: 'disagree', fields: [{ served: 'approve', checker: 'deny' }] });
+    expect(JSON.stringify(item)).toContain('cross_check');
+    const metrics = (await call('GET', '/metrics')).body;
+    expect(metrics).toMatch(/ballast_cross_checks_total\{service="loans",checker="second",verdict="agree"\} 6/);
+    expect(metrics).toMatch(/ballast_cross_checks_total\{service="loans",checker="second",verdict="disagree"\} 4/);
+    expect(metrics).toMatch(/ballast_model_calls_total\{service="loans",version="second",code="ok"\} 10/);
+    await call('POST', '/v1/services/loans/monitors/evaluate', {});
+    const monitors = JSON.parse((await call('GET', '/v1/services/loans/monitors')).body) as { monitors: { monitor: string; version: string; value: number | null; state: string }[] };
+    const agreement = monitors.monitors.find((m) => m.monitor === 'agreement/second' && m.version === 'v1');
+    expect(agreement).toMatchObject({ value: 0.6, state: 'alert' });
+  }, 30_000);
 });

@@ -12,6 +12,7 @@ export interface ObservedDecision {
     readonly fallback?: { readonly from: string; readonly answeredBy: { readonly step: number; readonly kind: string } | null; readonly steps: readonly { readonly step: number; readonly kind: string; readonly answered: boolean; readonly code?: string }[] };
     /** Present while a rollout routed the decision; `arm` is absent when the decision is not in its comparison. */
     readonly routing?: { readonly arm?: string };
+    readonly crossChecks?: readonly { readonly name: string; readonly verdict: string; readonly attempts?: readonly { readonly version: string; readonly attempt: number; readonly code: string | null }[] }[];
   };
 }
 
@@ -190,6 +191,12 @@ export function createDecisionMetrics(options: { readonly defaultMetrics?: boole
     labelNames: ['service', 'version', 'kind', 'from', 'to'] as const,
     registers: [registry],
   });
+  const crossChecks = new Counter({
+    name: 'ballast_cross_checks_total',
+    help: 'Cross-checks that ran, by service, checker and verdict (agree, disagree, unavailable).',
+    labelNames: ['service', 'checker', 'verdict'] as const,
+    registers: [registry],
+  });
   const shadowCopies = new Counter({
     name: 'ballast_shadow_decisions_total',
     help: 'Shadow copies of requests, by service, candidate version and result (answered, error; skipped over the in-flight bound; dropped when their record could not be written).',
@@ -289,7 +296,10 @@ export function createDecisionMetrics(options: { readonly defaultMetrics?: boole
       const modelError = decision.explanation.modelError;
       // The routed version failed, whichever step answered in its place.
       if (modelError !== undefined) modelErrors.inc({ service: decision.service, version: decision.explanation.fallback?.from ?? version, code: modelError.code });
-      for (const attempt of decision.explanation.attempts ?? []) {
+      const checks = decision.explanation.crossChecks ?? [];
+      for (const check of checks) crossChecks.inc({ service: decision.service, checker: check.name, verdict: check.verdict });
+      // A checker's calls are calls of its version like any other.
+      for (const attempt of [...(decision.explanation.attempts ?? []), ...checks.flatMap((c) => c.attempts ?? [])]) {
         // A breaker's refusal is not a call: the fallback steps and the breaker metrics count it.
         if (attempt.code === 'CIRCUIT_OPEN' || attempt.code === 'QUALITY_BREAKER_OPEN') continue;
         modelCalls.inc({ service: decision.service, version: attempt.version, code: attempt.code ?? 'ok' });

@@ -35,13 +35,14 @@ describe('the safe-change blocks of a config file', () => {
 
   it('refuses falling steps, an unknown analysis setting and approvals below the tier, each at its place', () => {
     const found = problems(service(`    risk: high
+    owners: [credit-team]
     gates: { approvals: 1 }
     rollout:
       steps: [{ weight: 0.5 }, { weight: 0.2 }]
       analysis: { minDecisons: 50 }
 `));
     expect(found.map((p) => p.pointer).sort()).toEqual(['/services/loans/gates/approvals', '/services/loans/rollout/analysis/minDecisons', '/services/loans/rollout/steps/1/weight']);
-    expect(found.find((p) => p.pointer.endsWith('/steps/1/weight'))?.line).toBe(12);
+    expect(found.find((p) => p.pointer.endsWith('/steps/1/weight'))?.line).toBe(13);
   });
 
   it('refuses a gate bound whose min is above its max', () => {

@@ -6,7 +6,7 @@ import { BallastError, type Issue } from '../errors/index.js';
 import { monitoringConfigSchema } from '../monitoring/monitors/monitoring-config.js';
 import { resolveReviewConfig, reviewConfigSchema } from '../review/index.js';
 import { fairnessConfigSchema, resolveFairnessConfig, type FairnessConfig } from '../monitoring/fairness/index.js';
-import { gatesConfigSchema, modelVersionSpecSchema, resolveAnalysisConfig, resolveGates, resolveRolloutSpec, retentionConfigSchema, riskTierSchema, rolloutConfigSchema, type GatesConfig, type RiskTier } from '../governance/index.js';
+import { gatesConfigSchema, modelVersionSpecSchema, ownershipConfigSchema, ownershipIssues, resolveAnalysisConfig, resolveGates, resolveRolloutSpec, retentionConfigSchema, riskTierSchema, rolloutConfigSchema, type GatesConfig, type RiskTier } from '../governance/index.js';
 import { serviceConfigSchema, serviceNamePattern, type ServiceConfig } from '../pipeline/index.js';
 import { storeConfigSchema, type StoreConfig } from '../store/index.js';
 
@@ -55,7 +55,7 @@ const configSchema = {
       type: 'object',
       minProperties: 1,
       propertyNames: { pattern: serviceNamePattern },
-      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema, review: reviewConfigSchema, fairness: fairnessConfigSchema }, modelVersionSpecSchema),
+      additionalProperties: serviceConfigSchema({ monitoring: monitoringConfigSchema, retention: retentionConfigSchema, rollout: rolloutConfigSchema, risk: riskTierSchema, gates: gatesConfigSchema, review: reviewConfigSchema, fairness: fairnessConfigSchema, ownership: ownershipConfigSchema }, modelVersionSpecSchema),
     },
   },
 };
@@ -128,6 +128,8 @@ function safeChangeIssues(services: Readonly<Record<string, ServiceConfig>>): Is
     const gates = resolveGates(block.risk, block.gates);
     if (!gates.ok) under(base, gates.issues);
     attempt(`${base}/review`, () => resolveReviewConfig(service.review));
+    // A high-risk service without owners; an alert rule with no webhook and no on-call route to fall back on.
+    under(base, ownershipIssues(service));
     if (service.fairness !== undefined) {
       const fields = Object.entries(service.contract.input.fields ?? {});
       attempt(`${base}/fairness`, () => resolveFairnessConfig(service.fairness as FairnessConfig, fields.filter(([, f]) => f.protected === true).map(([name]) => name), new Set(fields.map(([name]) => name))));

@@ -41,6 +41,7 @@ export const errorCatalogue = {
   REFERENCE_WINDOW_EMPTY: { title: 'The time window holds no decisions to build a reference from', retryable: false },
   MONITOR_NOT_FOUND: { title: 'No such monitor', retryable: false },
   ALERT_NOT_FOUND: { title: 'No such alert', retryable: false },
+  ALERT_RESOLVED: { title: 'The alert has resolved and was never acknowledged', retryable: false },
   KEY_NOT_FOUND: { title: 'No such API key', retryable: false },
   PRINCIPAL_NOT_FOUND: { title: 'No such principal', retryable: false },
   AUDIT_ENTRY_NOT_FOUND: { title: 'No such entry in the audit log', retryable: false },

@@ -14,3 +14,4 @@ export { createRolloutController, resolveRolloutSpec, rolloutConfigSchema, rollo
 export * from './approvals/index.js';
 export * from './analysis/index.js';
 export * from './registry/index.js';
+export * from './ownership/index.js';

@@ -14,6 +14,8 @@ export const permissions = [
   'references:read',
   'references:write',
   'alerts:read',
+  /** Acknowledging an alert ("I am on it"), which stops its escalation. */
+  'alerts:ack',
   'metrics:read',
   'audit:read',
   'keys:manage',
@@ -57,7 +59,7 @@ export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
   labeler: ['services:read', 'decisions:read', 'feedback:create'],
   reviewer: [...read, 'feedback:create', 'reviews:status', 'reviews:read', 'reviews:decide'],
   'senior-reviewer': [...read, 'feedback:create', 'reviews:status', 'reviews:read', 'reviews:decide'],
-  operator: [...read, 'monitors:evaluate', 'references:write', 'breakers:manage', 'models:register', 'config:apply', 'rollouts:manage', 'reviews:status', 'reviews:read'],
+  operator: [...read, 'alerts:ack', 'monitors:evaluate', 'references:write', 'breakers:manage', 'models:register', 'config:apply', 'rollouts:manage', 'reviews:status', 'reviews:read'],
   approver: [...read, 'approvals:grant', 'reviews:status'],
   auditor: [...read, 'decisions:read-raw', 'audit:read', 'reviews:status', 'reviews:read'],
   admin: permissions,

@@ -10,6 +10,7 @@ import { DEFAULT_REFERENCE_NAME, loadReferenceProfile } from '../monitoring/refe
 import { stageNames, type Service } from '../pipeline/index.js';
 import type { Store } from '../store/index.js';
 import { createFairnessWatch, fairnessConfigOf, type FairnessWatch } from '../monitoring/fairness/index.js';
+import { ownershipOf } from '../governance/index.js';
 
 
 export interface MonitoringRuntimeOptions {
@@ -118,12 +119,23 @@ function hubService(service: Service, config: ResolvedMonitoringConfig): HubServ
 
 export function createMonitoringRuntime(options: MonitoringRuntimeOptions): MonitoringRuntime {
   const configs = new Map<string, ResolvedMonitoringConfig>();
-  for (const service of options.services.values()) configs.set(service.name, resolveServiceMonitoring(service));
+  for (const service of options.services.values()) {
+    configs.set(service.name, resolveServiceMonitoring(service));
+    // Refuses (CONFIG_INVALID, pointers relative to the service) a rule with no webhook and no on-call route, a high-risk service without owners.
+    ownershipOf(service);
+  }
   const store = options.store;
+  const ownership = (name: string) => {
+    const service = options.services.get(name);
+    return service === undefined ? undefined : ownershipOf(service);
+  };
+  const escalating = [...options.services.values()].filter((s) => ownershipOf(s).escalation !== null).map((s) => s.name);
   const dispatcher = createAlertDispatcher({
     store,
     rules: (service) => configs.get(service)?.alerts ?? [],
     secret: options.secret,
+    ownership,
+    escalatingServices: () => escalating,
     ...(options.now === undefined ? {} : { now: () => options.now!().getTime() }),
     ...(options.alertBackoff === undefined ? {} : { backoff: options.alertBackoff }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

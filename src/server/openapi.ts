@@ -6,6 +6,7 @@ import { callerFeedbackKinds, principalKinds } from '../store/index.js';
 import { ruleOf } from './route-permissions.js';
 import { safeChangePaths, safeChangeSchemas } from './openapi-safe-change.js';
 import { reviewPaths, reviewSchemas } from './openapi-review.js';
+import { ownershipPaths, ownershipSchemas } from './openapi-ownership.js';
 import { datasetPaths } from './openapi-dataset.js';
 import { modelRouteDocs } from './routes/model-routes.js';
 
@@ -321,6 +322,7 @@ export function buildOpenApiDocument(options: { version: string; services: Reado
         ...breakerSchemas,
         ...safeChangeSchemas,
         ...reviewSchemas,
+        ...ownershipSchemas,
         ...commonSchemas,
       },
     },
@@ -335,6 +337,7 @@ function genericPaths(): Record<string, Record<string, Record<string, unknown>>>
     ...breakerPaths,
     ...safeChangePaths,
     ...reviewPaths,
+    ...ownershipPaths,
     ...datasetPaths,
     ...modelRouteDocs,
     '/v1/services/{service}/decisions': {
@@ -379,9 +382,9 @@ function genericPaths(): Record<string, Record<string, Record<string, unknown>>>
     '/v1/services/{service}': {
       get: {
         operationId: 'getService',
-        summary: "A service's contract, policy and versions",
+        summary: "A service's contract, policy and versions, and who owns what (ownership: owners, risk, runbook, on-call and escalation routes, review SLA, live version, alert rules and where they go)",
         parameters: [{ name: 'service', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: json({ type: 'object' }, 'The service'), 404: problemResponse('No such service') },
+        responses: { 200: json({ type: 'object', properties: { ownership: { $ref: '#/components/schemas/ServiceOwnership' } } }, 'The service'), 404: problemResponse('No such service') },
       },
     },
     '/v1/services/{service}/references': {
@@ -464,9 +467,9 @@ function genericPaths(): Record<string, Record<string, Record<string, unknown>>>
     '/v1/alerts/{id}': {
       get: {
         operationId: 'getAlert',
-        summary: 'One alert with its webhook deliveries and every attempt of each',
+        summary: 'One alert with who owns it (owners, runbook, escalation, acknowledgement), its webhook deliveries and every attempt of each',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: json({ type: 'object' }, 'The alert'), 404: problemResponse('No such alert') },
+        responses: { 200: json({ $ref: '#/components/schemas/AlertWithOwnership' }, 'The alert'), 404: problemResponse('No such alert') },
       },
     },
     '/healthz': { get: { operationId: 'health', summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'Alive') } } },
@@ -514,8 +517,11 @@ const commonSchemas = {
       outcome: { enum: decisionOutcomes },
       output: {},
       confidence: { type: ['number', 'null'] },
-      reasons: { type: 'array', items: { type: 'object' } },
-      explanation: { type: 'object' },
+      reasons: { type: 'array', items: { type: 'object', description: '{ kind, code, message, effect, rule?, field?, checker? }' } },
+      explanation: {
+        type: 'object',
+        description: 'Why: revision, version, route, thresholds, reasons, rules, quality, attributions, and when they apply modelError, attempts, fallback, breakers, notices, routing and crossChecks (each checker that ran: name, kind, version, verdict agree | disagree | unavailable, fields compared, output, confidence, error, ms, action)',
+      },
       timings: { type: 'object', propertyNames: { enum: stageNames }, additionalProperties: { type: 'number' } },
       review: {
         type: 'object',

@@ -56,6 +56,7 @@ export const routePermissions: Readonly<Record<string, RouteRule>> = {
   'POST /v1/services/:service/monitors/evaluate': need('monitors:evaluate', 'service'),
   'GET /v1/alerts': need('alerts:read', 'any'),
   'GET /v1/alerts/:id': need('alerts:read', 'resource'),
+  'POST /v1/alerts/:id/ack': need('alerts:ack', 'resource'),
 
   'POST /v1/services/:service/references': need('references:write', 'service'),
   'GET /v1/services/:service/references': need('references:read', 'service'),

@@ -5,7 +5,8 @@
 export const alertStates = ['firing', 'resolved'] as const;
 export type AlertState = (typeof alertStates)[number];
 
-export const alertEventTypes = ['alert.firing', 'alert.resolved'] as const;
+/** `alert.escalated`: a firing alert nobody acknowledged within its service's escalation delay, sent once to the escalation route. */
+export const alertEventTypes = ['alert.firing', 'alert.resolved', 'alert.escalated'] as const;
 export type AlertEventType = (typeof alertEventTypes)[number];
 
 /** Every event the outbox delivers: the alerts', and the review queue's (an outcome for the caller, an SLA breach). */
@@ -40,6 +41,17 @@ export interface StoredAlert extends AlertKey {
   readonly summary: string;
   /** The monitor's numbers when it fired (JSON). */
   readonly values: unknown;
+  /** The first acknowledgement, null while nobody has acknowledged it (absent on an alert not read from the store). */
+  readonly acknowledged?: AlertAcknowledgement | null;
+  /** When it escalated to the service's escalation route (once), or null. */
+  readonly escalatedAt?: string | null;
+}
+
+/** Who acknowledged an alert ("I am on it"), when, and what they said. */
+export interface AlertAcknowledgement {
+  readonly by: string;
+  readonly at: string;
+  readonly note: string | null;
 }
 
 /** One webhook delivery to enqueue with an alert change. */

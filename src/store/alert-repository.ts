@@ -4,6 +4,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { BallastError } from '../errors/index.js';
 import type {
+  AlertAcknowledgement,
   AlertDeliveryAttempt,
   AlertDeliveryStatus,
   AlertDeliveryWithLog,
@@ -14,6 +15,8 @@ import type {
   StoredAlert,
   StoredAlertDelivery,
 } from './alert-records.js';
+import { appendAuditInTransaction } from './audit-repository.js';
+import type { StoredAuditEvent } from './governance-records.js';
 import { pageSize, type RepositoryContext } from './repository-context.js';
 import { checkInstant } from './row-codec.js';
 import type { AlertDeliveriesTable, AlertOutboxTable, AlertsTable, Database } from './schema.js';
@@ -37,6 +40,12 @@ export interface AlertChange {
   readonly values?: unknown;
 }
 
+/** What `acknowledge` did: `changed` is false when the alert was acknowledged before (that first acknowledgement is returned). */
+export interface AlertAckResult {
+  readonly alert: StoredAlert;
+  readonly changed: boolean;
+}
+
 /** A delivery to take for an attempt, with the `nextAttemptAt` it was read with. */
 export interface AlertDeliveryClaim {
   readonly id: string;
@@ -58,6 +67,21 @@ export interface AlertRepository {
    * deliveries (its notifications) in one transaction; undefined, and nothing written, when it is not firing.
    */
   update(alertId: string, change: AlertChange, deliveries: readonly NewAlertDelivery[]): Promise<StoredAlert | undefined>;
+  /**
+   * Records the first acknowledgement of a firing alert with its audit event, in one transaction.
+   * Acknowledged before: nothing written, the first one returned with `changed: false`. Resolved and never
+   * acknowledged: ALERT_RESOLVED, nothing written. Unknown: undefined.
+   */
+  acknowledge(alertId: string, ack: AlertAcknowledgement, audit: StoredAuditEvent): Promise<AlertAckResult | undefined>;
+  /**
+   * Marks a firing alert that nobody acknowledged as escalated at `at` and enqueues the delivery that
+   * `delivery` builds from it (escalatedAt set), in one transaction guarded on "firing, unacknowledged,
+   * not escalated": undefined, and nothing written, when that no longer holds (another process escalated
+   * it, someone acknowledged it, it resolved). So an alert escalates at most once, whoever asks.
+   */
+  escalate(alertId: string, at: string, delivery: (alert: StoredAlert) => NewAlertDelivery): Promise<StoredAlert | undefined>;
+  /** Firing alerts of a service that nobody acknowledged, have not escalated and fired at or before `firedBy`, oldest first (at most `limit`). */
+  listEscalationCandidates(service: string, firedBy: string, limit: number): Promise<StoredAlert[]>;
   /** The `createdAt` of the deliveries of one rule of a service enqueued after `since`, oldest first (a rate limit's window). */
   listDeliveryTimes(service: string, rule: string, since: string): Promise<string[]>;
   /** The firing alert with this key, if any. */
@@ -69,7 +93,8 @@ export interface AlertRepository {
   list(options: AlertListOptions): Promise<StoredAlert[]>;
   /**
    * Pending deliveries with `nextAttemptAt <= now`, soonest first. A delivery waits while an older
-   * delivery of the same alert is pending, so a receiver gets `alert.firing` before `alert.resolved`.
+   * delivery of the same alert to the same URL is pending, so a receiver gets `alert.firing` before
+   * `alert.resolved` (and an escalation route does not wait for an on-call route that is down).
    */
   dueDeliveries(now: string, limit: number): Promise<StoredAlertDelivery[]>;
   /**
@@ -151,6 +176,66 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
       });
     },
 
+    async acknowledge(alertId, ack, audit) {
+      checkInstant(ack.at, 'at');
+      return ctx.write(async (tx) => {
+        const updated = await tx
+          .updateTable('alerts')
+          .set({ acknowledged_by: ack.by, acknowledged_at: ack.at, ack_note: ack.note })
+          .where('id', '=', alertId)
+          .where('state', '=', 'firing')
+          .where('acknowledged_at', 'is', null)
+          .executeTakeFirst();
+        const row = await tx.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirst();
+        if (row === undefined) return undefined;
+        const alert = decodeAlert(row);
+        if (Number(updated.numUpdatedRows) === 1) {
+          await appendAuditInTransaction(tx, [audit]);
+          return { alert, changed: true };
+        }
+        if (alert.acknowledged !== undefined) return { alert, changed: false };
+        throw new BallastError('ALERT_RESOLVED', { detail: `alert ${alertId} resolved at ${alert.resolvedAt ?? '?'}: there is nothing left to acknowledge` });
+      });
+    },
+
+    async escalate(alertId, at, delivery) {
+      checkInstant(at, 'at');
+      return ctx.write(async (tx) => {
+        const updated = await tx
+          .updateTable('alerts')
+          .set({ escalated_at: at })
+          .where('id', '=', alertId)
+          .where('state', '=', 'firing')
+          .where('escalated_at', 'is', null)
+          .where('acknowledged_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) return undefined;
+        const alert = decodeAlert(await tx.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirstOrThrow());
+        await tx.insertInto('alert_outbox').values(encodeDelivery(delivery(alert), alertId, alert.rule)).execute();
+        return alert;
+      });
+    },
+
+    listEscalationCandidates: (service, firedBy, limit) =>
+      ctx.read(async (db) => {
+        checkInstant(firedBy, 'firedBy');
+        const size = pageSize(limit);
+        if (size === 0) return [];
+        const rows = await db
+          .selectFrom('alerts')
+          .selectAll()
+          .where('service', '=', service)
+          .where('active_key', 'is not', null)
+          .where('escalated_at', 'is', null)
+          .where('acknowledged_at', 'is', null)
+          .where('fired_at', '<=', firedBy)
+          .orderBy('fired_at')
+          .orderBy('id')
+          .limit(size)
+          .execute();
+        return rows.map(decodeAlert);
+      }),
+
     listDeliveryTimes: (service, rule, since) =>
       ctx.read(async (db) => {
         checkInstant(since, 'since');
@@ -160,6 +245,8 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
           .select('o.created_at')
           .where('a.service', '=', service)
           .where('o.rule', '=', rule)
+          // An escalation goes to another route, outside the rule's rate limit.
+          .where('o.event_type', '!=', 'alert.escalated')
           .where('o.created_at', '>', since)
           .orderBy('o.created_at')
           .execute();
@@ -217,6 +304,8 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
                 selectFrom('alert_outbox as p')
                   .select('p.id')
                   .whereRef('p.alert_id', '=', 'o.alert_id')
+                  // In order per receiver: an on-call route that is down holds back its own deliveries, not the escalation's.
+                  .whereRef('p.url', '=', 'o.url')
                   .where('p.status', '=', 'pending')
                   .whereRef('p.id', '<', 'o.id'),
               ),
@@ -347,6 +436,9 @@ function decodeAlert(row: Selectable<AlertsTable>): StoredAlert {
     resolvedAt: row.resolved_at,
     summary: row.summary,
     values: JSON.parse(row.values) as unknown,
+    // Present once they happened, so an alert nobody touched reads as it always did.
+    ...(row.acknowledged_at === null || row.acknowledged_at === undefined ? {} : { acknowledged: { by: row.acknowledged_by ?? '', at: row.acknowledged_at, note: row.ack_note ?? null } }),
+    ...(row.escalated_at === null || row.escalated_at === undefined ? {} : { escalatedAt: row.escalated_at }),
   };
 }
 

@@ -10,7 +10,7 @@ export type {
   TimeRangeOptions,
 } from './store.js';
 export type { GroupCommitStats } from './group-commit.js';
-export type { AlertRepository, AlertListOptions, AlertFireResult, AlertDeliveryClaim, AlertChange } from './alert-repository.js';
+export type { AlertRepository, AlertListOptions, AlertFireResult, AlertDeliveryClaim, AlertChange, AlertAckResult } from './alert-repository.js';
 export {
   alertStates,
   alertEventTypes,
@@ -22,6 +22,7 @@ export {
   type AlertDeliveryStatus,
   type AlertKey,
   type StoredAlert,
+  type AlertAcknowledgement,
   type NewAlertDelivery,
   type StoredAlertDelivery,
   type AlertDeliveryAttempt,

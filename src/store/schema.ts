@@ -113,6 +113,12 @@ export interface AlertsTable {
   /** JSON text. */
   readonly values: string;
   readonly active_key: string | null;
+  /** The first acknowledgement (0011): who, when, their note. */
+  readonly acknowledged_by?: string | null;
+  readonly acknowledged_at?: string | null;
+  readonly ack_note?: string | null;
+  /** When the alert escalated (0011); set once. */
+  readonly escalated_at?: string | null;
 }
 
 /** The `alert_outbox` table: webhook deliveries, enqueued in the transaction that changes the alert. */

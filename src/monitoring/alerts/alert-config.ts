@@ -48,7 +48,8 @@ export interface AlertRuleConfig {
   readonly monitors: readonly string[];
   /** The lowest monitor state that fires the alert (default `alert`). */
   readonly minState: AlertSeverity;
-  readonly webhook: WebhookTargetConfig;
+  /** null: the rule names no webhook, and its alerts go to the service's on-call route (`ownership.onCall`). */
+  readonly webhook: WebhookTargetConfig | null;
   readonly group: AlertGroupingConfig;
   readonly rateLimit: AlertRateLimitConfig;
 }
@@ -68,7 +69,7 @@ export const alertRulesSchema = {
   type: 'array',
   items: {
     type: 'object',
-    required: ['name', 'webhook'],
+    required: ['name'],
     additionalProperties: false,
     properties: {
       name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
@@ -111,7 +112,8 @@ export interface AlertRuleInput {
   readonly name: string;
   readonly monitors?: readonly string[];
   readonly minState?: AlertSeverity;
-  readonly webhook: { readonly url: string; readonly secret: string; readonly timeoutMs?: number };
+  /** Absent: the service's on-call route (the composition root refuses a rule with neither). */
+  readonly webhook?: { readonly url: string; readonly secret: string; readonly timeoutMs?: number };
   readonly group?: { readonly by?: readonly AlertGroupLabel[]; readonly wait?: string; readonly interval?: string; readonly repeat?: string };
   readonly rateLimit?: { readonly max?: number; readonly per?: string };
 }
@@ -142,7 +144,7 @@ export function resolveAlertRule(rule: AlertRuleInput, where = `alerts/${rule.na
     name: rule.name,
     monitors: [...(rule.monitors ?? d.monitors)],
     minState: rule.minState ?? d.minState,
-    webhook: { url: rule.webhook.url, secret: rule.webhook.secret, timeoutMs: rule.webhook.timeoutMs ?? d.webhook.timeoutMs },
+    webhook: rule.webhook === undefined ? null : { url: rule.webhook.url, secret: rule.webhook.secret, timeoutMs: rule.webhook.timeoutMs ?? d.webhook.timeoutMs },
     group,
     rateLimit,
   };

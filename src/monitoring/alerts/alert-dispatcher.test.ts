@@ -504,6 +504,11 @@ describe('alert dispatcher', () => {
         segments: ['country=fr'],
         windows: [],
         members: [member],
+        // No ownership given to this dispatcher: nobody named, no runbook, no escalation, not acknowledged.
+        owners: [],
+        runbook: null,
+        escalation: null,
+        acknowledged: null,
       };
       expect(receiver.received[0]?.json).toEqual({
         ...common,

@@ -20,6 +20,11 @@
 // attempt in the delivery log and retries with exponential backoff and full jitter. Delivery is at
 // least once: the `webhook-id` header (the delivery id) is the same on every attempt, so a receiver
 // deduplicates on it.
+//
+// Escalation: a firing alert of a service with an escalation route that nobody acknowledged within
+// its delay escalates once. Each pass looks in the store for such alerts and escalates each with one
+// guarded update (firing, unacknowledged, not yet escalated) that also enqueues the `alert.escalated`
+// delivery, so neither a restart nor a second dispatcher on the same database escalates it twice.
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { BallastError } from '../../errors/index.js';
@@ -32,7 +37,8 @@ import {
   type StoredAlert,
   type StoredAlertDelivery,
 } from '../../store/index.js';
-import type { AlertGroupLabel, AlertRuleConfig, AlertSeverity } from './alert-config.js';
+import type { AlertGroupLabel, AlertRuleConfig, AlertSeverity, WebhookTargetConfig } from './alert-config.js';
+import { alertOwnershipView, type AlertOwnership, type AlertOwnershipView } from './alert-ownership.js';
 import { signWebhook } from './webhook-signature.js';
 
 /** A monitor's state: `unknown` (not enough data), then `ok` < `warning` < `alert`. */
@@ -105,7 +111,7 @@ export interface AlertGroupValues {
 }
 
 /** Why a notification went out: the alert's first, a change of its members, a reminder, its end. */
-export type AlertNotificationReason = 'new' | 'changed' | 'repeat' | 'resolved';
+export type AlertNotificationReason = 'new' | 'changed' | 'repeat' | 'resolved' | 'escalated';
 
 /** The retry schedule: attempt n failed → wait random(0, min(maxMs, baseMs·2^(n-1))) ("full jitter"). */
 export interface AlertBackoff {
@@ -135,6 +141,14 @@ export interface AlertDispatcherOptions {
   readonly rules: (service: string) => readonly AlertRuleConfig[];
   /** The value of a named secret (the CLI reads the environment), or undefined when it is not set. */
   readonly secret: (name: string) => string | undefined;
+  /**
+   * Who owns a service and where its alerts reach them (governance's `ownership:` block, resolved by the
+   * composition root): the owners and runbook in every payload, the on-call route of rules without a
+   * webhook, the escalation route. Default: none.
+   */
+  readonly ownership?: (service: string) => AlertOwnership | undefined;
+  /** The services whose alerts may escalate (those with an escalation route); default none. */
+  readonly escalatingServices?: () => readonly string[];
   /** Milliseconds since the epoch (default Date.now): timestamps, due times, signatures, group timers. */
   readonly now?: () => number;
   /** Uniform in [0, 1) (default Math.random): the jitter. */
@@ -148,7 +162,7 @@ export interface AlertDispatcherOptions {
 }
 
 /** The JSON body of every delivery (`type` tells which event). */
-export interface AlertWebhookPayload {
+export interface AlertWebhookPayload extends AlertOwnershipView {
   readonly type: AlertEventType;
   /** When the event happened: firedAt for the first notification, the notification's time for a change or a repeat, resolvedAt for `alert.resolved`. */
   readonly timestamp: string;
@@ -404,6 +418,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     const body: AlertWebhookPayload = {
       type,
       timestamp,
+      ...alertOwnershipView(alert, options.ownership?.(alert.service)),
       id: alert.id,
       rule: alert.rule,
       service: alert.service,
@@ -426,16 +441,23 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     return JSON.stringify(body);
   }
 
-  function delivery(rule: AlertRuleConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): NewAlertDelivery {
-    return {
-      id: newId('whd'),
-      type,
-      url: rule.webhook.url,
-      secretName: rule.webhook.secret,
-      timeoutMs: rule.webhook.timeoutMs,
-      body: payload(alert, type, reason, atMs, transition),
-      createdAt: iso(atMs),
-    };
+  /** Where a rule's notifications go: its own webhook, else its service's on-call route (none: the config changed under it). */
+  function routeOf(rule: AlertRuleConfig, service: string): WebhookTargetConfig | null {
+    return rule.webhook ?? options.ownership?.(service)?.onCall ?? null;
+  }
+
+  function toRoute(route: WebhookTargetConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): NewAlertDelivery {
+    return { id: newId('whd'), type, url: route.url, secretName: route.secret, timeoutMs: route.timeoutMs, body: payload(alert, type, reason, atMs, transition), createdAt: iso(atMs) };
+  }
+
+  /** The notification on the rule's route; none, logged, when it has no route (the composition root refuses such a config). */
+  function delivery(rule: AlertRuleConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): NewAlertDelivery[] {
+    const route = routeOf(rule, alert.service);
+    if (route === null) {
+      logger.error({ rule: rule.name, service: alert.service, alert: alert.id, type }, 'alert rule has no webhook and its service no on-call route: notification dropped');
+      return [];
+    }
+    return [toRoute(route, alert, type, reason, atMs, transition)];
   }
 
   /** The earliest instant ≥ now at which the rule may notify once more: at most `max` in any `per`, counted in the store. */
@@ -471,7 +493,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     const resolvedAt = t.at < active.firedAt ? active.firedAt : t.at;
     const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt };
     const at = await rateSlot(rule, t.service, now());
-    return alerts.resolve(active.id, resolvedAt, [delivery(rule, resolved, 'alert.resolved', 'resolved', at, change)]);
+    return alerts.resolve(active.id, resolvedAt, delivery(rule, resolved, 'alert.resolved', 'resolved', at, change));
   }
 
   async function applyRule(rule: AlertRuleConfig, t: AlertTransition, key: AlertKey): Promise<{ fired?: StoredAlert; updated?: StoredAlert; resolved?: StoredAlert }> {
@@ -511,7 +533,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt };
       // Never announced (it ended within group.wait, or the rate limit held it back): it ends silently.
       const announced = (await lastNotification(active.id)) !== undefined;
-      const deliveries = announced ? [delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, t.service, nowMs), change)] : [];
+      const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, t.service, nowMs), change) : [];
       const done = await alerts.resolve(active.id, resolvedAt, deliveries);
       if (done === undefined) return {};
       checks.delete(keyText(key));
@@ -550,7 +572,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       // stay firing (and repeat) for ever. It is resolved now, announced (when it had been) on the rule's webhook.
       const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt: iso(nowMs) };
       const announced = rule !== undefined && (await lastNotification(active.id)) !== undefined;
-      const deliveries = announced ? [delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, key.service, nowMs))] : [];
+      const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, key.service, nowMs)) : [];
       const done = await alerts.resolve(active.id, iso(nowMs), deliveries);
       checks.delete(keyText(key));
       if (done !== undefined) logger.info({ rule: key.rule, service: key.service, alert: active.id, announced }, rule === undefined ? 'alert resolved: its rule was removed' : "alert resolved: its rule's group.by changed");
@@ -573,7 +595,12 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       logger.warn({ rule: rule.name, service: key.service, alert: active.id, reason, until: iso(slot) }, 'alert notification held back by the rule rate limit');
       return 0;
     }
-    const sent = await alerts.update(active.id, {}, [delivery(rule, active, 'alert.firing', reason, nowMs)]);
+    const notification = delivery(rule, active, 'alert.firing', reason, nowMs);
+    if (notification.length === 0) {
+      checkAt(key, nowMs + rule.group.repeatMs);
+      return 0;
+    }
+    const sent = await alerts.update(active.id, {}, notification);
     if (sent === undefined) return 0;
     checkAt(key, nowMs + rule.group.repeatMs);
     return 1;
@@ -599,7 +626,27 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         throw error;
       }
     }
-    return queued;
+    return queued + (await escalateDue());
+  }
+
+  /** Escalates, once each, the firing alerts nobody acknowledged within their service's delay; returns how many. */
+  async function escalateDue(): Promise<number> {
+    const services = options.escalatingServices?.() ?? [];
+    if (services.length === 0 || options.ownership === undefined) return 0;
+    const nowMs = now();
+    let escalated = 0;
+    for (const service of services) {
+      const route = options.ownership(service)?.escalation;
+      if (route == null) continue;
+      for (const alert of await alerts.listEscalationCandidates(service, iso(nowMs - route.afterMs), 100)) {
+        // The guard in the store decides: another dispatcher, an acknowledgement or a resolution may have come first.
+        const done = await alerts.escalate(alert.id, iso(nowMs), (current) => toRoute(route, current, 'alert.escalated', 'escalated', nowMs));
+        if (done === undefined) continue;
+        escalated += 1;
+        logger.warn({ rule: alert.rule, service, alert: alert.id, after: route.after, to: route.url }, 'alert escalated: nobody acknowledged it in time');
+      }
+    }
+    return escalated;
   }
 
   async function onTransition(t: AlertTransition): Promise<AlertTransitionResult> {

@@ -1,10 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
+import { auditEvent, ownershipOf } from '../../governance/index.js';
+import { alertOwnershipView } from '../../monitoring/alerts/index.js';
 import { monitorStateMessage, type HubStatus, type MonitoringHub } from '../../monitoring/hub/index.js';
 import type { Service } from '../../pipeline/index.js';
-import type { Store, StoredEvaluation } from '../../store/index.js';
+import type { Store, StoredAlert, StoredEvaluation } from '../../store/index.js';
 import type { Access } from '../auth.js';
+import { actorOf, objectBody } from './key-routes.js';
 import { limitOf } from './query.js';
+
+const maxNoteLength = 2000;
 
 interface Deps {
   readonly services: ReadonlyMap<string, Service>;
@@ -97,10 +102,38 @@ export function registerMonitorRoutes(app: FastifyInstance, { services, store, h
     return { alerts: alerts.slice(0, limit) };
   });
 
+  /** An alert with who owns it: owners and runbook (its service's current ones), escalation, acknowledgement. */
+  const withOwnership = (alert: StoredAlert) => {
+    const service = services.get(alert.service);
+    return { ...alert, ...alertOwnershipView(alert, service === undefined ? undefined : ownershipOf(service)) };
+  };
+  const alertNamed = async (id: string) => {
+    const alert = await store.alerts.get(id);
+    if (alert === undefined) throw new BallastError('ALERT_NOT_FOUND', { detail: `no alert with id '${id}'` });
+    return alert;
+  };
+
   app.get<{ Params: { id: string } }>('/v1/alerts/:id', async (request) => {
-    const alert = await store.alerts.get(request.params.id);
-    if (alert === undefined) throw new BallastError('ALERT_NOT_FOUND', { detail: `no alert with id '${request.params.id}'` });
+    const alert = await alertNamed(request.params.id);
     await access.require(request, 'alerts:read', alert.service);
-    return { ...alert, deliveries: await store.alerts.listDeliveries(alert.id) };
+    return { ...withOwnership(alert), deliveries: await store.alerts.listDeliveries(alert.id) };
+  });
+
+  // "I am on it": stops the alert's escalation. The first acknowledgement stands; a second answers it unchanged.
+  app.post<{ Params: { id: string } }>('/v1/alerts/:id/ack', async (request) => {
+    const body = request.body === undefined ? {} : objectBody(request.body, 'an acknowledgement');
+    const note = body.note;
+    if (note !== undefined && (typeof note !== 'string' || note.length > maxNoteLength)) {
+      throw new BallastError('REQUEST_INVALID', { detail: `note is an optional string of at most ${maxNoteLength} characters`, issues: [{ pointer: '/note', code: 'type', message: `must be a string of at most ${maxNoteLength} characters` }] });
+    }
+    const alert = await alertNamed(request.params.id);
+    await access.require(request, 'alerts:ack', alert.service);
+    const actor = actorOf(request);
+    const at = new Date().toISOString();
+    const ack = { by: actor.principal, at, note: note === undefined || note.trim() === '' ? null : note.trim() };
+    const audit = auditEvent({ actor, action: 'alert.acknowledged', resource: { kind: 'alert', id: alert.id }, service: alert.service, before: { state: alert.state, acknowledged: null }, after: { state: alert.state, acknowledged: ack }, detail: ack.note, requestId: request.id, at });
+    const result = await store.alerts.acknowledge(alert.id, ack, audit);
+    if (result === undefined) throw new BallastError('ALERT_NOT_FOUND', { detail: `no alert with id '${alert.id}'` });
+    return { changed: result.changed, ...withOwnership(result.alert) };
   });
 }

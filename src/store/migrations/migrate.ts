@@ -12,6 +12,7 @@ import * as retention from './0007-retention.js';
 import * as breakers from './0008-breakers.js';
 import * as safeChange from './0009-safe-change.js';
 import * as reviewQueue from './0010-review-queue.js';
+import * as alertOwnership from './0011-alert-ownership.js';
 
 // Listed here rather than read from the folder, so that bundling or a changed cwd cannot skip one.
 const migrations: Readonly<Record<string, Migration>> = {
@@ -25,6 +26,7 @@ const migrations: Readonly<Record<string, Migration>> = {
   '0008-breakers': breakers,
   '0009-safe-change': safeChange,
   '0010-review-queue': reviewQueue,
+  '0011-alert-ownership': alertOwnership,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { DEMO_CHECKER, DEMO_CHECKER_VERSION } from './cross-check-report.js';
 
 /** Where the demo's alerts go: a webhook and the name of the environment variable holding its signing secret. */
 export interface DemoAlertTarget {
@@ -52,6 +53,19 @@ export interface DemoConfigOptions {
   readonly more?: Readonly<Record<string, unknown>>;
   /** More services, by name (the credit pre-check), in every revision. */
   readonly services?: Readonly<Record<string, unknown>>;
+  /** The naive Bayes weights (spam-bayes.json): with them, bayes-v1 cross-checks every answer and a disagreement goes to review. */
+  readonly checker?: string;
+}
+
+/** The cross-check's model entry: naive Bayes over the same tokens, never served, only asked for a second opinion. */
+export function spamCheckerEntry(weightsPath: string): Record<string, unknown> {
+  return {
+    description: 'Multinomial naive Bayes on subject and body tokens, trained on the same older messages: the cross-check of the served model',
+    timeoutMs: 1000,
+    adapter: { kind: 'module', path: fileURLToPath(new URL('./spam-bayes-module.js', import.meta.url)), export: 'createModel', options: { weightsPath } },
+    artifacts: [{ name: 'weights', path: weightsPath }],
+    card: { intendedUse: 'A second opinion on the spam filter: a disagreement is sent to a person', limits: spamModelCard.limits },
+  };
 }
 
 /** The demo's configuration. */
@@ -115,10 +129,14 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget, option
             },
             { name: 'money-in-subject', stage: 'post', when: 'output.label == "ham" && input.subject.contains("$")', action: 'flag', reason: 'Ham with money in the subject is worth a second look in monitoring' },
           ],
+          // A simpler model trained on the same mail checks every answer: the two agree on mail like their
+          // training data and part when the mail drifts; a disagreement goes to a person.
+          ...(options.checker === undefined ? {} : { crossChecks: [{ name: DEMO_CHECKER, version: DEMO_CHECKER_VERSION, agree: { '/label': 'equal' }, onDisagree: 'review', when: 'always', sample: 1 }] }),
         },
         models: {
           [DEMO_FIRST_VERSION]: spamModelEntry(weightsPath, 'L2 logistic regression on subject and body tokens, trained on the older messages', { card: spamModelCard, ...options.first }),
           ...options.more,
+          ...(options.checker === undefined ? {} : { [DEMO_CHECKER_VERSION]: spamCheckerEntry(options.checker) }),
         },
         live: DEMO_FIRST_VERSION,
         // The review queue: what the model is unsure of waits for a person; the mail client hears the outcome.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
+import { crossChecksOf, reviewReasonsOf, type DemoCrossCheck } from './cross-check-report.js';
 import type { SpamMessage } from './spam-corpus.js';
 
 /** What the replay learned about one message: the decision the API returned and the truth. */
@@ -21,6 +22,9 @@ export interface ReplayedDecision {
   /** The model version that answered, and the rollout arm it was routed to (null outside a rollout). */
   readonly version: string | null;
   readonly arm: string | null;
+  /** The cross-checks that ran on the decision (explanation.crossChecks), and the `kind/code` of each reason that sent it to review. */
+  readonly crossChecks: readonly DemoCrossCheck[];
+  readonly reviewReasons: readonly string[];
   /** performance.now() when the request was sent and when its answer was read. */
   readonly sentAtMs: number;
   readonly doneAtMs: number;
@@ -121,6 +125,8 @@ export async function replayTraffic(options: ReplayOptions): Promise<ReplayResul
           labelled,
           version: typeof answer.body.version === 'string' ? answer.body.version : null,
           arm: (answer.body.explanation as { routing?: { arm?: string } } | undefined)?.routing?.arm ?? null,
+          crossChecks: crossChecksOf(answer.body.explanation),
+          reviewReasons: reviewReasonsOf(answer.body.explanation),
           sentAtMs: t0,
           doneAtMs,
         });

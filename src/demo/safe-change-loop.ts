@@ -132,8 +132,8 @@ export function secondVersionEntry(v2: SecondVersion): Record<string, unknown> {
 }
 
 /** The text of the configuration with the second version added: what `ballast apply -f` would send. */
-export function secondRevisionText(weightsPath: string, alerts: DemoAlertTarget | undefined, first: Readonly<Record<string, unknown>>, v2: SecondVersion, services?: Readonly<Record<string, unknown>>): string {
-  return stringify(demoConfig(weightsPath, alerts, { first, more: secondVersionEntry(v2), ...(services === undefined ? {} : { services }) }), { lineWidth: 0 });
+export function secondRevisionText(weightsPath: string, alerts: DemoAlertTarget | undefined, first: Readonly<Record<string, unknown>>, v2: SecondVersion, services?: Readonly<Record<string, unknown>>, checker?: string): string {
+  return stringify(demoConfig(weightsPath, alerts, { first, more: secondVersionEntry(v2), ...(services === undefined ? {} : { services }), ...(checker === undefined ? {} : { checker }) }), { lineWidth: 0 });
 }
 
 /** A thin client of the API with one key. */

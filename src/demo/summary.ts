@@ -1,3 +1,5 @@
+import { formatCrossChecks, summarizeCrossChecks, DEMO_CHECKER, type CrossCheckSummary } from './cross-check-report.js';
+import { DEMO_MIN_SAMPLES } from './demo-config.js';
 import type { ReplayedDecision, ReplayResult } from './replay.js';
 
 /** The q-quantile (0..1) of `values` by the nearest-rank method; NaN when empty. */
@@ -30,9 +32,12 @@ export interface DemoSummary {
   readonly byMonth: ReadonlyArray<{ readonly month: string; readonly n: number; readonly spamShare: number; readonly accuracy: AccuracyLine; readonly reviewShare: number }>;
   readonly stageLatency: ReadonlyArray<{ readonly stage: string; readonly p50: number; readonly p99: number }>;
   readonly clientLatency: { readonly p50: number; readonly p99: number };
+  /** The naive Bayes cross-check's agreement by week, and what its disagreements sent to review. */
+  readonly crossChecks: CrossCheckSummary;
 }
 
-export function summarize(result: ReplayResult): DemoSummary {
+/** `settled`: decision id → the label the reviewers settled it with (for the cross-check's account). */
+export function summarize(result: ReplayResult, settled?: ReadonlyMap<string, string>): DemoSummary {
   const { decisions } = result;
   const byOutcome: Record<string, number> = {};
   for (const d of decisions) byOutcome[d.outcome] = (byOutcome[d.outcome] ?? 0) + 1;
@@ -67,6 +72,7 @@ export function summarize(result: ReplayResult): DemoSummary {
       return { stage, p50: quantile(values, 0.5), p99: quantile(values, 0.99) };
     }),
     clientLatency: { p50: quantile(decisions.map((d) => d.clientMs), 0.5), p99: quantile(decisions.map((d) => d.clientMs), 0.99) },
+    crossChecks: summarizeCrossChecks(decisions, DEMO_CHECKER, settled),
   };
 }
 
@@ -88,6 +94,7 @@ export function formatSummary(summary: DemoSummary): string[] {
   lines.push('Latency per stage (server-side, p50 / p99):');
   for (const s of summary.stageLatency) lines.push(`  ${s.stage.padEnd(16)} ${ms(s.p50).padStart(12)} / ${ms(s.p99)}`);
   lines.push(`End to end as the client saw it: p50 ${ms(summary.clientLatency.p50)}, p99 ${ms(summary.clientLatency.p99)}`);
+  lines.push(...formatCrossChecks(summary.crossChecks, DEMO_MIN_SAMPLES));
   return lines;
 }
 

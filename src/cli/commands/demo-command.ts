@@ -10,6 +10,8 @@ import {
   formatMonitoringReport,
   formatSummary,
   loadOrTrainSpamModel,
+  loadOrTrainSpamBayes,
+  fetchSettledLabels,
   prepareDemoRunDir,
   replayTraffic,
   shellWord,
@@ -124,6 +126,9 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   out(`Model: ${model.trainedNow ? 'trained now' : 'loaded from cache'} (${model.weightsPath})`);
   out(`  trained on ${split.train} messages dated up to ${split.cutDate.toISOString().slice(0, 10)}${model.trainMs === null ? '' : ` in ${(model.trainMs / 1000).toFixed(1)} s`}; serving the ${split.served} newer ones (${split.undated} undated left out)`);
   out(`  held-out accuracy on the newer messages: ${(100 * heldOut.accuracy).toFixed(1)}% (precision ${(100 * heldOut.precision).toFixed(1)}%, recall ${(100 * heldOut.recall).toFixed(1)}%, n=${heldOut.n})`);
+  // The cross-check: naive Bayes on the same older messages, asked for a second opinion on every answer.
+  const checker = await loadOrTrainSpamBayes(demoDir, model);
+  out(`Cross-check model bayes-v1 (naive Bayes): ${checker.trainedNow ? 'trained now' : 'loaded from cache'} (${checker.weightsPath}); held-out accuracy ${(100 * checker.heldOut.accuracy).toFixed(1)}% on the same newer messages`);
 
   // Alerts go to a signed webhook; the secret reaches Ballast as a user's would, through the environment.
   const secret = process.env[DEMO_WEBHOOK_SECRET] ?? `whsec_${randomBytes(24).toString('base64')}`;
@@ -149,7 +154,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     fairness: { favourable: { pointer: '/label', equals: 'approve' }, minGroupCount: 30, bounds: { minSelectionRatio: 0.8, maxEqualOpportunityDifference: 0.1 } },
   };
   const moreServices = { [CREDIT_SERVICE]: creditBlock };
-  const configPath = writeDemoConfig(runDir, model.weightsPath, alertTarget, (file) => `${cli} serve --config ${shown(file)} --data-dir ${shown(runDir)}`, { first: firstRegistry, services: moreServices });
+  const configPath = writeDemoConfig(runDir, model.weightsPath, alertTarget, (file) => `${cli} serve --config ${shown(file)} --data-dir ${shown(runDir)}`, { first: firstRegistry, services: moreServices, checker: checker.weightsPath });
 
   // The reference the monitors compare with: the training messages, built as a user would with `ballast reference build`.
   const referenceFile = await writeSpamReferenceFile(demoDir, model);
@@ -252,7 +257,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     // 2. logreg-v2: the older messages plus the labels that came back, registered with its lineage by a new revision.
     const secondModel = await trainSecondVersion({ dir: runDir, train: model.train, served: phases.first, decisions: first.decisions, first: model.weights, cutDate: split.cutDate });
     trained.v2 = secondModel;
-    const applied = await release<{ revision: number; plan: { changes: { kind: string; path: string }[] } }>('POST', '/v1/config', { config: secondRevisionText(model.weightsPath, alertTarget, firstRegistry, secondModel, moreServices), reason: `${DEMO_SECOND_VERSION}: retrained with the labels of the first weeks` });
+    const applied = await release<{ revision: number; plan: { changes: { kind: string; path: string }[] } }>('POST', '/v1/config', { config: secondRevisionText(model.weightsPath, alertTarget, firstRegistry, secondModel, moreServices, checker.weightsPath), reason: `${DEMO_SECOND_VERSION}: retrained with the labels of the first weeks` });
     const v2 = await release<{ digest: string; author: string; state: string; spec: { artifacts: { sha256: string }[]; trainingData: { sha256: string; rows: number } } }>('GET', `/v1/services/spam-filter/models/${DEMO_SECOND_VERSION}`);
     loop.push(`  ${DEMO_SECOND_VERSION}: trained in ${(secondModel.trainMs / 1000).toFixed(1)} s on ${secondModel.older} older messages + ${secondModel.returned} labels returned for the mail of the week${secondModel.weeks.length === 1 ? '' : 's'} of ${secondModel.weeks.join(', ')}; on ${secondModel.holdout.n} returned labels kept out of training: accuracy ${(100 * secondModel.holdout.second.accuracy).toFixed(1)}% (logreg-v1: ${(100 * secondModel.holdout.first.accuracy).toFixed(1)}%)`);
     loop.push(`  registered by ${v2.author} in revision ${applied.revision} (${applied.plan.changes.map((c) => `${c.kind} ${c.path}`).join(', ')}): digest ${v2.digest.slice(0, 19)}…, weights sha256 ${v2.spec.artifacts[0]!.sha256.slice(0, 12)}…, training data ${v2.spec.trainingData.rows} rows sha256 ${v2.spec.trainingData.sha256.slice(0, 12)}…`);
@@ -331,7 +336,8 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     const result: ReplayResult = { decisions: all.flatMap((r) => r.decisions), refused: all.flatMap((r) => r.refused), feedbackSent: all.reduce((n, r) => n + r.feedbackSent, 0), elapsedMs: all.reduce((n, r) => n + r.elapsedMs, 0) };
     out('');
     out('Summary');
-    for (const line of formatSummary(summarize(result))) out(line);
+    const settled = await fetchSettledLabels(running.url, demoKeys.tokens.senior, 'spam-filter', result.decisions);
+    for (const line of formatSummary(summarize(result, settled))) out(line);
     if (result.refused.length > 0) out(`Refused: ${result.refused.slice(0, 5).map((r) => `${r.messageId} ${r.status} ${r.code}`).join('; ')}`);
     for (const line of await breakerLines(running.url, demoKeys.tokens.operator, result.decisions, cli)) out(line);
     out('');

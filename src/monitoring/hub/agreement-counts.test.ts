@@ -140,15 +140,16 @@ describe('agreement through the hub', () => {
 
   it('counts per segment, judges each segment on its own, and sends the state changes to the rules that name agreement/*', async () => {
     const transitions: MonitorTransition[] = [];
-    let dispatcher: ReturnType<typeof createAlertDispatcher> | undefined;
+    // The dispatcher needs the store, which boot() opens after the hub's options are set.
+    const alerts: { dispatcher?: ReturnType<typeof createAlertDispatcher> } = {};
     onTransition = async (t) => {
       transitions.push(t);
-      await dispatcher!.onTransition(t);
+      await alerts.dispatcher!.onTransition(t);
     };
     const webhook = { url: 'http://127.0.0.1:9/hook', secret: 'HOOK_SECRET' };
     const rules = [resolveAlertRule({ name: 'agreement', monitors: ['agreement/*'], minState: 'warning', webhook }), resolveAlertRule({ name: 'drift', monitors: ['input_drift'], minState: 'warning', webhook })];
     await boot();
-    dispatcher = createAlertDispatcher({ store, rules: () => rules, secret: () => 'whsec_dGVzdA==', now: () => clock });
+    const dispatcher = (alerts.dispatcher = createAlertDispatcher({ store, rules: () => rules, secret: () => 'whsec_dGVzdA==', now: () => clock }));
     // One window: de agrees 9 of 10 times, fr half the time; the rules checker never compares (always unavailable).
     const shadow = (country: string, k: number) => (country === 'fr' ? (k % 2 === 0 ? 'agree' : 'disagree') : k % 10 === 9 ? 'disagree' : 'agree');
     const perCountry = new Map<string, number>();

@@ -148,6 +148,23 @@ describe('a version checker', () => {
     expect(decision.explanation.crossChecks?.[0]).toMatchObject({ verdict: 'unavailable', error: { code: 'MODEL_ERROR' } });
   });
 
+  it('is not called when the kill switch is engaged: no model of the service is', async () => {
+    const service = await createService('loans', config({ checks: [second()], checker: { counter: '__killSwitchChecks' } }), { adapterContext: { baseDir: process.cwd(), secrets: {} }, redactionKey: 'k' });
+    closers.push(() => service.close());
+    const pipeline = createDecisionPipeline({
+      services: new Map([['loans', service]]),
+      sink: { append: async () => undefined },
+      newId: () => `dec_${Math.random()}`,
+      hashSubject: (k) => k,
+      routing: () => ({ stable: 'v1', killed: { since: new Date().toISOString(), reason: 'test' } }),
+    });
+    const decision = await pipeline.decide({ service: 'loans', input: { text: 'a fine loan' } });
+    expect(decision.explanation.route).toBe('killed');
+    expect(decision.explanation.crossChecks).toBeUndefined();
+    expect(decision.explanation.attempts ?? []).toEqual([]);
+    expect((globalThis as Record<string, unknown>).__killSwitchChecks).toBeUndefined();
+  });
+
   it('is not compared when the served model gave no answer', async () => {
     const { decide } = await pipelineFor({ checks: [second()] });
     const { decision } = await decide({ text: 'throw' });

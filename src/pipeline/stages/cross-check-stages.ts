@@ -49,6 +49,9 @@ export const crossCheckStage: Stage<unknown> = {
   applies: hasCheckers,
   run(ctx) {
     const pending: PendingCrossCheck[] = [];
+    ctx.pendingChecks = pending;
+    // No answer will come to compare with: the kill switch calls no model, an open quality breaker skips the routed one.
+    if (ctx.route === undefined || ctx.route.route === 'killed' || ctx.service.versions.get(ctx.route.version)?.quality?.isOpen === true) return;
     for (const checker of ctx.service.policy.crossChecks) {
       if (checker.kind !== 'version' || checker.when === 'low-confidence') continue;
       if (checker.version === ctx.route?.version) continue;
@@ -57,7 +60,6 @@ export const crossCheckStage: Stage<unknown> = {
       const started = start(ctx, checker);
       if (started !== undefined) pending.push(started);
     }
-    ctx.pendingChecks = pending;
   },
 };
 

@@ -147,7 +147,8 @@ describe('resolveMonitoringConfig', () => {
     [{ timestamp: 'sent_at' }, '/timestamp', 'pattern'],
     [{ latency: { total: -1 } }, '/latency/total', 'anyOf'],
     [{ rates: { error: { alert: 2 } } }, '/rates/error/alert', 'maximum'],
-    [{ alerts: [{ name: 'x' }] }, '/alerts/0/webhook', 'required'],
+    // A rule without a webhook is valid since ownership (it goes to the service's on-call route); without a name it is not.
+    [{ alerts: [{ webhook: { url: 'http://x', secret: 'S' } }] }, '/alerts/0/name', 'required'],
     [{ surprise: true }, '/surprise', 'additionalProperties'],
     [{ calibration: { warning: 0.2, alert: 0.1 } }, '/calibration', 'thresholds'],
     [{ performance: { accuracy: { warning: 0.8, alert: 0.9 } } }, '/performance/accuracy', 'thresholds'],

@@ -13,6 +13,7 @@ import { registerModelsCommand } from './commands/models-command.js';
 import { registerDatasetCommand } from './commands/dataset-command.js';
 import { registerReviewCommand } from './commands/review-command.js';
 import { registerAppealsCommand } from './commands/appeals-command.js';
+import { registerAlertsCommands } from './commands/alerts-command.js';
 import { drillCommand, drillFaults } from './commands/drill-command.js';
 import { registerReferenceCommand } from './commands/reference-command.js';
 import { monitorCommand } from './commands/monitor-command.js';
@@ -169,6 +170,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerKillSwitchCommand(program, { env, out });
   registerReviewCommand(program, { env, out });
   registerAppealsCommand(program, { env, out });
+  registerAlertsCommands(program, { env, out });
   registerAuditCommand(program, { env, out, dataDir, dataDirOption, setExitCode: (code) => (exitCode = code) });
 
   program

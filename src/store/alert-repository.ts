@@ -80,8 +80,8 @@ export interface AlertRepository {
    * it, someone acknowledged it, it resolved). So an alert escalates at most once, whoever asks.
    */
   escalate(alertId: string, at: string, delivery: (alert: StoredAlert) => NewAlertDelivery): Promise<StoredAlert | undefined>;
-  /** Firing alerts of a service that nobody acknowledged, have not escalated and fired at or before `firedBy`, oldest first (at most `limit`). */
-  listEscalationCandidates(service: string, firedBy: string, limit: number): Promise<StoredAlert[]>;
+  /** Firing alerts of a service's `rules` that nobody acknowledged, have not escalated and fired at or before `firedBy`, oldest first (at most `limit`). */
+  listEscalationCandidates(service: string, rules: readonly string[], firedBy: string, limit: number): Promise<StoredAlert[]>;
   /** The `createdAt` of the deliveries of one rule of a service enqueued after `since`, oldest first (a rate limit's window). */
   listDeliveryTimes(service: string, rule: string, since: string): Promise<string[]>;
   /** The firing alert with this key, if any. */
@@ -216,15 +216,16 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
       });
     },
 
-    listEscalationCandidates: (service, firedBy, limit) =>
+    listEscalationCandidates: (service, rules, firedBy, limit) =>
       ctx.read(async (db) => {
         checkInstant(firedBy, 'firedBy');
         const size = pageSize(limit);
-        if (size === 0) return [];
+        if (size === 0 || rules.length === 0) return [];
         const rows = await db
           .selectFrom('alerts')
           .selectAll()
           .where('service', '=', service)
+          .where('rule', 'in', [...rules])
           .where('active_key', 'is not', null)
           .where('escalated_at', 'is', null)
           .where('acknowledged_at', 'is', null)

@@ -21,8 +21,8 @@
 // least once: the `webhook-id` header (the delivery id) is the same on every attempt, so a receiver
 // deduplicates on it.
 //
-// Escalation: a firing alert of a service with an escalation route that nobody acknowledged within
-// its delay escalates once. Each pass looks in the store for such alerts and escalates each with one
+// Escalation: a firing alert (of one of the service's rules) of a service with an escalation route
+// that nobody acknowledged within its delay escalates once. Each pass looks in the store for such alerts and escalates each with one
 // guarded update (firing, unacknowledged, not yet escalated) that also enqueues the `alert.escalated`
 // delivery, so neither a restart nor a second dispatcher on the same database escalates it twice.
 import { performance } from 'node:perf_hooks';
@@ -638,7 +638,9 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     for (const service of services) {
       const route = options.ownership(service)?.escalation;
       if (route == null) continue;
-      for (const alert of await alerts.listEscalationCandidates(service, iso(nowMs - route.afterMs), 100)) {
+      // The alerts of the service's rules: a review SLA breach (rule review-sla) has its own escalation, to the review block's escalateTo role.
+      const rules = options.rules(service).map((r) => r.name);
+      for (const alert of await alerts.listEscalationCandidates(service, rules, iso(nowMs - route.afterMs), 100)) {
         // The guard in the store decides: another dispatcher, an acknowledgement or a resolution may have come first.
         const done = await alerts.escalate(alert.id, iso(nowMs), (current) => toRoute(route, current, 'alert.escalated', 'escalated', nowMs));
         if (done === undefined) continue;

@@ -232,6 +232,17 @@ describe('escalation of an alert nobody acknowledged', () => {
     expect(await escalatedRows(store, second)).toHaveLength(1);
   });
 
+  it("leaves a review SLA breach's alert to the review block's own escalation", async () => {
+    const p = await boot();
+    const breach = { id: newId('alt'), rule: 'review-sla', service: 'spam-filter', monitor: 'review_sla', version: '*', segment: 'rvw_1', severity: 'alert', state: 'firing' as const, firedAt: new Date(start).toISOString(), resolvedAt: null, summary: 'review item rvw_1 was not decided in time', values: {} };
+    await p.store.alerts.fire(breach, []);
+    const id = await fire(p.dispatcher);
+    clock = start + 2 * after;
+    await p.dispatcher.deliverDue();
+    expect(escalated().map((x) => x.id)).toEqual([id]);
+    expect(await escalatedRows(p.store, breach.id)).toEqual([]);
+  });
+
   it('an escalation is not held back by an on-call route that is down', async () => {
     const p = await boot();
     ownership = { ...ownership, onCall: { url: 'http://127.0.0.1:9/down', secret: 'ONCALL_SECRET', timeoutMs: 500 } };

@@ -45,6 +45,42 @@ function checkSummary(stdout: string): string[] {
   return lines.map((m) => m[1]!);
 }
 
+/** The summary's cross-check section: its weekly rows, the all-weeks line, what was not compared and what went to review. */
+function crossCheckSection(stdout: string) {
+  expect(stdout).toMatch(/^Cross-check 'bayes' \(naive Bayes, bayes-v1, trained on the same older messages\) against the served model's label, by week of the messages/m);
+  const rows = [...stdout.matchAll(/^ {4}(\d{4}-\d{2}-\d{2}) +(\d+) +(\d+) +([\d.]+)% +(\d+)$/gm)].map((m) => ({ week: m[1]!, checked: Number(m[2]), agreed: Number(m[3]), rate: Number(m[4]), toReview: Number(m[5]) }));
+  const folded = /^ {4}\d+ weeks? with fewer than 30 checks, together: (\d+) checked, (\d+) agreed \([\d.]+%\), (\d+) to review$/m.exec(stdout);
+  const all = /^ {4}all weeks: (\d+) checked, (\d+) agreed \(([\d.]+)%\)$/m.exec(stdout);
+  expect(all, stdout).not.toBeNull();
+  const [checked, agreed] = [Number(all![1]), Number(all![2])];
+  // The rows and the folded weeks add up to the total, and each rate is its row's.
+  expect(rows.reduce((n, r) => n + r.checked, 0) + Number(folded?.[1] ?? 0)).toBe(checked);
+  expect(rows.reduce((n, r) => n + r.agreed, 0) + Number(folded?.[2] ?? 0)).toBe(agreed);
+  for (const r of rows) expect(r.rate).toBeCloseTo((100 * r.agreed) / r.checked, 1);
+  const notCompared = Number(/^ {2}not compared: (\d+) decisions the model did not answer/m.exec(stdout)?.[1] ?? 0);
+  const review = /^ {2}the disagreements sent (\d+) decisions to review \((\d+) of them the model alone would have decided\); by the true labels the served model was wrong on (\d+) and bayes on (\d+); the reviewers settled (\d+), (\d+) to the true label$/m.exec(stdout);
+  expect(review, stdout).not.toBeNull();
+  const [sent, alone, servedWrong, checkerWrong, settled, settledRight] = review!.slice(1).map(Number) as [number, number, number, number, number, number];
+  // Every disagreement went to review; two labels that differ have exactly one wrong; the queue was worked to the end.
+  expect(sent).toBe(checked - agreed);
+  expect(rows.reduce((n, r) => n + r.toReview, 0) + Number(folded?.[3] ?? 0)).toBe(sent);
+  expect(servedWrong + checkerWrong).toBe(sent);
+  expect(alone).toBeLessThanOrEqual(sent);
+  expect(settled).toBe(sent);
+  expect(settledRight).toBeLessThanOrEqual(settled);
+  return { rows, checked, agreed, notCompared, sent, servedWrong };
+}
+
+type StoredDecisionLike = { id: string; outcome: string; explanation: unknown };
+/** The store's account of the cross-check: decisions the checker compared, those it agreed on, disagreements that went to review. */
+function crossChecksInStore(decisions: readonly StoredDecisionLike[]) {
+  const explained = (d: StoredDecisionLike) => d.explanation as { modelError?: unknown; crossChecks?: { name: string; kind: string; version?: string; verdict: string }[]; reasons: { kind: string; code: string; effect: string; checker?: string }[] };
+  const compared = decisions.filter((d) => explained(d).modelError === undefined && explained(d).crossChecks?.some((c) => c.name === 'bayes' && c.kind === 'version' && c.version === 'bayes-v1' && c.verdict !== 'unavailable'));
+  const disagreed = compared.filter((d) => explained(d).crossChecks!.some((c) => c.name === 'bayes' && c.verdict === 'disagree'));
+  const reviewed = disagreed.filter((d) => d.outcome === 'review' && explained(d).reasons.some((r) => r.kind === 'cross_check' && r.code === 'disagreement' && r.checker === 'bayes' && r.effect === 'review'));
+  return { compared: compared.length, agreed: compared.length - disagreed.length, reviewed: reviewed.length };
+}
+
 describe('ballast demo', () => {
   it('trains on the older messages, replays newer ones over HTTP with labels, and prints a summary', async () => {
     const r = await runCli(['demo', '--exit', '--port', '0', '--limit', '400', '--no-progress', '--data-dir', dataDir], { timeoutMs: 120_000 });
@@ -61,6 +97,11 @@ describe('ballast demo', () => {
     expect(labelled).toBeGreaterThan(200);
     expect(labelled).toBeLessThan(360);
     for (const stage of ['validate', 'pre_rules', 'invoke', 'post_rules', 'decide', 'record']) expect(r.stdout).toContain(`  ${stage}`);
+    // The cross-check: naive Bayes compared every answer of the two weeks (the breaker stays closed), all 400.
+    expect(r.stdout).toMatch(/^Cross-check model bayes-v1 \(naive Bayes\): trained now .*; held-out accuracy [\d.]+% on the same newer messages$/m);
+    const crossCheck = crossCheckSection(r.stdout);
+    expect(crossCheck.rows.map((w) => w.week)).toEqual(['2002-08-26', '2002-09-02']);
+    expect([crossCheck.checked, crossCheck.notCompared]).toEqual([400, 0]);
 
     // Monitoring: the reference was built from the training messages, the two weeks replayed were judged,
     // the spam share's fall (43% in training, 14% in the week of 2 September) fired an output-drift alert,
@@ -93,6 +134,8 @@ describe('ballast demo', () => {
     const store = await openStore({ kind: 'sqlite', path: path.join(runDir, 'ballast.db') });
     const decisions = await store.decisions.list({ service: 'spam-filter', limit: 1000 });
     expect(decisions).toHaveLength(400);
+    // The summary's cross-check counts are the stored explanations'.
+    expect(crossChecksInStore(decisions)).toEqual({ compared: crossCheck.checked, agreed: crossCheck.agreed, reviewed: crossCheck.sent });
     const feedback = await store.feedback.list({ service: 'spam-filter', limit: 1000 });
     expect(feedback.filter((f) => f.kind === 'label')).toHaveLength(labelled);
     // People worked the review queue through the API: every item opened is settled, each one override feedback by a reviewer.
@@ -218,7 +261,22 @@ describe('ballast demo', () => {
       }
       const openedOn = new Map(openings.map((m) => [m[2]!, m[1]!]));
       const skipped = /from then on the model was not called: (\d+) messages \(sent from (\d{4}-\d{2}-\d{2}) on\) went to review/.exec(r.stdout)!;
-      expect(skipped[2]).toBe('2002-09-30');
+      // From the week after an opening: 30 September, or 7 October when logreg-v2 was promoted before it and opened on 30 September.
+      expect([...openedOn.values()].map(nextWeek)).toContain(skipped[2]);
+
+      // The cross-check: naive Bayes agrees with the served model on the first weeks' mail and parts from it as the
+      // mail drifts: every week from 23 September on agrees less than every week before it; the mail people sorted
+      // while the breaker was open is not compared.
+      const crossCheck = crossCheckSection(r.stdout);
+      const early = crossCheck.rows.filter((w) => w.week < '2002-09-23');
+      const late = crossCheck.rows.filter((w) => w.week >= '2002-09-23');
+      expect(early.map((w) => w.week)).toEqual(['2002-08-26', '2002-09-02', '2002-09-09', '2002-09-16']);
+      expect(late.length).toBeGreaterThan(0);
+      expect(Math.max(...late.map((w) => w.rate))).toBeLessThan(Math.min(...early.map((w) => w.rate)));
+      expect(crossCheck.notCompared).toBe(Number(skipped[1]));
+      expect(crossCheck.checked + crossCheck.notCompared).toBe(2418);
+      // Most of what the disagreements sent to people was the served model's mistake.
+      expect(crossCheck.servedWrong).toBeGreaterThan(crossCheck.sent / 2);
 
       // The summary on the whole corpus: counts that agree, the small weeks of October–July folded into
       // one line, and the monitors' states dated by the messages' weeks (the labelled accuracy since the
@@ -252,6 +310,7 @@ describe('ballast demo', () => {
         expect(decisions.filter(broken).every((d) => d.outcome === 'review' && modelError(d) === 'QUALITY_BREAKER_OPEN')).toBe(true);
         expect(decisions.filter((d) => !broken(d)).some((d) => modelError(d) === 'QUALITY_BREAKER_OPEN')).toBe(false);
         expect(decisions.filter((d) => modelError(d) === 'QUALITY_BREAKER_OPEN').length).toBe(Number(skipped[1]));
+        expect(crossChecksInStore(decisions)).toEqual({ compared: crossCheck.checked, agreed: crossCheck.agreed, reviewed: crossCheck.sent });
         // The alerts the summary lists are this run's alerts in the store, all of them.
         expect((await store.alerts.list({ service: 'spam-filter', limit: 1000 })).map((a) => a.id).sort()).toEqual([...alerts].sort());
       } finally {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
-import { crossChecksOf, reviewReasonsOf, type DemoCrossCheck } from './cross-check-report.js';
+import { crossChecksOf, reviewReasonsOf, type DemoCrossCheck } from './cross-check-record.js';
 import type { SpamMessage } from './spam-corpus.js';
 
 /** What the replay learned about one message: the decision the API returned and the truth. */

@@ -24,7 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('latency budgets name real stages', () => {
   it('the names are total and the decision path\'s stages', () => {
-    expect(latencyStages).toStrictEqual(['total', 'validate', 'pre_rules', 'route', 'cross_check', 'invoke', 'fallback', 'agreement', 'post_rules', 'decide', 'explain', 'record']);
+    expect(latencyStages).toStrictEqual(['total', 'validate', 'pre_rules', 'route', 'checkers', 'invoke', 'fallback', 'cross_check', 'post_rules', 'decide', 'explain', 'record']);
   });
 
   it('an unknown stage fails at load with a pointer to the field and the valid names', async () => {

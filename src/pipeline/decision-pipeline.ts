@@ -7,7 +7,7 @@ import type { Service } from './service.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { deadlineIn } from '../resilience/index.js';
 import { decideStage, explainStage, recordStage, servedVersion, type RecordEnv } from './stages/decide-stages.js';
-import { agreementStage, crossCheckStage } from './stages/cross-check-stages.js';
+import { crossCheckStage, startCheckersStage } from './stages/cross-check-stages.js';
 import { fallbackStage } from './stages/fallback-stage.js';
 import { invokeStage, routeStage } from './stages/model-stages.js';
 import { postRulesStage, preRulesStage } from './stages/rule-stages.js';
@@ -20,10 +20,10 @@ export const defaultStages: readonly Stage<RecordEnv>[] = [
   validateStage,
   preRulesStage,
   routeStage,
-  crossCheckStage,
+  startCheckersStage,
   invokeStage,
   fallbackStage,
-  agreementStage,
+  crossCheckStage,
   postRulesStage,
   decideStage,
   explainStage,

@@ -3,7 +3,7 @@ import type { Issue } from '../errors/index.js';
 import type { Attempt, BreakerState } from '../resilience/index.js';
 import type { FiredRule, QualityFlag, Reason } from './policy-types.js';
 
-export const stageNames = ['validate', 'pre_rules', 'route', 'cross_check', 'invoke', 'fallback', 'agreement', 'post_rules', 'decide', 'explain', 'record'] as const;
+export const stageNames = ['validate', 'pre_rules', 'route', 'checkers', 'invoke', 'fallback', 'cross_check', 'post_rules', 'decide', 'explain', 'record'] as const;
 export type StageName = (typeof stageNames)[number];
 
 export const decisionOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;

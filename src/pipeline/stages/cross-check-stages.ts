@@ -1,5 +1,5 @@
-// Cross-checks in the decision path. `cross_check` starts, beside the served model's call, the version
-// checkers that are due before its answer is known; `agreement` waits for them (within the request's
+// Cross-checks in the decision path. `checkers` starts, beside the served model's call, the version
+// checkers that are due before its answer is known; `cross_check` waits for them (within the request's
 // deadline: a checker is called with it like any model), starts those due only on low confidence,
 // evaluates rule checkers, and compares each answer with the served one. A checker that fails is
 // recorded as unavailable and never fails the decision.
@@ -44,8 +44,8 @@ function start(ctx: DecisionContext, checker: CrossChecker): PendingCrossCheck |
 const hasCheckers = (ctx: DecisionContext) => !ctx.skipModel && ctx.service.policy.crossChecks.length > 0;
 
 /** Starts the version checkers due whatever the model answers (always, or high stakes), so they run beside it. */
-export const crossCheckStage: Stage<unknown> = {
-  name: 'cross_check',
+export const startCheckersStage: Stage<unknown> = {
+  name: 'checkers',
   applies: hasCheckers,
   run(ctx) {
     const pending: PendingCrossCheck[] = [];
@@ -64,8 +64,8 @@ export const crossCheckStage: Stage<unknown> = {
 };
 
 /** Waits for the checkers, runs the late and rule ones, compares every answer with the served one. */
-export const agreementStage: Stage<unknown> = {
-  name: 'agreement',
+export const crossCheckStage: Stage<unknown> = {
+  name: 'cross_check',
   applies: hasCheckers,
   async run(ctx) {
     const pending = ctx.pendingChecks ?? [];

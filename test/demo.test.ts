@@ -45,6 +45,25 @@ function checkSummary(stdout: string): string[] {
   return lines.map((m) => m[1]!);
 }
 
+/**
+ * The ownership lines: owners and runbook of both services, the on-call's acknowledgements (every alert
+ * but the one it missed) and that one alert's single escalation. Returns the missed alert and the count acknowledged.
+ */
+function checkOwnership(stdout: string): { id: string; acknowledged: number } {
+  expect(stdout).toMatch(/^ {2}spam-filter: owned by team-mail-safety, demo-monitoring \(risk medium\); runbook docs\/runbooks\/spam-filter\.md; alerts on call to http:\S+\/alerts, escalation after 2s to http:\S+\/escalations; review SLA 20s$/m);
+  expect(stdout).toMatch(/^ {2}credit-precheck: owned by team-credit-risk, demo-release \(risk high\); runbook docs\/runbooks\/credit-precheck\.md; alerts on call to http:\S+\/alerts, escalation after 2s to http:\S+\/escalations; review SLA 8h$/m);
+  // It misses one alert at a time until one escalates (a missed alert that resolves first cannot), so usually exactly one.
+  const onCall = /^ {2}on call \(demo-monitoring\) acknowledged (\d+) of (\d+) alerts as they fired \(audited as alert\.acknowledged\); it missed (alt_\w+(?:, alt_\w+)*)$/m.exec(stdout);
+  expect(onCall, stdout).not.toBeNull();
+  const [acknowledged, all, missed] = [Number(onCall![1]), Number(onCall![2]), onCall![3]!.split(', ')];
+  expect(acknowledged + missed.length).toBe(all);
+  const escalated = [...stdout.matchAll(/^ {2}escalated: (alt_\w+) \(spam-filter \w+\) went unacknowledged and escalated once, ([\d.]+) s after it fired \(delay 2s\), to http:\S+\/escalations \(1 of 1 signatures valid\)$/gm)];
+  expect(escalated.map((m) => m[1]), stdout).toEqual([missed.at(-1)]);
+  expect(Number(escalated[0]![2])).toBeGreaterThanOrEqual(2);
+  expect(stdout.match(/^ {2}escalated: /gm)).toHaveLength(1);
+  return { id: escalated[0]![1]!, acknowledged };
+}
+
 /** The summary's cross-check section: its weekly rows, the all-weeks line, what was not compared and what went to review. */
 function crossCheckSection(stdout: string) {
   expect(stdout).toMatch(/^Cross-check 'bayes' \(naive Bayes, bayes-v1, trained on the same older messages\) against the served model's label, by week of the messages/m);
@@ -156,6 +175,15 @@ describe('ballast demo', () => {
     expect((await store.alerts.listActive('spam-filter')).map((a) => a.monitor)).toContain('output_drift');
     // The summary's alerts are the store's, one line each.
     expect((await store.alerts.list({ service: 'spam-filter', limit: 1000 })).map((a) => a.id).sort()).toEqual([...firstAlerts].sort());
+    // Ownership: both services name owners and a runbook; the on-call acknowledged every alert but one, which escalated once.
+    const missed = checkOwnership(r.stdout);
+    const spamAlerts = await store.alerts.list({ service: 'spam-filter', limit: 1000 });
+    expect(spamAlerts.filter((a) => a.escalatedAt !== undefined).map((a) => a.id)).toEqual([missed.id]);
+    expect((await store.alerts.listDeliveries(missed.id)).filter((d) => d.type === 'alert.escalated').map((d) => d.status)).toEqual(['delivered']);
+    expect(spamAlerts.filter((a) => a.acknowledged?.by === 'demo-monitoring')).toHaveLength(missed.acknowledged);
+    expect(spamAlerts.find((a) => a.id === missed.id)?.acknowledged).toBeUndefined();
+    const acks = await store.audit.list({ action: 'alert.acknowledged', limit: 1000 });
+    expect(acks.map((e) => `${e.actor.principal}/${e.actor.role}`)).toEqual(Array.from({ length: missed.acknowledged }, () => 'demo-monitoring/operator'));
     // Every label has its audit event with the labeler's key; the viewer's denial is there too.
     // (and the credit pre-check's 303 outcomes, sent by the same labeler)
     const received = await store.audit.list({ action: 'feedback.received', limit: 2000 });
@@ -250,6 +278,8 @@ describe('ballast demo', () => {
     try {
       const r = await runCli(['demo', '--exit', '--port', '0', '--no-progress', '--data-dir', fullDir], { timeoutMs: 180_000 });
       expect(r.code, r.stderr).toBe(0);
+      // On the whole corpus too: one alert nobody acknowledged, escalated once.
+      checkOwnership(r.stdout);
       // The canary splits late September's mail between the versions by sender: each version's breaker opens
       // on the first week its own labelled accuracy falls below the floor, and at least one does on 23 September.
       const openings = [...r.stdout.matchAll(/opened on judging the week of (\d{4}-\d{2}-\d{2}) \(\S+ wall clock\) for (logreg-v[12]): labelled accuracy ([\d.]+)% is below the floor 90\.0% \(window from (\d{4}-\d{2}-\d{2})\)/g)];

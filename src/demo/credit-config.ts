@@ -6,6 +6,9 @@ import type { CreditInput } from './credit-model.js';
 
 /** The service's name in the config file. */
 export const CREDIT_SERVICE = 'credit-precheck';
+/** Who owns the credit pre-check (risk: high, so it must name them), and the runbook its alerts point to. */
+export const CREDIT_OWNERS = ['team-credit-risk', 'demo-release'] as const;
+export const CREDIT_RUNBOOK = 'docs/runbooks/credit-precheck.md';
 /** The version the demo trains on the training rows and serves. */
 export const CREDIT_FIRST_VERSION = 'credit-logreg-v1';
 
@@ -99,7 +102,9 @@ export function creditServiceConfig(weightsPath: string, options: CreditConfigOp
   const protectedNames = Object.keys(creditProtectedValues) as (keyof typeof creditProtectedValues)[];
   return {
     description: 'Pre-checks a loan application: approve or decline. Model: logistic regression on the Statlog German Credit attributes, trained by the Ballast demo; it does not read the protected attributes.',
-    owners: ['demo@ballast.invalid'],
+    owners: [...CREDIT_OWNERS],
+    // The on-call and escalation routes are the demo's receivers, added where they run (demo-command).
+    ownership: { runbook: CREDIT_RUNBOOK },
     contract: {
       version: 1,
       input: {

@@ -10,7 +10,16 @@ export interface DemoAlertTarget {
   readonly secretName: string;
   /** Where the review queue tells the caller its outcomes (signed with the same secret); no review webhook without it. */
   readonly reviewUrl?: string;
+  /** Where an alert nobody acknowledged within DEMO_ESCALATION_AFTER goes (signed with the same secret); no escalation without it. */
+  readonly escalationUrl?: string;
 }
+
+/** How long an alert of the demo may go unacknowledged before it escalates: the weeks of mail pass in seconds. */
+export const DEMO_ESCALATION_AFTER = '2s';
+
+/** Who owns the spam filter, and the runbook its alerts point to (a path in the repository). */
+export const SPAM_OWNERS = ['team-mail-safety', 'demo-monitoring'] as const;
+export const SPAM_RUNBOOK = 'docs/runbooks/spam-filter.md';
 
 /** The spam filter's review SLA in the demo: its weeks of mail pass in seconds, so a short SLA shows breaches and their escalation. */
 export const DEMO_REVIEW_SLA = '20s';
@@ -76,7 +85,13 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget, option
       ...options.services,
       'spam-filter': {
         description: 'Flags spam in incoming mail. Model: logistic regression over words, trained by the Ballast demo on the older SpamAssassin messages.',
-        owners: ['demo@ballast.invalid'],
+        owners: [...SPAM_OWNERS],
+        // Alerts go to the on-call route; one nobody acknowledged in DEMO_ESCALATION_AFTER escalates, once.
+        ownership: {
+          runbook: SPAM_RUNBOOK,
+          ...(alerts === undefined ? {} : { onCall: { url: alerts.url, secret: alerts.secretName } }),
+          ...(alerts?.escalationUrl === undefined ? {} : { escalation: { after: DEMO_ESCALATION_AFTER, url: alerts.escalationUrl, secret: alerts.secretName } }),
+        },
         contract: {
           version: 1,
           input: {
@@ -197,7 +212,7 @@ export function demoConfig(weightsPath: string, alerts?: DemoAlertTarget, option
                     // The replay runs weeks of mail in seconds: notify a group's first members at once
                     // rather than after the default 30 s wait, so the run's alerts are delivered before it ends.
                     group: { wait: '0s' },
-                    webhook: { url: alerts.url, secret: alerts.secretName },
+                    // No webhook of its own: the service's on-call route (ownership.onCall).
                   },
                 ],
               }),

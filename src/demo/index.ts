@@ -17,3 +17,6 @@ export { DEMO_REVIEW_SLA } from './demo-config.js';
 export { CREDIT_SERVICE, creditServiceConfig } from './credit-config.js';
 export { CREDIT_SECOND_VERSION, exportAndRetrain, type CreditRetrain, creditAnswer, fileCreditAppeal, formatFairness, prepareCredit, replayCredit, type CreditDecision, type DemoFairnessReport, type PreparedCredit } from './credit-loop.js';
 export { creditLabelOf } from './credit-data.js';
+export { formatOwnershipReport, startDemoOnCall, type DemoOnCall } from './ownership-report.js';
+export { CREDIT_RUNBOOK, CREDIT_OWNERS } from './credit-config.js';
+export { DEMO_ESCALATION_AFTER, SPAM_OWNERS, SPAM_RUNBOOK } from './demo-config.js';

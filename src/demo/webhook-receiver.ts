@@ -6,7 +6,7 @@ import { verifyWebhook } from '../index.js';
 /** One delivery as the receiver saw it. */
 export interface ReceivedDelivery {
   readonly valid: boolean;
-  /** `alert.firing`, `alert.resolved`, or `unparsable`. */
+  /** `alert.firing`, `alert.resolved`, `alert.escalated`, a review event, or `unparsable`. */
   readonly type: string;
   /** Why it went out, when the payload says (`new`, `changed`, `repeat`, `resolved` for grouped alerts). */
   readonly reason: string | null;
@@ -32,8 +32,8 @@ function windowOf(payload: { transition?: { values?: unknown } | null }): string
   return typeof start === 'string' ? start : null;
 }
 
-/** Starts the receiver on 127.0.0.1 (a free port); deliveries signed with another secret are answered 401. */
-export async function startDemoReceiver(secret: string): Promise<DemoReceiver> {
+/** Starts the receiver on 127.0.0.1 (a free port; `path` names it in its URL); deliveries signed with another secret are answered 401. */
+export async function startDemoReceiver(secret: string, path = '/alerts'): Promise<DemoReceiver> {
   const received: ReceivedDelivery[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,5 +53,5 @@ export async function startDemoReceiver(secret: string): Promise<DemoReceiver> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/alerts`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}${path}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -129,13 +129,13 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
     const service = options.services.get(name);
     return service === undefined ? undefined : ownershipOf(service);
   };
-  const escalating = [...options.services.values()].filter((s) => ownershipOf(s).escalation !== null).map((s) => s.name);
   const dispatcher = createAlertDispatcher({
     store,
     rules: (service) => configs.get(service)?.alerts ?? [],
     secret: options.secret,
     ownership,
-    escalatingServices: () => escalating,
+    // Read at each pass (ownershipOf is cached per config), so a service whose config changes under a live apply is seen as it is now.
+    escalatingServices: () => [...options.services.values()].filter((s) => ownershipOf(s).escalation !== null).map((s) => s.name),
     ...(options.now === undefined ? {} : { now: () => options.now!().getTime() }),
     ...(options.alertBackoff === undefined ? {} : { backoff: options.alertBackoff }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

@@ -52,6 +52,11 @@ import {
   type RolloutStatus,
   type SecondVersion,
   type SpamMessage,
+  CREDIT_RUNBOOK,
+  DEMO_ESCALATION_AFTER,
+  formatOwnershipReport,
+  startDemoOnCall,
+  type DemoOnCall,
 } from '../../demo/index.js';
 import { localActor, type ApiKeyView, type KeyManager } from '../../governance/index.js';
 import { localUser } from '../runtime.js';
@@ -136,7 +141,9 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   const receiver = await startDemoReceiver(secret);
   // The mail client's end of the review queue: it hears each reviewed message's outcome.
   const reviewReceiver = await startDemoReceiver(secret);
-  const alertTarget = { url: receiver.url, secretName: DEMO_WEBHOOK_SECRET, reviewUrl: reviewReceiver.url };
+  // The escalation route: where an alert nobody on call acknowledged goes, once, after DEMO_ESCALATION_AFTER.
+  const escalationReceiver = await startDemoReceiver(secret, '/escalations');
+  const alertTarget = { url: receiver.url, secretName: DEMO_WEBHOOK_SECRET, reviewUrl: reviewReceiver.url, escalationUrl: escalationReceiver.url };
   // The first version's lineage in the registry: what it was trained on, and its cross-validated accuracy.
   const outOfFoldRight = model.train.filter((m) => model.outOfFold.get(m.id)?.label === m.label).length;
   const firstRegistry = {
@@ -152,6 +159,7 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     // Declines are adverse actions: people decide the unsure ones within a working day, and the lender hears back.
     review: { sla: '8h', lease: '5m', webhook: { url: creditReceiver.url, secret: DEMO_WEBHOOK_SECRET } },
     fairness: { favourable: { pointer: '/label', equals: 'approve' }, minGroupCount: 30, bounds: { minSelectionRatio: 0.8, maxEqualOpportunityDifference: 0.1 } },
+    ownership: { runbook: CREDIT_RUNBOOK, onCall: { url: receiver.url, secret: DEMO_WEBHOOK_SECRET }, escalation: { after: DEMO_ESCALATION_AFTER, url: escalationReceiver.url, secret: DEMO_WEBHOOK_SECRET } },
   };
   const moreServices = { [CREDIT_SERVICE]: creditBlock };
   const configPath = writeDemoConfig(runDir, model.weightsPath, alertTarget, (file) => `${cli} serve --config ${shown(file)} --data-dir ${shown(runDir)}`, { first: firstRegistry, services: moreServices, checker: checker.weightsPath });
@@ -164,12 +172,15 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
   );
 
   const running = await startServing({ configPath, host: options.host, port: options.port, dataDir: runDir, redactionKey: options.redactionKey, logLevel: 'error' });
+  let onCall: DemoOnCall | undefined;
   out(`Serving spam-filter on ${running.url} (config: ${configPath}), with API keys required`);
   try {
     // The demo acts as a team would: a key per job, each with the narrowest role that does it.
     const demoKeys = await createDemoKeys(running.server.keys);
     if (running.firstAdminKey !== undefined) out(`  first start on ${displayPath(runDir)}: made the admin key ${running.firstAdminKey.id} (principal admin), shown once: ${running.firstAdminKey.token}`);
     out(`  keys for this run: ${demoKeys.list.map((k) => `${k.principal} (${k.role})`).join(', ')}`);
+    // The person on call (demo-monitoring, an operator) acknowledges the alerts as they fire, but misses one.
+    onCall = startDemoOnCall({ url: running.url, token: demoKeys.tokens.operator, principal: demoJobs.operator[0], services: ['spam-filter', CREDIT_SERVICE] });
     const messages = options.limit === undefined ? model.served : model.served.slice(0, options.limit);
     const bar = options.progress && process.stdout.isTTY ? new cliProgress.SingleBar({ format: 'Replaying {bar} {value}/{total} messages | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     bar?.start(messages.length, 0);
@@ -356,6 +367,8 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
       for (const line of formatMonitoringReport(report, { minSamples: DEMO_MIN_SAMPLES, version, ...(last ? { webhook: { url: receiver.url, deliveries: receiver.received }, monitorCommand } : { weeksOnly: true }) })) out(line);
     }
     out('');
+    for (const line of await formatOwnershipReport({ url: running.url, token: demoKeys.tokens.operator, services: ['spam-filter', CREDIT_SERVICE], onCall, onCallPrincipal: demoJobs.operator[0], escalation: escalationReceiver, deliverDue: () => running.runtime.monitoring.dispatcher.deliverDue(), cli })) out(line);
+    out('');
     out('Humans in the loop (the review queue, worked through the API by demo-reviewer and demo-reviewer-2, escalations by demo-senior):');
     const reviewStats = await apiClient(running.url, demoKeys.tokens.senior)<DemoReviewStats>('GET', '/v1/reviews/stats?service=spam-filter');
     for (const line of formatReviewStats('spam-filter', reviewStats, sessions, { outcomes: reviewReceiver.received.filter((r) => r.type === 'review.decided').length, breaches: reviewReceiver.received.filter((r) => r.type === 'review.sla_breached').length, received: reviewReceiver.received.length, valid: reviewReceiver.received.filter((r) => r.valid).length }, DEMO_REVIEW_SLA)) out(line);
@@ -400,8 +413,10 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     out('Press Ctrl-C to stop.');
     await stopSignal;
   } finally {
+    await onCall?.stop();
     await running.stop();
     await receiver.close();
+    await escalationReceiver.close();
     await reviewReceiver.close();
     await creditReceiver.close();
   }

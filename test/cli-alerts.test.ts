@@ -73,6 +73,7 @@ describe('ownership through the API and the CLI', () => {
     for (const [principal, role] of [
       ['olga', 'operator'],
       ['vic', 'viewer'],
+      ['dee', 'decider'],
     ] as const) {
       tokens[principal] = (await t.server.keys.create({ principal, role, kind: 'person' }, { actor: { principal: 'local:test', keyId: null, role: 'admin' } })).token;
     }
@@ -103,6 +104,10 @@ describe('ownership through the API and the CLI', () => {
         { rule: 'latency', monitors: ['latency/*'], minState: 'alert', to: 'webhook', url: 'http://127.0.0.1:9/latency' },
       ],
     });
+    // A caller that may not read alerts (the calling application) sees who owns it, and only the origin of each route.
+    const app = (await api('dee', 'GET', '/v1/services/loans')).json().ownership;
+    expect(app).toMatchObject({ owners: ['team-loans', 'ana'], runbook: 'docs/runbooks/loans.md', onCall: { url: 'http://127.0.0.1:9/…' }, escalation: { url: 'http://127.0.0.1:9/…', after: '15m' } });
+    expect(app.alerts.map((a: { url: string }) => a.url)).toEqual(['http://127.0.0.1:9/…', 'http://127.0.0.1:9/…']);
   });
 
   it('shows an alert with its owners, runbook and escalation; an operator acknowledges it once, audited; a viewer may not', async () => {

@@ -19,16 +19,28 @@ export function durationText(ms: number): string {
   return `${ms}ms`;
 }
 
+/** A webhook URL's origin, its path and query left out (`https://hooks.example/…`): they often carry a token. */
+export function urlOrigin(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname === '/' && parsed.search === '' ? parsed.origin : `${parsed.origin}/…`;
+  } catch {
+    return '…';
+  }
+}
+
 /**
  * Who owns what: the owners and risk tier, the runbook, the on-call and escalation routes (URLs and
  * the names of their secrets, never the values), the review SLA of the `review:` block, the live
- * version, and each alert rule with where it goes.
+ * version, and each alert rule with where it goes. `fullUrls` false shows each URL's origin only: a
+ * caller that may not read the alerts (whose deliveries show them) does not see the paths, which often carry a token.
  */
-export function ownershipView(service: Service) {
+export function ownershipView(service: Service, fullUrls = true) {
   const { config } = service;
   const owned = ownershipOf(service);
   const review = reviewConfigOf(service);
-  const route = (r: { url: string; secret: string; timeoutMs: number } | null) => (r === null ? null : { url: r.url, secret: r.secret, timeoutMs: r.timeoutMs });
+  const shown = (url: string) => (fullUrls ? url : urlOrigin(url));
+  const route = (r: { url: string; secret: string; timeoutMs: number } | null) => (r === null ? null : { url: shown(r.url), secret: r.secret, timeoutMs: r.timeoutMs });
   return {
     owners: owned.owners,
     risk: config.risk ?? null,
@@ -39,13 +51,13 @@ export function ownershipView(service: Service) {
     live: config.live,
     alerts: resolveServiceMonitoring(service).alerts.map((rule) => {
       const target = rule.webhook ?? owned.onCall;
-      return { rule: rule.name, monitors: rule.monitors, minState: rule.minState, to: rule.webhook === null ? 'on-call' : 'webhook', url: target?.url ?? null };
+      return { rule: rule.name, monitors: rule.monitors, minState: rule.minState, to: rule.webhook === null ? 'on-call' : 'webhook', url: target === null ? null : shown(target.url) };
     }),
   };
 }
 
 /** A service as the API shows it: what it accepts and how it decides, never secrets. */
-function describe(service: Service, detailed: boolean) {
+function describe(service: Service, detailed: boolean, fullUrls = false) {
   const { config } = service;
   const summary = {
     name: service.name,
@@ -58,7 +70,7 @@ function describe(service: Service, detailed: boolean) {
   return {
     ...summary,
     owners: config.owners ?? [],
-    ownership: ownershipView(service),
+    ownership: ownershipView(service, fullUrls),
     contract: config.contract,
     policy: { thresholds: service.policy.thresholds, rules: (config.policy?.rules ?? []).map((r) => ({ name: r.name, stage: r.stage, when: r.when, action: r.action, reason: r.reason ?? r.name })) },
   };
@@ -70,6 +82,6 @@ export function registerServiceRoutes(app: FastifyInstance, { services, access }
   app.get<{ Params: { service: string } }>('/v1/services/:service', async (request) => {
     const service = services.get(request.params.service);
     if (service === undefined) throw new BallastError('SERVICE_NOT_FOUND', { detail: `no service named '${request.params.service}'` });
-    return describe(service, true);
+    return describe(service, true, access.allows(request, 'alerts:read', service.name));
   });
 }

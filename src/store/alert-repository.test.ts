@@ -220,6 +220,56 @@ describe.each(dialects)('alerts on $name', (dialect) => {
     expect(log[1]).toMatchObject({ id: resolving.id, status: 'pending', log: [] });
   });
 
+  it('acknowledges once with its audit event, escalates once, never an acknowledged or resolved alert, and lists the candidates of given rules', async () => {
+    const audit = (id: string) => ({ id: newId('aud'), at: at(3), actor: { principal: 'ana', keyId: null, role: 'operator' }, action: 'alert.acknowledged', resource: { kind: 'alert', id }, service: 'spam-filter', beforeDigest: null, afterDigest: null, before: null, after: null, requestId: null, detail: null });
+    const escalation = (a: StoredAlert) => makeDelivery({ type: 'alert.escalated', url: 'http://127.0.0.1:9/escalate', body: JSON.stringify({ id: a.id, escalatedAt: a.escalatedAt }), createdAt: at(20) });
+    const early = makeAlert({ firedAt: at(0) });
+    const late = makeAlert({ monitor: 'input_drift', firedAt: at(10) });
+    const breach = makeAlert({ rule: 'review-sla', monitor: 'review_sla', firedAt: at(0) });
+    for (const a of [early, late, breach]) await store.alerts.fire(a, []);
+    // Only the named rules, fired by the instant, oldest first.
+    expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(5), 10)).map((a) => a.id)).toEqual([early.id]);
+    expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(15), 10)).map((a) => a.id)).toEqual([early.id, late.id]);
+    expect(await store.alerts.listEscalationCandidates('spam-filter', [], at(15), 10)).toEqual([]);
+    expect(await store.alerts.listEscalationCandidates('other', ['oncall'], at(15), 10)).toEqual([]);
+
+    const escalated = await store.alerts.escalate(early.id, at(20), escalation);
+    expect(escalated).toMatchObject({ id: early.id, escalatedAt: at(20) });
+    expect(await store.alerts.escalate(early.id, at(21), escalation)).toBeUndefined();
+    const rows = await store.alerts.listDeliveries(early.id);
+    // The delivery was built from the alert as escalated.
+    expect(rows.map((d) => [d.type, JSON.parse(d.body)])).toEqual([['alert.escalated', { id: early.id, escalatedAt: at(20) }]]);
+    expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(30), 10)).map((a) => a.id)).toEqual([late.id]);
+    // An escalation is outside the rule's rate limit.
+    expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(0))).toEqual([]);
+
+    const first = await store.alerts.acknowledge(late.id, { by: 'ana', at: at(3), note: 'on it' }, audit(late.id));
+    expect(first).toMatchObject({ changed: true, alert: { acknowledged: { by: 'ana', at: at(3), note: 'on it' } } });
+    expect(await store.alerts.acknowledge(late.id, { by: 'bo', at: at(4), note: null }, audit(late.id))).toMatchObject({ changed: false, alert: { acknowledged: { by: 'ana' } } });
+    expect(await store.alerts.escalate(late.id, at(20), escalation)).toBeUndefined();
+    expect(await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(30), 10)).toEqual([]);
+    expect((await store.audit.list({ limit: 10 })).map((e) => e.actor.principal)).toEqual(['ana']);
+
+    await store.alerts.resolve(breach.id, at(5), []);
+    expect(await store.alerts.escalate(breach.id, at(20), escalation)).toBeUndefined();
+    await expect(store.alerts.acknowledge(breach.id, { by: 'ana', at: at(6), note: null }, audit(breach.id))).rejects.toMatchObject({ code: 'ALERT_RESOLVED' });
+    expect(await store.alerts.acknowledge('alt_missing', { by: 'ana', at: at(6), note: null }, audit('alt_missing'))).toBeUndefined();
+    expect((await store.audit.list({ limit: 10 })).map((e) => e.actor.principal)).toEqual(['ana']);
+    // An alert nobody touched reads as before: no acknowledged, no escalatedAt.
+    expect(await store.alerts.get(breach.id)).toEqual({ ...breach, state: 'resolved', resolvedAt: at(5) });
+  });
+
+  it('hands an escalation out while an older delivery of the alert to another URL is still pending', async () => {
+    const alert = makeAlert();
+    const firing = makeDelivery({ createdAt: at(0) });
+    await store.alerts.fire(alert, [firing]);
+    await store.alerts.escalate(alert.id, at(1), () => makeDelivery({ type: 'alert.escalated', url: 'http://127.0.0.1:9/escalate', createdAt: at(1) }));
+    const resolving = makeDelivery({ type: 'alert.resolved', createdAt: at(2) });
+    await store.alerts.resolve(alert.id, at(2), [resolving]);
+    // The firing delivery never got through: the resolution to the same URL waits for it, the escalation does not.
+    expect((await store.alerts.dueDeliveries(at(5), 10)).map((d) => d.type)).toEqual(['alert.firing', 'alert.escalated']);
+  });
+
   it('refuses malformed instants and non-JSON values without writing', async () => {
     await expect(store.alerts.fire(makeAlert({ firedAt: '2025-01-31' }), [])).rejects.toMatchObject({ code: 'INTERNAL' });
     const cyclic: Record<string, unknown> = {};

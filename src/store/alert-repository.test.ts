@@ -226,22 +226,32 @@ describe.each(dialects)('alerts on $name', (dialect) => {
     const early = makeAlert({ firedAt: at(0) });
     const late = makeAlert({ monitor: 'input_drift', firedAt: at(10) });
     const breach = makeAlert({ rule: 'review-sla', monitor: 'review_sla', firedAt: at(0) });
-    for (const a of [early, late, breach]) await store.alerts.fire(a, []);
-    // Only the named rules, fired by the instant, oldest first.
+    // Fired first of all but never notified (ended within group.wait, held back by the rate limit): on call was never paged.
+    const silent = makeAlert({ monitor: 'latency', firedAt: at(0) });
+    await store.alerts.fire(early, [makeDelivery({ createdAt: at(0) })]);
+    // Notified 4 minutes after it fired: the delay runs from then, not from firedAt.
+    await store.alerts.fire(late, [makeDelivery({ createdAt: at(14) })]);
+    await store.alerts.fire(breach, [makeDelivery({ createdAt: at(0) })]);
+    await store.alerts.fire(silent, []);
+    // Only the named rules, notified by the instant, oldest first; never one that was not notified.
     expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(5), 10)).map((a) => a.id)).toEqual([early.id]);
-    expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(15), 10)).map((a) => a.id)).toEqual([early.id, late.id]);
+    expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(13), 10)).map((a) => a.id)).toEqual([early.id]);
+    expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(14), 10)).map((a) => a.id)).toEqual([early.id, late.id]);
     expect(await store.alerts.listEscalationCandidates('spam-filter', [], at(15), 10)).toEqual([]);
     expect(await store.alerts.listEscalationCandidates('other', ['oncall'], at(15), 10)).toEqual([]);
+    // The guard agrees: an alert with no `alert.firing` delivery does not escalate, whoever asks.
+    expect(await store.alerts.escalate(silent.id, at(20), escalation)).toBeUndefined();
+    expect(await store.alerts.listDeliveries(silent.id)).toEqual([]);
 
     const escalated = await store.alerts.escalate(early.id, at(20), escalation);
     expect(escalated).toMatchObject({ id: early.id, escalatedAt: at(20) });
     expect(await store.alerts.escalate(early.id, at(21), escalation)).toBeUndefined();
-    const rows = await store.alerts.listDeliveries(early.id);
+    const rows = (await store.alerts.listDeliveries(early.id)).filter((d) => d.type === 'alert.escalated');
     // The delivery was built from the alert as escalated.
     expect(rows.map((d) => [d.type, JSON.parse(d.body)])).toEqual([['alert.escalated', { id: early.id, escalatedAt: at(20) }]]);
     expect((await store.alerts.listEscalationCandidates('spam-filter', ['oncall'], at(30), 10)).map((a) => a.id)).toEqual([late.id]);
-    // An escalation is outside the rule's rate limit.
-    expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(0))).toEqual([]);
+    // An escalation is outside the rule's rate limit (only the two firing notifications count).
+    expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(0))).toEqual([at(14)]);
 
     const first = await store.alerts.acknowledge(late.id, { by: 'ana', at: at(3), note: 'on it' }, audit(late.id));
     expect(first).toMatchObject({ changed: true, alert: { acknowledged: { by: 'ana', at: at(3), note: 'on it' } } });
@@ -268,6 +278,29 @@ describe.each(dialects)('alerts on $name', (dialect) => {
     await store.alerts.resolve(alert.id, at(2), [resolving]);
     // The firing delivery never got through: the resolution to the same URL waits for it, the escalation does not.
     expect((await store.alerts.dueDeliveries(at(5), 10)).map((d) => d.type)).toEqual(['alert.firing', 'alert.escalated']);
+  });
+
+  it('resolving an escalated alert also enqueues what the escalation route hears, in the same transaction; a never escalated one not', async () => {
+    const toEscalation = (a: StoredAlert) => makeDelivery({ type: 'alert.resolved', url: 'http://127.0.0.1:9/escalate', body: JSON.stringify({ id: a.id, state: a.state, escalatedAt: a.escalatedAt }), createdAt: at(30) });
+    const escalated = makeAlert();
+    const quiet = makeAlert({ monitor: 'input_drift' });
+    for (const a of [escalated, quiet]) await store.alerts.fire(a, [makeDelivery({ createdAt: at(0) })]);
+    await store.alerts.escalate(escalated.id, at(20), () => makeDelivery({ type: 'alert.escalated', url: 'http://127.0.0.1:9/escalate', createdAt: at(20) }));
+    expect(await store.alerts.resolve(escalated.id, at(30), [makeDelivery({ type: 'alert.resolved', createdAt: at(30) })], toEscalation)).toMatchObject({ state: 'resolved', escalatedAt: at(20) });
+    const rows = await store.alerts.listDeliveries(escalated.id);
+    expect(rows.map((d) => [d.type, d.url])).toEqual([
+      ['alert.firing', 'http://127.0.0.1:9/hook'],
+      ['alert.escalated', 'http://127.0.0.1:9/escalate'],
+      ['alert.resolved', 'http://127.0.0.1:9/hook'],
+      ['alert.resolved', 'http://127.0.0.1:9/escalate'],
+    ]);
+    // Built from the alert as resolved.
+    expect(JSON.parse(rows[3]!.body)).toEqual({ id: escalated.id, state: 'resolved', escalatedAt: at(20) });
+    await store.alerts.resolve(quiet.id, at(30), [], toEscalation);
+    expect((await store.alerts.listDeliveries(quiet.id)).map((d) => d.type)).toEqual(['alert.firing']);
+    // Resolved already: nothing more for either route.
+    expect(await store.alerts.resolve(escalated.id, at(31), [], toEscalation)).toBeUndefined();
+    expect(await store.alerts.listDeliveries(escalated.id)).toHaveLength(4);
   });
 
   it('refuses malformed instants and non-JSON values without writing', async () => {

@@ -60,8 +60,17 @@ export interface AlertRepository {
    * and the firing one is returned with `created: false`.
    */
   fire(alert: StoredAlert, deliveries: readonly NewAlertDelivery[]): Promise<AlertFireResult>;
-  /** Resolves a firing alert and enqueues its deliveries in one transaction; undefined, and nothing written, when it is not firing. */
-  resolve(alertId: string, resolvedAt: string, deliveries: readonly NewAlertDelivery[]): Promise<StoredAlert | undefined>;
+  /**
+   * Resolves a firing alert and enqueues its deliveries in one transaction; undefined, and nothing written, when it is not firing.
+   * If it had escalated (read in that transaction, so an escalation just committed by another process counts), the
+   * delivery `escalated` builds from the resolved alert goes in too: the escalation route hears it resolved.
+   */
+  resolve(
+    alertId: string,
+    resolvedAt: string,
+    deliveries: readonly NewAlertDelivery[],
+    escalated?: (alert: StoredAlert) => NewAlertDelivery | undefined,
+  ): Promise<StoredAlert | undefined>;
   /**
    * Changes a firing alert (its severity, summary or values, as a group's members change) and enqueues
    * deliveries (its notifications) in one transaction; undefined, and nothing written, when it is not firing.
@@ -76,12 +85,17 @@ export interface AlertRepository {
   /**
    * Marks a firing alert that nobody acknowledged as escalated at `at` and enqueues the delivery that
    * `delivery` builds from it (escalatedAt set), in one transaction guarded on "firing, unacknowledged,
-   * not escalated": undefined, and nothing written, when that no longer holds (another process escalated
+   * not escalated, notified (an `alert.firing` delivery enqueued)": undefined, and nothing written, when that no longer holds (another process escalated
    * it, someone acknowledged it, it resolved). So an alert escalates at most once, whoever asks.
    */
   escalate(alertId: string, at: string, delivery: (alert: StoredAlert) => NewAlertDelivery): Promise<StoredAlert | undefined>;
-  /** Firing alerts of a service's `rules` that nobody acknowledged, have not escalated and fired at or before `firedBy`, oldest first (at most `limit`). */
-  listEscalationCandidates(service: string, rules: readonly string[], firedBy: string, limit: number): Promise<StoredAlert[]>;
+  /**
+   * Firing alerts of a service's `rules` that nobody acknowledged and have not escalated, whose first
+   * `alert.firing` notification was enqueued at or before `notifiedBy`, oldest first (at most `limit`).
+   * An alert never notified (within group.wait, held back by the rate limit) is never a candidate: the
+   * on-call route is paged before the escalation route is.
+   */
+  listEscalationCandidates(service: string, rules: readonly string[], notifiedBy: string, limit: number): Promise<StoredAlert[]>;
   /** The `createdAt` of the deliveries of one rule of a service enqueued after `since`, oldest first (a rate limit's window). */
   listDeliveryTimes(service: string, rule: string, since: string): Promise<string[]>;
   /** The firing alert with this key, if any. */
@@ -144,7 +158,7 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
       });
     },
 
-    async resolve(alertId, resolvedAt, deliveries) {
+    async resolve(alertId, resolvedAt, deliveries, escalated) {
       checkInstant(resolvedAt, 'resolvedAt');
       return ctx.write(async (tx) => {
         const updated = await tx
@@ -155,9 +169,12 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) === 0) return undefined;
         const row = await tx.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirstOrThrow();
+        const alert = decodeAlert(row);
         const outbox = deliveries.map((d) => encodeDelivery(d, alertId, row.rule));
+        const toEscalation = alert.escalatedAt === undefined ? undefined : escalated?.(alert);
+        if (toEscalation !== undefined) outbox.push(encodeDelivery(toEscalation, alertId, row.rule));
         if (outbox.length > 0) await tx.insertInto('alert_outbox').values(outbox).execute();
-        return decodeAlert(row);
+        return alert;
       });
     },
 
@@ -208,6 +225,10 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
           .where('state', '=', 'firing')
           .where('escalated_at', 'is', null)
           .where('acknowledged_at', 'is', null)
+          // Never before the on-call route was notified.
+          .where(({ exists, selectFrom }) =>
+            exists(selectFrom('alert_outbox as o').select('o.id').whereRef('o.alert_id', '=', 'alerts.id').where('o.event_type', '=', 'alert.firing')),
+          )
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) === 0) return undefined;
         const alert = decodeAlert(await tx.selectFrom('alerts').selectAll().where('id', '=', alertId).executeTakeFirstOrThrow());
@@ -216,9 +237,9 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
       });
     },
 
-    listEscalationCandidates: (service, rules, firedBy, limit) =>
+    listEscalationCandidates: (service, rules, notifiedBy, limit) =>
       ctx.read(async (db) => {
-        checkInstant(firedBy, 'firedBy');
+        checkInstant(notifiedBy, 'notifiedBy');
         const size = pageSize(limit);
         if (size === 0 || rules.length === 0) return [];
         const rows = await db
@@ -229,7 +250,16 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
           .where('active_key', 'is not', null)
           .where('escalated_at', 'is', null)
           .where('acknowledged_at', 'is', null)
-          .where('fired_at', '<=', firedBy)
+          // Notified by then: some `alert.firing` delivery of it enqueued at or before (so its first one was).
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('alert_outbox as o')
+                .select('o.id')
+                .whereRef('o.alert_id', '=', 'alerts.id')
+                .where('o.event_type', '=', 'alert.firing')
+                .where('o.created_at', '<=', notifiedBy),
+            ),
+          )
           .orderBy('fired_at')
           .orderBy('id')
           .limit(size)

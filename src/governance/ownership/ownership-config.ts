@@ -19,7 +19,7 @@ export interface OwnershipConfig {
   readonly runbook: string;
   /** Where the service's alerts go when their rule names no `webhook`. */
   readonly onCall?: OwnershipRouteInput;
-  /** Where a firing alert goes, once, when nobody acknowledged it `after` it fired. */
+  /** Where a firing alert goes, once, when nobody acknowledged it `after` its first notification. */
   readonly escalation?: OwnershipRouteInput & { readonly after: string };
 }
 

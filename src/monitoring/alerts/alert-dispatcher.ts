@@ -24,7 +24,10 @@
 // Escalation: a firing alert (of one of the service's rules) of a service with an escalation route
 // that nobody acknowledged within its delay escalates once. Each pass looks in the store for such alerts and escalates each with one
 // guarded update (firing, unacknowledged, not yet escalated) that also enqueues the `alert.escalated`
-// delivery, so neither a restart nor a second dispatcher on the same database escalates it twice.
+// delivery, so neither a restart nor a second dispatcher on the same database escalates it twice. The delay
+// runs from the alert's first notification (its first `alert.firing` delivery enqueued), never from before
+// one: an alert that ended within group.wait, or that the rate limit held back, never paged on call and
+// never escalates. When an escalated alert resolves, the escalation route gets its `alert.resolved` too.
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { BallastError } from '../../errors/index.js';
@@ -460,6 +463,18 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     return [toRoute(route, alert, type, reason, atMs, transition)];
   }
 
+  /**
+   * The `alert.resolved` of an alert that had escalated, to the escalation route (the store calls it in the
+   * resolve's transaction, only when the alert escalated): whoever was paged hears that it ended. None when
+   * the service has no escalation route any more.
+   */
+  function escalationResolved(atMs: number, transition?: AlertChangeRecord): (alert: StoredAlert) => NewAlertDelivery | undefined {
+    return (alert) => {
+      const route = options.ownership?.(alert.service)?.escalation;
+      return route == null ? undefined : toRoute(route, alert, 'alert.resolved', 'resolved', atMs, transition);
+    };
+  }
+
   /** The earliest instant ≥ now at which the rule may notify once more: at most `max` in any `per`, counted in the store. */
   async function rateSlot(rule: AlertRuleConfig, service: string, nowMs: number): Promise<number> {
     const { max, perMs } = rule.rateLimit;
@@ -493,7 +508,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     const resolvedAt = t.at < active.firedAt ? active.firedAt : t.at;
     const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt };
     const at = await rateSlot(rule, t.service, now());
-    return alerts.resolve(active.id, resolvedAt, delivery(rule, resolved, 'alert.resolved', 'resolved', at, change));
+    return alerts.resolve(active.id, resolvedAt, delivery(rule, resolved, 'alert.resolved', 'resolved', at, change), escalationResolved(now(), change));
   }
 
   async function applyRule(rule: AlertRuleConfig, t: AlertTransition, key: AlertKey): Promise<{ fired?: StoredAlert; updated?: StoredAlert; resolved?: StoredAlert }> {
@@ -534,7 +549,8 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       // Never announced (it ended within group.wait, or the rate limit held it back): it ends silently.
       const announced = (await lastNotification(active.id)) !== undefined;
       const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, t.service, nowMs), change) : [];
-      const done = await alerts.resolve(active.id, resolvedAt, deliveries);
+      // Escalated or not, announced or not, it is resolved in one transaction with what each route should hear.
+      const done = await alerts.resolve(active.id, resolvedAt, deliveries, escalationResolved(nowMs, change));
       if (done === undefined) return {};
       checks.delete(keyText(key));
       logger.info({ ...fields, alert: active.id, announced }, 'alert resolved');
@@ -573,7 +589,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt: iso(nowMs) };
       const announced = rule !== undefined && (await lastNotification(active.id)) !== undefined;
       const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, key.service, nowMs)) : [];
-      const done = await alerts.resolve(active.id, iso(nowMs), deliveries);
+      const done = await alerts.resolve(active.id, iso(nowMs), deliveries, escalationResolved(nowMs));
       checks.delete(keyText(key));
       if (done !== undefined) logger.info({ rule: key.rule, service: key.service, alert: active.id, announced }, rule === undefined ? 'alert resolved: its rule was removed' : "alert resolved: its rule's group.by changed");
       return deliveries.length;
@@ -640,6 +656,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       if (route == null) continue;
       // The alerts of the service's rules: a review SLA breach (rule review-sla) has its own escalation, to the review block's escalateTo role.
       const rules = options.rules(service).map((r) => r.name);
+      // Due `after` the first notification: notified by now − after.
       for (const alert of await alerts.listEscalationCandidates(service, rules, iso(nowMs - route.afterMs), 100)) {
         // The guard in the store decides: another dispatcher, an acknowledgement or a resolution may have come first.
         const done = await alerts.escalate(alert.id, iso(nowMs), (current) => toRoute(route, current, 'alert.escalated', 'escalated', nowMs));

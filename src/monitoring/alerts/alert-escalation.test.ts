@@ -33,9 +33,11 @@ describe('escalation of an alert nobody acknowledged', () => {
   let dispatchers: AlertDispatcher[];
   let ownership: AlertOwnership;
   // The rule names no webhook: its alerts go to the service's on-call route.
-  const rules: AlertRuleConfig[] = [{ ...resolveAlertRule({ name: 'drift' }), group: { ...resolveAlertRule({ name: 'drift' }).group, waitMs: 0 } }];
+  const immediate: AlertRuleConfig = { ...resolveAlertRule({ name: 'drift' }), group: { ...resolveAlertRule({ name: 'drift' }).group, waitMs: 0 } };
+  const rules: AlertRuleConfig[] = [];
 
   beforeEach(async () => {
+    rules.splice(0, rules.length, immediate);
     tmp = tempDir();
     stores = [];
     dispatchers = [];
@@ -230,6 +232,121 @@ describe('escalation of an alert nobody acknowledged', () => {
     const both = await Promise.all([1, 2].map(() => store.alerts.escalate(second, new Date(clock).toISOString(), (x) => ({ id: newId('whd'), type: 'alert.escalated', url: escalation.url, secretName: 'ONCALL_SECRET', timeoutMs: 2000, body: JSON.stringify({ id: x.id }), createdAt: new Date(clock).toISOString() }))));
     expect(both.filter((x) => x !== undefined)).toHaveLength(1);
     expect(await escalatedRows(store, second)).toHaveLength(1);
+  });
+
+  it('counts the delay from the first notification: not while group.wait or the rate limit holds it back, never for one that ended unannounced', async () => {
+    const base = resolveAlertRule({ name: 'drift', group: { by: ['monitor'] }, rateLimit: { max: 1, per: '1h' } });
+    rules.splice(0, 1, { ...base, group: { ...base.group, waitMs: 30_000 } });
+    const p = await boot();
+    const first = await fire(p.dispatcher);
+    const second = await fire(p.dispatcher, { monitor: 'latency/total' });
+    const silent = await fire(p.dispatcher, { monitor: 'label_drift' });
+    clock = start + 10_000;
+    // Ends within group.wait: on call never hears of it, and so neither does the escalation route.
+    await p.dispatcher.onTransition(transition({ monitor: 'label_drift', from: 'alert', to: 'ok', at: new Date(clock).toISOString() }));
+    clock = start + 30_000;
+    await p.dispatcher.deliverDue();
+    // One notification (the rule's rate limit is 1 an hour): the other alert waits for the next free slot.
+    expect(onCall.received.map((r) => (r.json as AlertWebhookPayload).id)).toEqual([first]);
+    clock = start + after;
+    await p.dispatcher.deliverDue();
+    expect(escalated()).toEqual([]);
+    clock = start + 30_000 + after;
+    await p.dispatcher.deliverDue();
+    expect(escalated().map((b) => b.id)).toEqual([first]);
+    clock = start + 30_000 + 60 * minute;
+    await p.dispatcher.deliverDue();
+    expect(onCall.received.map((r) => (r.json as AlertWebhookPayload).id)).toEqual([first, second]);
+    clock += after - 1;
+    await p.dispatcher.deliverDue();
+    expect(escalated().map((b) => b.id)).toEqual([first]);
+    clock += 1;
+    await p.dispatcher.deliverDue();
+    expect(escalated().map((b) => b.id)).toEqual([first, second]);
+    expect(await escalatedRows(p.store, silent)).toEqual([]);
+    expect(onCall.received.map((r) => (r.json as AlertWebhookPayload).id)).not.toContain(silent);
+  });
+
+  it('tells the escalation route when an escalated alert resolves, and only an escalated one', async () => {
+    const p = await boot();
+    const id = await fire(p.dispatcher);
+    const other = await fire(p.dispatcher, { monitor: 'latency/total' });
+    await p.dispatcher.deliverDue();
+    clock = start + 5 * minute;
+    const at = new Date(clock).toISOString();
+    await p.store.alerts.acknowledge(other, { by: 'ana', at, note: null }, ackAudit(other, at));
+    clock = start + after;
+    await p.dispatcher.deliverDue();
+    expect(escalated().map((b) => [b.type, b.id])).toEqual([['alert.escalated', id]]);
+    clock = start + after + minute;
+    for (const monitor of ['input_drift', 'latency/total']) await p.dispatcher.onTransition(transition({ monitor, from: 'alert', to: 'ok', at: new Date(clock).toISOString() }));
+    await p.dispatcher.deliverDue();
+    expect(escalated().map((b) => [b.type, b.reason, b.id, b.state])).toEqual([
+      ['alert.escalated', 'escalated', id, 'firing'],
+      ['alert.resolved', 'resolved', id, 'resolved'],
+    ]);
+    expect(escalated()[1]).toMatchObject({ resolvedAt: new Date(clock).toISOString(), escalation: { escalatedAt: new Date(start + after).toISOString() } });
+    expect(escalation.received[1]?.verification.valid).toBe(true);
+    // On call hears both resolve, as before.
+    expect(onCall.received.map((r) => [(r.json as AlertWebhookPayload).type, (r.json as AlertWebhookPayload).id]).filter(([t]) => t === 'alert.resolved')).toEqual([
+      ['alert.resolved', id],
+      ['alert.resolved', other],
+    ]);
+  });
+
+  it('acknowledge and escalate racing on one alert: either it escalated before the ack, or the ack came first and it never escalates', async () => {
+    const { store } = await boot();
+    // The ack starts at one of three points of the escalation pass: with it, between its read of the candidates and its
+    // guarded update, or just after the update started; never awaited before the other is under way.
+    let startAck: (() => void) | undefined;
+    let hook: 'candidates' | 'escalate' | undefined;
+    const watched: Pick<Store, 'alerts'> = {
+      alerts: {
+        ...store.alerts,
+        listEscalationCandidates: async (...args: Parameters<Store['alerts']['listEscalationCandidates']>) => {
+          const found = await store.alerts.listEscalationCandidates(...args);
+          if (hook === 'candidates' && found.length > 0) startAck?.();
+          return found;
+        },
+        escalate: (...args: Parameters<Store['alerts']['escalate']>) => {
+          const escalating = store.alerts.escalate(...args);
+          if (hook === 'escalate') startAck?.();
+          return escalating;
+        },
+      },
+    };
+    const dispatcher = dispatcherOn(watched);
+    const outcomes: string[] = [];
+    for (let round = 0; round < 9; round++) {
+      clock = start + round * 100 * after;
+      const id = await fire(dispatcher, { at: new Date(clock).toISOString() });
+      await dispatcher.deliverDue();
+      clock += after;
+      const at = new Date(clock).toISOString();
+      let acking: ReturnType<Store['alerts']['acknowledge']> | undefined;
+      startAck = () => {
+        acking ??= store.alerts.acknowledge(id, { by: 'ana', at, note: null }, ackAudit(id, at));
+      };
+      hook = (['candidates', 'escalate', undefined] as const)[round % 3];
+      if (hook === undefined) startAck();
+      await dispatcher.deliverDue();
+      startAck();
+      const result = await acking;
+      await dispatcher.deliverDue();
+      expect(result?.changed).toBe(true);
+      const alert = await store.alerts.get(id);
+      const rows = await escalatedRows(store, id);
+      // What the ack's own transaction read says which committed first.
+      const escalatedFirst = result?.alert.escalatedAt !== undefined;
+      expect(alert?.acknowledged?.at).toBe(at);
+      expect([alert?.escalatedAt !== undefined, rows.length]).toEqual(escalatedFirst ? [true, 1] : [false, 0]);
+      expect(escalated().filter((b) => b.id === id && b.type === 'alert.escalated')).toHaveLength(escalatedFirst ? 1 : 0);
+      outcomes.push(`${hook ?? 'together'}: ${escalatedFirst ? 'escalated' : 'acknowledged first'}`);
+      hook = undefined;
+      await dispatcher.onTransition(transition({ from: 'alert', to: 'ok', at: new Date(clock).toISOString() }));
+    }
+    // Both orders happened, so the checks above saw each.
+    expect(new Set(outcomes.map((o) => o.split(': ')[1]))).toEqual(new Set(['escalated', 'acknowledged first']));
   });
 
   it("leaves a review SLA breach's alert to the review block's own escalation", async () => {

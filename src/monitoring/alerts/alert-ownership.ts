@@ -10,7 +10,7 @@ export interface AlertOwnership {
   readonly runbook: string | null;
   /** Where alerts of rules without their own webhook go. */
   readonly onCall: WebhookTargetConfig | null;
-  /** Where a firing alert nobody acknowledged goes, once, `afterMs` after it fired. */
+  /** Where a firing alert nobody acknowledged goes, once, `afterMs` after its first notification. */
   readonly escalation: (WebhookTargetConfig & { readonly after: string; readonly afterMs: number }) | null;
 }
 

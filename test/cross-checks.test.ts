@@ -28,28 +28,40 @@ interface Setup {
   readonly checkerTimeoutMs?: number;
   readonly deadlineMs?: number;
   readonly rules?: NonNullable<ServiceConfig['policy']['rules']>;
+  readonly contract?: ServiceConfig['contract'];
+  readonly fallback?: NonNullable<NonNullable<ServiceConfig['resilience']>['fallback']>;
+  /** A third version (the keyword model again), for fallback steps. */
+  readonly third?: boolean;
+  readonly qualityBreaker?: boolean;
 }
 
 function config(setup: Setup): ServiceConfig {
   return {
-    contract,
+    contract: setup.contract ?? contract,
     policy: { thresholds: { auto: 0.8 }, rules: setup.rules ?? [], crossChecks: setup.checks },
     models: {
       v1: { adapter: { kind: 'module', path: keywordModelPath, export: 'createModel' }, timeoutMs: 2000 },
       second: { adapter: { kind: 'module', path: checkerPath, export: 'createModel', options: setup.checker ?? {} }, timeoutMs: setup.checkerTimeoutMs ?? 2000 },
+      ...(setup.third === true ? { third: { adapter: { kind: 'module', path: keywordModelPath, export: 'createModel' }, timeoutMs: 2000 } } : {}),
     },
     live: 'v1',
-    resilience: { breaker: { enabled: false }, ...(setup.deadlineMs === undefined ? {} : { deadlineMs: setup.deadlineMs }) },
+    resilience: {
+      breaker: { enabled: false },
+      ...(setup.deadlineMs === undefined ? {} : { deadlineMs: setup.deadlineMs }),
+      ...(setup.fallback === undefined ? {} : { fallback: setup.fallback }),
+      ...(setup.qualityBreaker === true ? { qualityBreaker: { accuracyFloor: 0.9 } } : {}),
+    },
   };
 }
 
 async function pipelineFor(setup: Setup) {
   const service = await createService('loans', config(setup), { adapterContext: { baseDir: process.cwd(), secrets: {} }, redactionKey: 'k' });
+  const services = new Map([['loans', service]]);
   closers.push(() => service.close());
   const records: DecisionRecord[] = [];
   let n = 0;
   const pipeline = createDecisionPipeline({
-    services: new Map([['loans', service]]),
+    services,
     sink: { append: async (record) => void records.push(record) },
     newId: () => `dec_${String(++n).padStart(8, '0')}`,
     hashSubject: (k) => k,
@@ -59,7 +71,7 @@ async function pipelineFor(setup: Setup) {
     const decision = await pipeline.decide({ service: 'loans', input });
     return { decision, elapsed: performance.now() - started, record: records.at(-1)! };
   };
-  return { decide, records };
+  return { decide, records, service };
 }
 
 const second = (more: Partial<CrossCheckConfig> = {}): CrossCheckConfig => ({ name: 'second', version: 'second', agree: { '/label': 'equal' }, ...more });
@@ -106,11 +118,43 @@ describe('a version checker', () => {
     expect(agreed.decision.version).toBe('v1');
   });
 
-  it('prefer naming the live version keeps the served answer and says so', async () => {
-    const { decide } = await pipelineFor({ checks: [second({ onDisagree: 'prefer', prefer: 'v1' })], checker: { word: 'prize' } });
-    const { decision } = await decide({ text: 'win a prize' });
-    expect(decision.output).toEqual({ label: 'approve', score: 0.9 });
-    expect(decision.reasons.find((r) => r.kind === 'cross_check')).toMatchObject({ code: 'disagreement', effect: 'none' });
+  it("is filed by the monitors under the version it overruled when its answer is preferred", async () => {
+    const { decide } = await pipelineFor({ checks: [second({ onDisagree: 'prefer', prefer: 'second' })], checker: { word: 'prize' } });
+    const { record } = await decide({ text: 'win a prize' });
+    expect(record.version).toBe('second');
+    expect(record.explanation.crossChecks?.[0]).toMatchObject({ against: 'v1', verdict: 'disagree' });
+  });
+
+  it('a fallback step of its own version is not compared with itself', async () => {
+    const counter = `__selfCheck${Math.random()}`;
+    const { decide } = await pipelineFor({ checks: [second()], checker: { delayMs: 1500, counter }, fallback: [{ version: 'second' }] });
+    const { decision, elapsed } = await decide({ text: 'throw' });
+    // The routed model failed at once; the fallback step (second, 1.5 s) answered. The checker's own call of the same
+    // version, started first, had answered too: it is not compared (it would agree with itself).
+    expect(decision.explanation.fallback?.answeredBy).toMatchObject({ kind: 'version', name: 'second' });
+    expect(decision.explanation.crossChecks).toBeUndefined();
+    expect(elapsed).toBeGreaterThan(1400);
+    expect((globalThis as Record<string, unknown>)[counter]).toBe(2);
+    expect(decision.reasons.some((r) => r.kind === 'cross_check')).toBe(false);
+  });
+
+  it('whose answer will not be compared (a rules step answered) is stopped at once', async () => {
+    const counter = `__orphan${Math.random()}`;
+    const { decide } = await pipelineFor({ checks: [second()], checker: { delayMs: 5000, counter }, fallback: [{ static: { label: 'deny', score: 0 } }] });
+    const { decision, elapsed } = await decide({ text: 'throw' });
+    expect(decision.explanation.fallback?.answeredBy?.kind).toBe('static');
+    expect(decision.explanation.crossChecks).toBeUndefined();
+    expect(elapsed).toBeLessThan(1000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((globalThis as Record<string, unknown>)[`${counter}:aborted`]).toBe(1);
+  });
+
+  it("runs after a fallback version answered when the routed version's quality breaker kept it from starting", async () => {
+    const { decide, service } = await pipelineFor({ checks: [second()], third: true, qualityBreaker: true, fallback: [{ version: 'third' }] });
+    service.versions.get('v1')!.quality!.forceOpen('test');
+    const { decision } = await decide({ text: 'a fine loan' });
+    expect(decision.version).toBe('third');
+    expect(decision.explanation.crossChecks?.[0]).toMatchObject({ name: 'second', against: 'third', verdict: 'agree' });
   });
 
   it('runs beside the served model, not after it', async () => {
@@ -202,6 +246,30 @@ describe('a rules checker', () => {
     expect(prize.decision.explanation.crossChecks?.[0]).toMatchObject({ verdict: 'disagree', fields: [{ served: 'approve', checker: 'deny' }] });
   });
 
+  it('redacts a pii output field it computes, and the messages of its failures', async () => {
+    const piiContract: ServiceConfig['contract'] = {
+      version: 1,
+      input: { schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' }, email: { type: 'string' } } }, fields: { email: { kind: 'categorical', pii: true } } },
+      output: {
+        schema: { type: 'object', required: ['label', 'score'], properties: { label: { enum: ['approve', 'deny'] }, score: { type: 'number' }, account: { type: 'string' } } },
+        fields: { account: { kind: 'categorical', pii: true, redact: 'hash' } },
+      },
+    };
+    const { decide } = await pipelineFor({
+      contract: piiContract,
+      checks: [
+        { name: 'owner', expect: { label: '"approve"', account: 'input.email' }, agree: { '/label': 'equal', '/account': 'equal' } },
+        { name: 'broken', expect: { label: 'int(input.email) > 0 ? "deny" : "approve"' }, agree: { '/label': 'equal' } },
+      ],
+    });
+    const { decision, record } = await decide({ text: 'a fine loan', email: 'ana@example.com' });
+    const text = JSON.stringify(record.explanation.crossChecks);
+    expect(text).not.toContain('ana@example.com');
+    expect(JSON.stringify(decision.reasons)).not.toContain('ana@example.com');
+    expect(record.explanation.crossChecks?.[0]).toMatchObject({ name: 'owner', verdict: 'disagree' });
+    expect(record.explanation.crossChecks?.[1]).toMatchObject({ name: 'broken', verdict: 'unavailable', error: { code: 'CHECKER_RULE_FAILED' } });
+  });
+
   it('that fails at run time is unavailable', async () => {
     const { decide } = await pipelineFor({ checks: [{ name: 'words', expect: { label: 'input.missing.contains("x") ? "deny" : "approve"' }, agree: { '/label': 'equal' } }] });
     const { decision } = await decide({ text: 'a fine loan' });
@@ -246,6 +314,8 @@ describe('configuration', () => {
     expect(await invalid({ checks: [second({ version: 'nope' })] })).toEqual([['/policy/crossChecks/0/version', 'unknown_version']]);
     expect(await invalid({ checks: [second({ version: 'v1' })] })).toEqual([['/policy/crossChecks/0/version', 'checks_itself']]);
     expect(await invalid({ checks: [second({ onDisagree: 'prefer', prefer: 'other' })] })).toEqual([['/policy/crossChecks/0/prefer', 'unknown_version']]);
+    // Preferring the served answer is `flag` (and under a rollout the live version need not be the one that served).
+    expect(await invalid({ checks: [second({ onDisagree: 'prefer', prefer: 'v1' })] })).toEqual([['/policy/crossChecks/0/prefer', 'unknown_version']]);
     expect(await invalid({ checks: [second({ onDisagree: 'prefer' })] })).toEqual([['/policy/crossChecks/0/prefer', 'prefer_missing']]);
     expect(await invalid({ checks: [second({ prefer: 'second' })] })).toEqual([['/policy/crossChecks/0/prefer', 'prefer_without_action']]);
     expect(await invalid({ checks: [second({ expect: { label: '"deny"' } })] })).toEqual([['/policy/crossChecks/0', 'checker_kind']]);
@@ -289,5 +359,20 @@ describe('over HTTP', () => {
     const monitors = JSON.parse((await call('GET', '/v1/services/loans/monitors')).body) as { monitors: { monitor: string; version: string; value: number | null; state: string }[] };
     const agreement = monitors.monitors.find((m) => m.monitor === 'agreement/second' && m.version === 'v1');
     expect(agreement).toMatchObject({ value: 0.6, state: 'alert' });
+  }, 30_000);
+
+  it('with prefer, the disagreements the checker answered still count against the version it overruled', async () => {
+    const yaml = testConfigYaml({
+      extraRules: `      crossChecks:
+        - { name: second, version: second, agree: { /label: equal }, onDisagree: prefer, prefer: second }
+`,
+    }).replace('    live: v1\n', `      second:\n        adapter: { kind: module, path: ${JSON.stringify(checkerPath)}, export: createModel, options: { word: prize, confidence: 0.9 } }\n    live: v1\n    monitoring: { window: 1h, minSamples: 5 }\n`);
+    const t = await startTestBallast(yaml);
+    closers.push(() => t.close());
+    const post = (text: string) => t.server.app.inject({ method: 'POST', url: '/v1/services/loans/decisions', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ input: { text, amount: 500 } }) });
+    for (const text of ['a fine loan', 'a fine loan', 'a fine loan', 'win a prize', 'win a prize']) expect((await post(text)).statusCode).toBe(200);
+    await t.server.app.inject({ method: 'POST', url: '/v1/services/loans/monitors/evaluate', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    const monitors = (await t.server.app.inject({ method: 'GET', url: '/v1/services/loans/monitors' })).json() as { monitors: { monitor: string; version: string; value: number | null }[] };
+    expect(monitors.monitors.filter((m) => m.monitor === 'agreement/second').map((m) => [m.version, m.value])).toEqual([['v1', 0.6]]);
   }, 30_000);
 });

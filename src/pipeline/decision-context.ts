@@ -39,7 +39,7 @@ export interface DecisionContext {
   fallback?: FallbackTrace;
   /** The version whose output answers; null when a rules or static step answered; unset when no model answered. */
   servedVersion?: string | null;
-  /** Cross-checks started beside the model call, awaited by the agreement stage. */
+  /** Cross-checks started beside the model call, awaited by the cross_check stage. */
   pendingChecks?: PendingCrossCheck[];
   /** What the cross-checks came to (the agreement stage's), for the decision and its explanation. */
   crossChecks?: readonly CrossCheckRecord[];

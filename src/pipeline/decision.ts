@@ -60,6 +60,8 @@ export interface CrossCheckRecord {
   /** `version`: another model version answered; `rules`: CEL rules computed the expected output. */
   readonly kind: 'version' | 'rules';
   readonly version?: string;
+  /** The version whose answer it was compared with (the one that answered the request). */
+  readonly against: string;
   /** `unavailable`: the checker failed, ran out of time or its breaker was open; the answer stands unchecked. */
   readonly verdict: 'agree' | 'disagree' | 'unavailable';
   /** Each compared field (a JSON pointer into the output), with both values as stored (redacted as outputs are). */

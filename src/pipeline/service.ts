@@ -181,7 +181,7 @@ export async function createService(name: string, config: ServiceConfig, deps: S
   };
 }
 
-/** A version checker must name another model of the service; `prefer` the checker's version or the live one. */
+/** A version checker must name another model of the service; `prefer` the checker's own version. */
 function checkCrossCheckVersions(name: string, config: ServiceConfig, policy: Policy): void {
   const issues: Issue[] = [];
   policy.crossChecks.forEach((checker, index) => {
@@ -191,8 +191,9 @@ function checkCrossCheckVersions(name: string, config: ServiceConfig, policy: Po
     } else if (checker.version === config.live) {
       issues.push({ pointer: `${pointer}/version`, code: 'checks_itself', message: `'${checker.version}' is the live version: a checker must be another model` });
     }
-    if (checker.prefer !== undefined && checker.prefer !== checker.version && checker.prefer !== config.live) {
-      issues.push({ pointer: `${pointer}/prefer`, code: 'unknown_version', message: `prefer names the checker's version (${checker.version ?? 'none'}) or the live one (${config.live}), not '${checker.prefer}'` });
+    if (checker.prefer !== undefined && checker.prefer !== checker.version) {
+      // Preferring the served answer is `flag`; and under a rollout the live version may not be the one that served.
+      issues.push({ pointer: `${pointer}/prefer`, code: 'unknown_version', message: `prefer names the checker's version (${checker.version ?? 'none'}) whose answer is given on a disagreement, not '${checker.prefer}' (to keep the served answer, use onDisagree: flag)` });
     }
   });
   if (issues.length > 0) throw new BallastError('CONFIG_INVALID', { detail: `service ${name}: a cross-check names a version it cannot use`, issues });

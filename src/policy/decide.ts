@@ -41,7 +41,7 @@ export interface CrossCheckVerdict {
   readonly onDisagree: 'review' | 'reject' | 'flag' | 'prefer';
   /** The fields that disagreed. */
   readonly fields: readonly string[];
-  /** onDisagree prefer: the preferred version, and whether its answer (rather than the served one) was given. */
+  /** onDisagree prefer: the preferred version (the checker's), and whether its answer was given (false: an earlier checker's was). */
   readonly prefer?: { readonly version: string; readonly answered: boolean };
   readonly error?: { readonly code: string; readonly message: string };
 }
@@ -151,7 +151,8 @@ function crossCheckReason(check: CrossCheckVerdict): Reason | undefined {
   if (check.verdict === 'agree') return undefined;
   const on = check.fields.length > 0 ? ` on ${check.fields.join(', ')}` : '';
   if (check.onDisagree === 'prefer' && check.prefer !== undefined) {
-    const said = check.prefer.answered ? `the answer of the preferred version ${check.prefer.version} is given` : `the served answer of the preferred version ${check.prefer.version} stands`;
+    // Not answered: an earlier preferred checker's answer was already given.
+    const said = check.prefer.answered ? `the answer of the preferred version ${check.prefer.version} is given` : `another checker's preferred answer was given first`;
     return { ...base, code: check.prefer.answered ? 'preferred' : 'disagreement', message: `checker ${check.name} disagrees with the model${on}; ${said}`, effect: 'none' };
   }
   const then = { review: 'a human decides', reject: 'the policy rejects the case', flag: 'recorded only', prefer: 'recorded only' }[check.onDisagree];

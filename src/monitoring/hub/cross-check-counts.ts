@@ -47,6 +47,19 @@ export function verdictsOf(explanation: unknown): Array<readonly [string, CrossC
   return out;
 }
 
+/**
+ * The version the checkers compared with (`against`), when it is not the version the decision is recorded under:
+ * a checker preferred under `onDisagree: prefer` answered, and the agreement belongs to the version it overruled.
+ */
+export function comparedVersionOf(explanation: unknown, recorded: string | null): string | undefined {
+  if (explanation === null || typeof explanation !== 'object') return undefined;
+  const entries = (explanation as { crossChecks?: unknown }).crossChecks;
+  if (!Array.isArray(entries)) return undefined;
+  const first = entries[0] as { against?: unknown } | null | undefined;
+  const against = first !== null && typeof first === 'object' ? first.against : undefined;
+  return typeof against === 'string' && against !== recorded && against.length <= MAX_CHECKER_NAME_LENGTH ? against : undefined;
+}
+
 /** Adds one decision's verdicts. */
 export function addVerdicts(counts: Map<string, MutableCrossCheckCounts>, verdicts: ReadonlyArray<readonly [string, CrossCheckVerdict]>): void {
   for (const [name, verdict] of verdicts) countsOf(counts, name)[verdict]++;

@@ -10,7 +10,7 @@ import type { CalibrationTable, ClassConfidenceCounts } from '../monitors/calibr
 import { WindowAccumulator, windowOutcomes, type WindowOutcome } from './window-accumulator.js';
 import { CheckpointCoverage } from './checkpoint-coverage.js';
 import { feedbackEffect } from './feedback-effect.js';
-import { verdictsOf } from './cross-check-counts.js';
+import { comparedVersionOf, verdictsOf } from './cross-check-counts.js';
 import type { CrossCheckCounts } from '../monitors/types.js';
 
 /** A decision as the hub sees it (the pipeline's stored record has this shape). */
@@ -268,6 +268,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     const outcome = (windowOutcomes as readonly string[]).includes(record.outcome) ? (record.outcome as WindowOutcome) : undefined;
     const modelError = isObject(record.explanation) && record.explanation.modelError !== undefined;
     const verdicts = verdictsOf(record.explanation);
+    const against = verdicts.length === 0 ? undefined : comparedVersionOf(record.explanation, record.version);
     const now = this.now().getTime();
     for (const acc of this.accumulatorsOf(state, record)) {
       acc.sketch.update(event);
@@ -275,8 +276,14 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
       acc.counts.decisions++;
       if (outcome !== undefined) acc.counts.byOutcome[outcome]++;
       if (modelError) acc.counts.modelErrors++;
-      acc.addCrossChecks(verdicts);
+      if (against === undefined) acc.addCrossChecks(verdicts);
       acc.lastEventAt = now;
+    }
+    if (against !== undefined) {
+      for (const acc of this.accumulatorsOf(state, { ...record, version: against })) {
+        acc.addCrossChecks(verdicts);
+        acc.lastEventAt = now;
+      }
     }
   }
 

@@ -17,6 +17,7 @@ export interface PendingCrossCheck {
   readonly startedAt: number;
   readonly attempts: Attempt[];
   readonly call: Promise<VersionCall>;
+  readonly abort: AbortController;
 }
 
 /** Whether the decision is in the checker's sample: a hash of the decision id, so a replay samples alike. */
@@ -37,8 +38,16 @@ function start(ctx: DecisionContext, checker: CrossChecker): PendingCrossCheck |
   const version = ctx.service.versions.get(checker.version!);
   if (version === undefined) return undefined;
   const attempts: Attempt[] = [];
-  const call = callVersion(ctx, version, attempts).catch((error: unknown): VersionCall => ({ ok: false, error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } }));
-  return { checker, startedAt: performance.now(), attempts, call };
+  // Its own abort (when its answer will not be compared), tied to the caller's.
+  const abort = new AbortController();
+  const signal = ctx.signal === undefined ? abort.signal : AbortSignal.any([ctx.signal, abort.signal]);
+  const call = callVersion(ctx, version, attempts, signal).catch((error: unknown): VersionCall => ({ ok: false, error: { code: 'INTERNAL', message: scrub(ctx, error instanceof Error ? error.message : String(error)) } }));
+  return { checker, startedAt: performance.now(), attempts, call, abort };
+}
+
+/** A message that may quote the input (a CEL error, a thrown error) without its pii values. */
+function scrub(ctx: DecisionContext, message: string): string {
+  return ctx.service.contract.scrubPii(message, ctx.input, ctx.request.context);
 }
 
 const hasCheckers = (ctx: DecisionContext) => !ctx.skipModel && ctx.service.policy.crossChecks.length > 0;
@@ -68,16 +77,23 @@ export const crossCheckStage: Stage<unknown> = {
   name: 'cross_check',
   applies: hasCheckers,
   async run(ctx) {
-    const pending = ctx.pendingChecks ?? [];
-    ctx.pendingChecks = undefined;
-    // Only a model's answer is cross-checked: a rules or static fallback, or no answer, has nothing to compare.
     const served = ctx.output;
     const servedVersion = ctx.servedVersion;
-    if (served === null || served === undefined || typeof servedVersion !== 'string') return;
-    const started = new Set(pending.map((p) => p.checker));
+    // Only a model's answer is cross-checked: a rules or static fallback, or no answer, has nothing to compare.
+    // A checker of the version that answered (a fallback step of the same version) would agree with itself.
+    const compared = served !== null && served !== undefined && typeof servedVersion === 'string';
+    const pending: PendingCrossCheck[] = [];
+    const dropped: PendingCrossCheck[] = [];
+    for (const p of ctx.pendingChecks ?? []) (compared && p.checker.version !== servedVersion ? pending : dropped).push(p);
+    ctx.pendingChecks = undefined;
+    // Their answers would be thrown away: stop them (as a caller's abort, which no breaker counts).
+    for (const p of dropped) p.abort.abort();
+    if (!compared) return;
+    const started = new Set([...pending, ...dropped].map((p) => p.checker));
     for (const checker of ctx.service.policy.crossChecks) {
-      if (started.has(checker) || checker.kind !== 'version' || checker.when !== 'low-confidence') continue;
-      if (!lowConfidence(ctx) || checker.version === servedVersion || !sampledIn(checker, ctx.service.name, ctx.id)) continue;
+      // Due now: the low-confidence ones, and any the checkers stage could not start (the routed version's
+      // quality breaker was open) now that a fallback version answered.
+      if (started.has(checker) || checker.kind !== 'version' || checker.version === servedVersion || !due(ctx, checker)) continue;
       const late = start(ctx, checker);
       if (late !== undefined) pending.push(late);
     }
@@ -93,7 +109,7 @@ export const crossCheckStage: Stage<unknown> = {
         const began = performance.now();
         const expected = checker.expected({ input: ctx.input, context: ctx.request.context ?? {} });
         const ms = round3(performance.now() - began);
-        result = expected.ok ? { ok: true, output: expected.output, confidence: null, ms } : { ok: false, error: { code: 'CHECKER_RULE_FAILED', message: expected.message }, ms };
+        result = expected.ok ? { ok: true, output: expected.output, confidence: null, ms } : { ok: false, error: { code: 'CHECKER_RULE_FAILED', message: scrub(ctx, expected.message) }, ms };
       } else {
         const call = byChecker.get(checker);
         if (call === undefined) continue;
@@ -101,13 +117,14 @@ export const crossCheckStage: Stage<unknown> = {
       }
       const { contract } = ctx.service;
       if (!result.ok) {
-        records.push({ name: checker.name, kind: checker.kind, ...versionOf(checker), verdict: 'unavailable', fields: [], error: result.error, ms: result.ms, ...attemptsOf(result) });
+        records.push({ name: checker.name, kind: checker.kind, ...versionOf(checker), against: servedVersion, verdict: 'unavailable', fields: [], error: result.error, ms: result.ms, ...attemptsOf(result) });
         verdicts.push({ name: checker.name, verdict: 'unavailable', onDisagree: checker.onDisagree, fields: [], error: result.error });
         continue;
       }
       const comparison = checker.compare(served, result.output);
       const servedShown = contract.redactOutput(served);
-      const checkerShown = checker.kind === 'version' ? contract.redactOutput(result.output) : result.output;
+      // Rules may compute a pii field from the input: redacted as any output is.
+      const checkerShown = contract.redactOutput(result.output);
       const fields = comparison.fields.map((f) => {
         const path = parsePointer(f.field);
         return { field: f.field, agree: f.agree, served: valueAt(servedShown, path) ?? null, checker: valueAt(checkerShown, path) ?? null, ...(f.note === undefined ? {} : { note: f.note }) };
@@ -115,7 +132,7 @@ export const crossCheckStage: Stage<unknown> = {
       const verdict = comparison.agree ? 'agree' : 'disagree';
       let prefer: CrossCheckVerdict['prefer'];
       if (verdict === 'disagree' && checker.onDisagree === 'prefer' && checker.prefer !== undefined) {
-        const answered = !preferred && checker.prefer === checker.version && result.full !== undefined;
+        const answered = !preferred && result.full !== undefined;
         if (answered) {
           // The preferred checker's answer is given: it becomes the served answer the post rules and thresholds see.
           preferred = true;
@@ -129,6 +146,7 @@ export const crossCheckStage: Stage<unknown> = {
         name: checker.name,
         kind: checker.kind,
         ...versionOf(checker),
+        against: servedVersion,
         verdict,
         fields,
         output: checkerShown,

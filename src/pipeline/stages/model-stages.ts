@@ -77,7 +77,7 @@ export type VersionCall = { readonly ok: true; readonly result: ModelResult } | 
  * Calls one version the resilient way; an output that breaks the contract is a failure of the call. Its
  * attempts go to `attempts` (default the decision's: a cross-check keeps its own).
  */
-export async function callVersion(ctx: DecisionContext, version: ModelVersion, attempts: Attempt[] = ctx.attempts): Promise<VersionCall> {
+export async function callVersion(ctx: DecisionContext, version: ModelVersion, attempts: Attempt[] = ctx.attempts, signal: AbortSignal | undefined = ctx.signal): Promise<VersionCall> {
   let issues: readonly Issue[] | undefined;
   const check = (result: ModelResult): BallastError | undefined => {
     const checked = ctx.service.contract.validateOutput(result.output);
@@ -90,7 +90,7 @@ export async function callVersion(ctx: DecisionContext, version: ModelVersion, a
     attempts.push({ version: version.name, attempt: 1, code: 'QUALITY_BREAKER_OPEN', ms: 0 });
     return { ok: false, error: { code: 'QUALITY_BREAKER_OPEN', message: `model ${ctx.service.name}/${version.name} was not called: its quality breaker is open (${version.quality.snapshot().reason ?? 'opened'})` } };
   }
-  const outcome = await callResiliently(version.plan, ctx.deadline, (signal) => version.adapter.invoke(ctx.input, { signal, decisionId: ctx.id }), { check, parent: ctx.signal });
+  const outcome = await callResiliently(version.plan, ctx.deadline, (signal) => version.adapter.invoke(ctx.input, { signal, decisionId: ctx.id }), { check, parent: signal });
   attempts.push(...outcome.attempts);
   if (outcome.ok) return { ok: true, result: outcome.value };
   // An upstream may echo the request in its error: no pii value leaves in the message.

@@ -41,6 +41,9 @@ describe('the ownership block in a config file', () => {
     const found = problems(testConfigYaml() + ownership.replace('    owners: [team-loans, ana]\n', ''));
     expect(found).toEqual([expect.stringMatching(/^\/services\/loans\/owners: a service with risk: high must name its owners/)]);
     expect(problems(testConfigYaml() + ownership.replace('[team-loans, ana]', '[]'))).toHaveLength(1);
+    // An owner of spaces names nobody: refused at its item, whatever the risk.
+    expect(problems(testConfigYaml() + ownership.replace('[team-loans, ana]', '[team-loans, " "]'))).toEqual([expect.stringMatching(/^\/services\/loans\/owners\/1: an owner is a principal or a team/)]);
+    expect(problems(testConfigYaml() + ownership.replace('[team-loans, ana]', '["\\t"]').replace('risk: high', 'risk: medium'))).toEqual([expect.stringMatching(/^\/services\/loans\/owners\/0: /)]);
     // Medium risk may go without.
     expect(problems(testConfigYaml() + ownership.replace('    owners: [team-loans, ana]\n', '').replace('risk: high', 'risk: medium'))).toEqual([]);
   });
@@ -167,5 +170,15 @@ describe('ownership through the API and the CLI', () => {
     expect(acked.stdout).toMatch(new RegExp(`^${alert.id}: acknowledged by olga at \\S+: on it; it will not escalate\\n$`));
     expect((await cli('olga', 'alerts', 'ack', alert.id)).stdout).toMatch(new RegExp(`^${alert.id}: already acknowledged by olga at \\S+: on it\\n$`));
     expect((await cli('vic', 'alerts', 'list', '--state', 'firing')).stdout).toMatch(new RegExp(`^${alert.id} .* ack olga$`, 'm'));
+
+    // Acknowledged only after it escalated: the CLI says when it escalated, not that it will not.
+    const late = await fire('label_drift');
+    const escalatedAt = '2026-12-07T10:15:00.000Z';
+    const onCall = { id: newId('whd'), type: 'alert.firing' as const, url: 'http://127.0.0.1:9/oncall', secretName: 'ONCALL_SECRET', timeoutMs: 3000, body: '{}', createdAt: firedAt };
+    await t.runtime.store.alerts.update(late.id, {}, [onCall]);
+    expect(await t.runtime.store.alerts.escalate(late.id, escalatedAt, () => ({ ...onCall, id: newId('whd'), type: 'alert.escalated', url: 'http://127.0.0.1:9/escalate', createdAt: escalatedAt }))).toMatchObject({ escalatedAt });
+    const after = await cli('olga', 'alerts', 'ack', late.id);
+    expect(after.code).toBe(exitCodes.ok);
+    expect(after.stdout).toMatch(new RegExp(`^${late.id}: acknowledged by olga at \\S+; it escalated at ${escalatedAt}\\n$`));
   });
 });

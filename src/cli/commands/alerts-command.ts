@@ -114,7 +114,10 @@ export function registerAlertsCommands(program: Command, { env, out }: Context):
     .option('--note <text>', 'what you are doing about it')
     .action(async (id: string, opts: ServerOptions & { note?: string }) => {
       const alert = (await callApi(targetOf(env, opts), 'POST', `${alertPath(id)}/ack`, opts.note === undefined ? {} : { note: opts.note })) as AlertView;
-      print(opts, alert, () => [alert.changed === false ? `${alert.id}: already ${ackText(alert.acknowledged)}` : `${alert.id}: ${ackText(alert.acknowledged)}; it will not escalate`]);
+      // Escalated before this acknowledgement (the ack's transaction read it): too late to stop it, so say when it happened.
+      const escalatedAt = alert.escalation?.escalatedAt ?? alert.escalatedAt ?? null;
+      const outlook = escalatedAt === null ? 'it will not escalate' : `it escalated at ${escalatedAt}`;
+      print(opts, alert, () => [alert.changed === false ? `${alert.id}: already ${ackText(alert.acknowledged)}` : `${alert.id}: ${ackText(alert.acknowledged)}; ${outlook}`]);
     });
 
   const services = program.command('services').description("a running server's services");

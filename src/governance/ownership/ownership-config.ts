@@ -106,11 +106,18 @@ export function resolveOwnership(service: OwnedServiceConfig): ResolvedOwnership
 }
 
 /**
- * What the schemas cannot say (pointers relative to the service): a high-risk service must name who
- * owns it, and an alert rule without its own `webhook` needs the service's on-call route.
+ * What the schemas cannot say (pointers relative to the service): an owner is a name, not blanks; a
+ * high-risk service must name who owns it; an alert rule without its own `webhook` needs the
+ * service's on-call route.
  */
 export function ownershipIssues(service: OwnedServiceConfig): Issue[] {
   const issues: Issue[] = [];
+  // The pipeline's schema only asks for a non-empty string: `owners: [" "]` would pass as "owned".
+  for (const [i, owner] of (service.owners ?? []).entries()) {
+    if (typeof owner === 'string' && !/\S/.test(owner)) {
+      issues.push({ pointer: `/owners/${i}`, code: 'pattern', message: 'an owner is a principal or a team: a name, not only spaces' });
+    }
+  }
   if (service.risk === 'high' && (service.owners ?? []).length === 0) {
     issues.push({ pointer: '/owners', code: 'required', message: 'a service with risk: high must name its owners (principals or teams), so that its alerts reach someone' });
   }

@@ -116,7 +116,11 @@ describe('ownership through the API and the CLI', () => {
   it('shows an alert with its owners, runbook and escalation; an operator acknowledges it once, audited; a viewer may not', async () => {
     const alert = await fire('input_drift');
     const shown = (await api('vic', 'GET', `/v1/alerts/${alert.id}`)).json();
-    expect(shown).toMatchObject({ id: alert.id, owners: ['team-loans', 'ana'], runbook: 'docs/runbooks/loans.md', escalation: { after: '15m', escalatesAt: '2026-12-07T10:15:00.000Z', escalatedAt: null }, acknowledged: null, deliveries: [] });
+    // Not notified yet: the escalation's delay has not started.
+    expect(shown).toMatchObject({ id: alert.id, owners: ['team-loans', 'ana'], runbook: 'docs/runbooks/loans.md', escalation: { after: '15m', escalatesAt: null, escalatedAt: null }, acknowledged: null, deliveries: [] });
+    // Notified 30 s after it fired (group.wait): it escalates 15 minutes after that.
+    await t.runtime.store.alerts.update(alert.id, {}, [{ id: newId('whd'), type: 'alert.firing', url: 'http://127.0.0.1:9/oncall', secretName: 'ONCALL_SECRET', timeoutMs: 3000, body: '{}', createdAt: '2026-12-07T10:00:30.000Z' }]);
+    expect((await api('vic', 'GET', `/v1/alerts/${alert.id}`)).json()).toMatchObject({ escalation: { after: '15m', escalatesAt: '2026-12-07T10:15:30.000Z', escalatedAt: null } });
 
     const refused = await api('vic', 'POST', `/v1/alerts/${alert.id}/ack`, {});
     expect(refused.statusCode).toBe(403);
@@ -125,7 +129,7 @@ describe('ownership through the API and the CLI', () => {
 
     const acked = await api('olga', 'POST', `/v1/alerts/${alert.id}/ack`, { note: 'rolling back to v1' });
     expect(acked.statusCode).toBe(200);
-    expect(acked.json()).toMatchObject({ changed: true, acknowledged: { by: 'olga', note: 'rolling back to v1' } });
+    expect(acked.json()).toMatchObject({ changed: true, acknowledged: { by: 'olga', note: 'rolling back to v1' }, escalation: { escalatesAt: '2026-12-07T10:15:30.000Z', escalatedAt: null } });
     const again = await api('olga', 'POST', `/v1/alerts/${alert.id}/ack`);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ changed: false, acknowledged: { by: 'olga', note: 'rolling back to v1', at: acked.json().acknowledged.at } });
@@ -160,7 +164,7 @@ describe('ownership through the API and the CLI', () => {
 
     const alert = await fire('output_drift');
     const show = await cli('vic', 'alerts', 'show', alert.id);
-    expect(show.stdout).toContain('  owners: team-loans, ana\n  runbook: docs/runbooks/loans.md\n  not acknowledged; escalates at 2026-12-07T10:15:00.000Z (after 15m) unless acknowledged\n');
+    expect(show.stdout).toContain('  owners: team-loans, ana\n  runbook: docs/runbooks/loans.md\n  not acknowledged; escalates 15m after its first notification unless acknowledged (not notified yet)\n');
     expect((await cli('vic', 'alerts', 'list', '--state', 'firing')).stdout).toMatch(new RegExp(`^${alert.id}  loans +drift +alert +firing +fired ${firedAt}  unacknowledged$`, 'm'));
 
     const refused = await cli('vic', 'alerts', 'ack', alert.id);

@@ -14,7 +14,7 @@ const alertOwnershipProperties = {
     required: ['after', 'escalatesAt', 'escalatedAt'],
     properties: {
       after: { type: ['string', 'null'], description: 'The delay as configured, e.g. 15m' },
-      escalatesAt: { type: ['string', 'null'], format: 'date-time', description: 'firedAt + after: when it escalates unless acknowledged first' },
+      escalatesAt: { type: ['string', 'null'], format: 'date-time', description: 'The first notification (its first alert.firing delivery enqueued) + after: when it escalates unless acknowledged first; null until that notification' },
       escalatedAt: { type: ['string', 'null'], format: 'date-time', description: 'When it escalated (once), or null' },
     },
   }),

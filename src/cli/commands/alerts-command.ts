@@ -54,7 +54,9 @@ function ackText(ack: AlertView['acknowledged']): string {
 function escalationText(e: AlertView['escalation']): string {
   if (e === undefined || e === null) return 'no escalation route';
   if (e.escalatedAt !== null) return `escalated at ${e.escalatedAt}${e.after === null ? '' : ` (after ${e.after})`}`;
-  return e.escalatesAt === null ? 'not escalated' : `escalates at ${e.escalatesAt} (after ${e.after ?? '?'}) unless acknowledged`;
+  if (e.escalatesAt !== null) return `escalates at ${e.escalatesAt} (after ${e.after ?? '?'}) unless acknowledged`;
+  // The delay runs from the first notification: none yet (group.wait, the rate limit).
+  return e.after === null ? 'not escalated' : `escalates ${e.after} after its first notification unless acknowledged (not notified yet)`;
 }
 
 /** An alert as the person on call reads it: what, since when, who owns it, what to read, where it stands. */

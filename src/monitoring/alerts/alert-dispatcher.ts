@@ -41,7 +41,7 @@ import {
   type StoredAlertDelivery,
 } from '../../store/index.js';
 import type { AlertGroupLabel, AlertRuleConfig, AlertSeverity, WebhookTargetConfig } from './alert-config.js';
-import { alertOwnershipView, type AlertOwnership, type AlertOwnershipView } from './alert-ownership.js';
+import { alertOwnershipView, firstNotifiedAt, type AlertOwnership, type AlertOwnershipView } from './alert-ownership.js';
 import { signWebhook } from './webhook-signature.js';
 
 /** A monitor's state: `unknown` (not enough data), then `ok` < `warning` < `alert`. */
@@ -414,14 +414,17 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     if (previous === undefined || at < previous.at) checks.set(text, { key, at });
   }
 
-  /** The body of a notification; `transition` replaces the alert's latest change (the one that resolved it). */
-  function payload(alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): string {
+  /**
+   * The body of a notification; `notifiedAt` is when the alert's first notification was enqueued (null: none yet),
+   * `transition` replaces the alert's latest change (the one that resolved it).
+   */
+  function payload(alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, notifiedAt: string | null, transition?: AlertChangeRecord): string {
     const group = readAlertGroupValues(alert.values);
     const timestamp = reason === 'new' ? alert.firedAt : reason === 'resolved' ? (alert.resolvedAt ?? iso(atMs)) : iso(atMs);
     const body: AlertWebhookPayload = {
       type,
       timestamp,
-      ...alertOwnershipView(alert, options.ownership?.(alert.service)),
+      ...alertOwnershipView(alert, options.ownership?.(alert.service), notifiedAt),
       id: alert.id,
       rule: alert.rule,
       service: alert.service,
@@ -449,18 +452,18 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     return rule.webhook ?? options.ownership?.(service)?.onCall ?? null;
   }
 
-  function toRoute(route: WebhookTargetConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): NewAlertDelivery {
-    return { id: newId('whd'), type, url: route.url, secretName: route.secret, timeoutMs: route.timeoutMs, body: payload(alert, type, reason, atMs, transition), createdAt: iso(atMs) };
+  function toRoute(route: WebhookTargetConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, notifiedAt: string | null, transition?: AlertChangeRecord): NewAlertDelivery {
+    return { id: newId('whd'), type, url: route.url, secretName: route.secret, timeoutMs: route.timeoutMs, body: payload(alert, type, reason, atMs, notifiedAt, transition), createdAt: iso(atMs) };
   }
 
   /** The notification on the rule's route; none, logged, when it has no route (the composition root refuses such a config). */
-  function delivery(rule: AlertRuleConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, transition?: AlertChangeRecord): NewAlertDelivery[] {
+  function delivery(rule: AlertRuleConfig, alert: StoredAlert, type: AlertEventType, reason: AlertNotificationReason, atMs: number, notifiedAt: string | null, transition?: AlertChangeRecord): NewAlertDelivery[] {
     const route = routeOf(rule, alert.service);
     if (route === null) {
       logger.error({ rule: rule.name, service: alert.service, alert: alert.id, type }, 'alert rule has no webhook and its service no on-call route: notification dropped');
       return [];
     }
-    return [toRoute(route, alert, type, reason, atMs, transition)];
+    return [toRoute(route, alert, type, reason, atMs, notifiedAt, transition)];
   }
 
   /**
@@ -468,10 +471,10 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
    * resolve's transaction, only when the alert escalated): whoever was paged hears that it ended. None when
    * the service has no escalation route any more.
    */
-  function escalationResolved(atMs: number, transition?: AlertChangeRecord): (alert: StoredAlert) => NewAlertDelivery | undefined {
+  function escalationResolved(atMs: number, notifiedAt: string | null, transition?: AlertChangeRecord): (alert: StoredAlert) => NewAlertDelivery | undefined {
     return (alert) => {
       const route = options.ownership?.(alert.service)?.escalation;
-      return route == null ? undefined : toRoute(route, alert, 'alert.resolved', 'resolved', atMs, transition);
+      return route == null ? undefined : toRoute(route, alert, 'alert.resolved', 'resolved', atMs, notifiedAt, transition);
     };
   }
 
@@ -484,11 +487,12 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     return Math.max(nowMs, times[times.length - max]! + perMs);
   }
 
-  /** The last `alert.firing` notification of an alert: when it was enqueued and what it said of the members. */
-  async function lastNotification(alertId: string): Promise<{ atMs: number; identity: string } | undefined> {
+  /** The last `alert.firing` notification of an alert: when it was enqueued and what it said of the members; and when the first was. */
+  async function lastNotification(alertId: string): Promise<{ atMs: number; identity: string; firstAt: string } | undefined> {
     const firing = (await alerts.listDeliveries(alertId)).filter((d) => d.type === 'alert.firing');
     const last = firing.at(-1);
-    if (last === undefined) return undefined;
+    const firstAt = firstNotifiedAt(firing);
+    if (last === undefined || firstAt === null) return undefined;
     let members: AlertMember[] = [];
     try {
       const body = JSON.parse(last.body) as { members?: unknown };
@@ -496,7 +500,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     } catch {
       // An unreadable body counts as a notification about no members: the next check notifies the current ones.
     }
-    return { atMs: Date.parse(last.createdAt), identity: membersIdentity(members) };
+    return { atMs: Date.parse(last.createdAt), identity: membersIdentity(members), firstAt };
   }
 
   /** An alert fired before grouping (keyed by the exact monitor and segment) resolves as it used to, when its monitor falls below minState. */
@@ -508,7 +512,8 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     const resolvedAt = t.at < active.firedAt ? active.firedAt : t.at;
     const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt };
     const at = await rateSlot(rule, t.service, now());
-    return alerts.resolve(active.id, resolvedAt, delivery(rule, resolved, 'alert.resolved', 'resolved', at, change), escalationResolved(now(), change));
+    const notifiedAt = firstNotifiedAt(await alerts.listDeliveries(active.id));
+    return alerts.resolve(active.id, resolvedAt, delivery(rule, resolved, 'alert.resolved', 'resolved', at, notifiedAt, change), escalationResolved(now(), notifiedAt, change));
   }
 
   async function applyRule(rule: AlertRuleConfig, t: AlertTransition, key: AlertKey): Promise<{ fired?: StoredAlert; updated?: StoredAlert; resolved?: StoredAlert }> {
@@ -547,10 +552,11 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       const resolvedAt = t.at < active.firedAt ? active.firedAt : t.at;
       const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt };
       // Never announced (it ended within group.wait, or the rate limit held it back): it ends silently.
-      const announced = (await lastNotification(active.id)) !== undefined;
-      const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, t.service, nowMs), change) : [];
+      const notifiedAt = (await lastNotification(active.id))?.firstAt ?? null;
+      const announced = notifiedAt !== null;
+      const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, t.service, nowMs), notifiedAt, change) : [];
       // Escalated or not, announced or not, it is resolved in one transaction with what each route should hear.
-      const done = await alerts.resolve(active.id, resolvedAt, deliveries, escalationResolved(nowMs, change));
+      const done = await alerts.resolve(active.id, resolvedAt, deliveries, escalationResolved(nowMs, notifiedAt, change));
       if (done === undefined) return {};
       checks.delete(keyText(key));
       logger.info({ ...fields, alert: active.id, announced }, 'alert resolved');
@@ -587,9 +593,10 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       // Its rule was removed, or now groups by other labels: no transition will ever reach this key again, so it would
       // stay firing (and repeat) for ever. It is resolved now, announced (when it had been) on the rule's webhook.
       const resolved: StoredAlert = { ...active, state: 'resolved', resolvedAt: iso(nowMs) };
-      const announced = rule !== undefined && (await lastNotification(active.id)) !== undefined;
-      const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, key.service, nowMs)) : [];
-      const done = await alerts.resolve(active.id, iso(nowMs), deliveries, escalationResolved(nowMs));
+      const notifiedAt = (await lastNotification(active.id))?.firstAt ?? null;
+      const announced = rule !== undefined && notifiedAt !== null;
+      const deliveries = announced ? delivery(rule, resolved, 'alert.resolved', 'resolved', await rateSlot(rule, key.service, nowMs), notifiedAt) : [];
+      const done = await alerts.resolve(active.id, iso(nowMs), deliveries, escalationResolved(nowMs, notifiedAt));
       checks.delete(keyText(key));
       if (done !== undefined) logger.info({ rule: key.rule, service: key.service, alert: active.id, announced }, rule === undefined ? 'alert resolved: its rule was removed' : "alert resolved: its rule's group.by changed");
       return deliveries.length;
@@ -611,7 +618,8 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       logger.warn({ rule: rule.name, service: key.service, alert: active.id, reason, until: iso(slot) }, 'alert notification held back by the rule rate limit');
       return 0;
     }
-    const notification = delivery(rule, active, 'alert.firing', reason, nowMs);
+    // The first notification is this one: its escalation (if any) is due `after` now.
+    const notification = delivery(rule, active, 'alert.firing', reason, nowMs, last?.firstAt ?? iso(nowMs));
     if (notification.length === 0) {
       checkAt(key, nowMs + rule.group.repeatMs);
       return 0;
@@ -659,7 +667,8 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       // Due `after` the first notification: notified by now − after.
       for (const alert of await alerts.listEscalationCandidates(service, rules, iso(nowMs - route.afterMs), 100)) {
         // The guard in the store decides: another dispatcher, an acknowledgement or a resolution may have come first.
-        const done = await alerts.escalate(alert.id, iso(nowMs), (current) => toRoute(route, current, 'alert.escalated', 'escalated', nowMs));
+        const notifiedAt = firstNotifiedAt(await alerts.listDeliveries(alert.id));
+        const done = await alerts.escalate(alert.id, iso(nowMs), (current) => toRoute(route, current, 'alert.escalated', 'escalated', nowMs, notifiedAt));
         if (done === undefined) continue;
         escalated += 1;
         logger.warn({ rule: alert.rule, service, alert: alert.id, after: route.after, to: route.url }, 'alert escalated: nobody acknowledged it in time');

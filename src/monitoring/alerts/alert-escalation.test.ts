@@ -248,6 +248,8 @@ describe('escalation of an alert nobody acknowledged', () => {
     await p.dispatcher.deliverDue();
     // One notification (the rule's rate limit is 1 an hour): the other alert waits for the next free slot.
     expect(onCall.received.map((r) => (r.json as AlertWebhookPayload).id)).toEqual([first]);
+    // What on call reads is when it will escalate: `after` from this notification, not from firedAt.
+    expect((onCall.received[0]?.json as AlertWebhookPayload).escalation).toEqual({ after: '15m', escalatesAt: new Date(start + 30_000 + after).toISOString(), escalatedAt: null });
     clock = start + after;
     await p.dispatcher.deliverDue();
     expect(escalated()).toEqual([]);
@@ -257,6 +259,7 @@ describe('escalation of an alert nobody acknowledged', () => {
     clock = start + 30_000 + 60 * minute;
     await p.dispatcher.deliverDue();
     expect(onCall.received.map((r) => (r.json as AlertWebhookPayload).id)).toEqual([first, second]);
+    expect((onCall.received[1]?.json as AlertWebhookPayload).escalation?.escalatesAt).toBe(new Date(clock + after).toISOString());
     clock += after - 1;
     await p.dispatcher.deliverDue();
     expect(escalated().map((b) => b.id)).toEqual([first]);

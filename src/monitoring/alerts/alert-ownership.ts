@@ -18,13 +18,19 @@ export interface AlertOwnership {
 export interface AlertOwnershipView {
   readonly owners: readonly string[];
   readonly runbook: string | null;
-  /** null: the service has no escalation route (and the alert never escalated). */
+  /**
+   * null: the service has no escalation route (and the alert never escalated). `escalatesAt` is the first
+   * notification's time + after; null until that notification (escalation waits for it) or without a route.
+   */
   readonly escalation: { readonly after: string | null; readonly escalatesAt: string | null; readonly escalatedAt: string | null } | null;
   readonly acknowledged: { readonly by: string; readonly at: string; readonly note: string | null } | null;
 }
 
-/** The view of one alert under its service's current ownership (undefined: none known). */
-export function alertOwnershipView(alert: StoredAlert, ownership: AlertOwnership | undefined): AlertOwnershipView {
+/**
+ * The view of one alert under its service's current ownership (undefined: none known); `notifiedAt` is when
+ * its first `alert.firing` notification was enqueued (null: not yet), what its escalation delay runs from.
+ */
+export function alertOwnershipView(alert: StoredAlert, ownership: AlertOwnership | undefined, notifiedAt: string | null): AlertOwnershipView {
   const escalation = ownership?.escalation ?? null;
   const escalatedAt = alert.escalatedAt ?? null;
   return {
@@ -35,9 +41,16 @@ export function alertOwnershipView(alert: StoredAlert, ownership: AlertOwnership
         ? null
         : {
             after: escalation?.after ?? null,
-            escalatesAt: escalation === null ? null : new Date(Date.parse(alert.firedAt) + escalation.afterMs).toISOString(),
+            escalatesAt: escalation === null || notifiedAt === null ? null : new Date(Date.parse(notifiedAt) + escalation.afterMs).toISOString(),
             escalatedAt,
           },
     acknowledged: alert.acknowledged ?? null,
   };
+}
+
+/** When the first `alert.firing` notification of an alert was enqueued (null: none yet), from its deliveries. */
+export function firstNotifiedAt(deliveries: ReadonlyArray<{ readonly type: string; readonly createdAt: string }>): string | null {
+  let first: string | null = null;
+  for (const d of deliveries) if (d.type === 'alert.firing' && (first === null || d.createdAt < first)) first = d.createdAt;
+  return first;
 }

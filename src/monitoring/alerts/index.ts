@@ -37,7 +37,7 @@ export {
   type AlertTransitionResult,
   type AlertWebhookPayload,
 } from './alert-dispatcher.js';
-export { alertOwnershipView, type AlertOwnership, type AlertOwnershipView } from './alert-ownership.js';
+export { alertOwnershipView, firstNotifiedAt, type AlertOwnership, type AlertOwnershipView } from './alert-ownership.js';
 export {
   signWebhook,
   verifyWebhook,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BallastError } from '../../errors/index.js';
 import { auditEvent, ownershipOf } from '../../governance/index.js';
-import { alertOwnershipView } from '../../monitoring/alerts/index.js';
+import { alertOwnershipView, firstNotifiedAt } from '../../monitoring/alerts/index.js';
 import { monitorStateMessage, type HubStatus, type MonitoringHub } from '../../monitoring/hub/index.js';
 import type { Service } from '../../pipeline/index.js';
 import type { Store, StoredAlert, StoredEvaluation } from '../../store/index.js';
@@ -102,10 +102,10 @@ export function registerMonitorRoutes(app: FastifyInstance, { services, store, h
     return { alerts: alerts.slice(0, limit) };
   });
 
-  /** An alert with who owns it: owners and runbook (its service's current ones), escalation, acknowledgement. */
-  const withOwnership = (alert: StoredAlert) => {
+  /** An alert with who owns it: owners and runbook (its service's current ones), escalation (due from its first notification among `deliveries`), acknowledgement. */
+  const withOwnership = (alert: StoredAlert, deliveries: ReadonlyArray<{ type: string; createdAt: string }>) => {
     const service = services.get(alert.service);
-    return { ...alert, ...alertOwnershipView(alert, service === undefined ? undefined : ownershipOf(service)) };
+    return { ...alert, ...alertOwnershipView(alert, service === undefined ? undefined : ownershipOf(service), firstNotifiedAt(deliveries)) };
   };
   const alertNamed = async (id: string) => {
     const alert = await store.alerts.get(id);
@@ -116,7 +116,8 @@ export function registerMonitorRoutes(app: FastifyInstance, { services, store, h
   app.get<{ Params: { id: string } }>('/v1/alerts/:id', async (request) => {
     const alert = await alertNamed(request.params.id);
     await access.require(request, 'alerts:read', alert.service);
-    return { ...withOwnership(alert), deliveries: await store.alerts.listDeliveries(alert.id) };
+    const deliveries = await store.alerts.listDeliveries(alert.id);
+    return { ...withOwnership(alert, deliveries), deliveries };
   });
 
   // "I am on it": stops the alert's escalation. The first acknowledgement stands; a second answers it unchanged.
@@ -134,6 +135,6 @@ export function registerMonitorRoutes(app: FastifyInstance, { services, store, h
     const audit = auditEvent({ actor, action: 'alert.acknowledged', resource: { kind: 'alert', id: alert.id }, service: alert.service, before: { state: alert.state, acknowledged: null }, after: { state: alert.state, acknowledged: ack }, detail: ack.note, requestId: request.id, at });
     const result = await store.alerts.acknowledge(alert.id, ack, audit);
     if (result === undefined) throw new BallastError('ALERT_NOT_FOUND', { detail: `no alert with id '${alert.id}'` });
-    return { changed: result.changed, ...withOwnership(result.alert) };
+    return { changed: result.changed, ...withOwnership(result.alert, await store.alerts.listDeliveries(alert.id)) };
   });
 }

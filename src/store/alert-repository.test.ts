@@ -157,6 +157,10 @@ describe.each(dialects)('alerts on $name', (dialect) => {
     expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(0))).toEqual([at(1), at(5), at(70)]);
     expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(1))).toEqual([at(5), at(70)]);
     expect(await store.alerts.listDeliveryTimes('loans', 'oncall', at(0))).toEqual([at(2)]);
+    // An escalated alert's resolve to the escalation route is outside the rule's rate limit, as its escalation is.
+    await store.alerts.update(a.id, {}, [makeDelivery({ type: 'alert.resolved', url: 'http://127.0.0.1:9/escalate', createdAt: at(80) })]);
+    expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(0), 'http://127.0.0.1:9/escalate')).toEqual([at(1), at(5), at(70)]);
+    expect(await store.alerts.listDeliveryTimes('spam-filter', 'oncall', at(0))).toEqual([at(1), at(5), at(70), at(80)]);
     await expect(store.alerts.listDeliveryTimes('loans', 'oncall', 'yesterday')).rejects.toThrow();
   });
 

@@ -96,8 +96,11 @@ export interface AlertRepository {
    * on-call route is paged before the escalation route is.
    */
   listEscalationCandidates(service: string, rules: readonly string[], notifiedBy: string, limit: number): Promise<StoredAlert[]>;
-  /** The `createdAt` of the deliveries of one rule of a service enqueued after `since`, oldest first (a rate limit's window). */
-  listDeliveryTimes(service: string, rule: string, since: string): Promise<string[]>;
+  /**
+   * The `createdAt` of the deliveries of one rule of a service enqueued after `since`, oldest first (a rate limit's window);
+   * neither `alert.escalated` nor any delivery to `exceptUrl` (the escalation route, which also hears an escalated alert resolve).
+   */
+  listDeliveryTimes(service: string, rule: string, since: string, exceptUrl?: string): Promise<string[]>;
   /** The firing alert with this key, if any. */
   getActive(key: AlertKey): Promise<StoredAlert | undefined>;
   /** Every firing alert (of one service), oldest first. */
@@ -267,10 +270,10 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
         return rows.map(decodeAlert);
       }),
 
-    listDeliveryTimes: (service, rule, since) =>
+    listDeliveryTimes: (service, rule, since, exceptUrl) =>
       ctx.read(async (db) => {
         checkInstant(since, 'since');
-        const rows = await db
+        let query = db
           .selectFrom('alert_outbox as o')
           .innerJoin('alerts as a', 'a.id', 'o.alert_id')
           .select('o.created_at')
@@ -279,8 +282,9 @@ export function createAlertRepository(ctx: RepositoryContext): AlertRepository {
           // An escalation goes to another route, outside the rule's rate limit.
           .where('o.event_type', '!=', 'alert.escalated')
           .where('o.created_at', '>', since)
-          .orderBy('o.created_at')
-          .execute();
+          .orderBy('o.created_at');
+        if (exceptUrl !== undefined) query = query.where('o.url', '!=', exceptUrl);
+        const rows = await query.execute();
         return rows.map((r) => r.created_at);
       }),
 

@@ -481,7 +481,9 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   /** The earliest instant ≥ now at which the rule may notify once more: at most `max` in any `per`, counted in the store. */
   async function rateSlot(rule: AlertRuleConfig, service: string, nowMs: number): Promise<number> {
     const { max, perMs } = rule.rateLimit;
-    const times = (await alerts.listDeliveryTimes(service, rule.name, iso(nowMs - perMs))).map((t) => Date.parse(t));
+    // The escalation route is outside the limit: its escalation and the resolve it hears after.
+    const escalationUrl = options.ownership?.(service)?.escalation?.url;
+    const times = (await alerts.listDeliveryTimes(service, rule.name, iso(nowMs - perMs), escalationUrl)).map((t) => Date.parse(t));
     if (times.length < max) return nowMs;
     // The window (slot − per, slot] then holds the last max − 1 of them: room for one more.
     return Math.max(nowMs, times[times.length - max]! + perMs);

@@ -13,6 +13,11 @@ export const storeConfigSchema = {
     path: { type: 'string', minLength: 1, description: "A file path, or ':memory:'." },
     maxBatchSize: { type: 'integer', minimum: 1, maximum: 2048, default: 512 },
     maxPending: { type: 'integer', minimum: 1, default: 10000 },
+    durability: {
+      enum: ['full', 'process'],
+      default: 'full',
+      description: "full: synchronous = FULL, an acknowledged write survives a power cut; process: synchronous = NORMAL, it survives the process dying, not a power cut or OS crash. Ignored for ':memory:'.",
+    },
   },
   required: ['kind', 'path'],
   additionalProperties: false,

@@ -9,17 +9,22 @@ import type { AuditEventsTable, DecisionsTable, FeedbackTable, ReviewItemsTable,
 /** A row a committed batch left out: its index in the batch and the driver's error. */
 export type RefusedRow = readonly [index: number, error: unknown];
 
-/** Applies Ballast's pragmas to a connection; throws when a file database cannot use WAL. */
-export function configureSqliteConnection(sqlite: SqliteDatabase.Database): void {
+/**
+ * Applies Ballast's pragmas to a connection; throws when a file database cannot use WAL.
+ * `durability` picks `synchronous` for a file (see below); an in-memory database has no disk and ignores it.
+ */
+export function configureSqliteConnection(sqlite: SqliteDatabase.Database, durability: 'full' | 'process' = 'full'): void {
   if (!sqlite.memory) {
     // WAL: readers never block the writer, and a commit is one sequential append to the log.
     const mode: unknown = sqlite.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode is '${String(mode)}', WAL is required (network file system?)`);
   }
-  // FULL, not NORMAL: in WAL mode NORMAL fsyncs only at checkpoints, so after a power cut or OS
-  // crash the last commits can vanish, and those are decisions we already acknowledged. FULL
-  // fsyncs the WAL at every commit, and group commit makes that one fsync per batch.
-  sqlite.pragma('synchronous = FULL');
+  // full: FULL fsyncs the WAL at every commit (one fsync per group-commit batch), so an acknowledged
+  // decision survives a power cut or an OS crash. process: NORMAL in WAL mode fsyncs only at
+  // checkpoints; a commit is still written to the WAL file (the OS holds it) before the caller is
+  // answered, so a killed or crashed process loses nothing, but a power cut or OS crash can lose
+  // the last commits, decisions already acknowledged. The operator picks that trade, FULL is the default.
+  sqlite.pragma(!sqlite.memory && durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL');
   // Another connection (the CLI, a cluster worker, this process's other thread) makes us wait, not fail.
   sqlite.pragma('busy_timeout = 5000');
   // Off, and no FOREIGN KEY declared either: feedback may arrive for a decision that another

@@ -24,13 +24,19 @@ const workerSource = [
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
 /** Starts the writer thread on a migrated database file; pass it to createSqliteWorkerWriter. */
-export function startSqliteWriterWorker(path: string): Worker {
+export function startSqliteWriterWorker(path: string, durability: 'full' | 'process' = 'full'): Worker {
   // execArgv: []: the parent's flags (a test runner's loaders) mean nothing to the thread.
-  return new Worker(workerSource, { eval: true, execArgv: [], workerData: { driver, path, rowErrorCodes: sqliteRowErrorCodes } });
+  return new Worker(workerSource, { eval: true, execArgv: [], workerData: { driver, path, rowErrorCodes: sqliteRowErrorCodes, durability } });
+}
+
+/** A BatchWriter on the writer thread, with what its connection reported at start. */
+export interface SqliteWorkerWriter extends BatchWriter {
+  /** `pragma synchronous` read back on the thread's connection (1 NORMAL, 2 FULL). */
+  readonly synchronous: number;
 }
 
 /** Resolves once the writer thread has opened its connection; rejects (with the driver's error) if it cannot. */
-export function createSqliteWorkerWriter(worker: Worker): Promise<BatchWriter> {
+export function createSqliteWorkerWriter(worker: Worker): Promise<SqliteWorkerWriter> {
   const inFlight = new Map<number, { resolve(refused: RefusedItems | void): void; reject(error: unknown): void }>();
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let lastSeq = 0;
@@ -57,7 +63,7 @@ export function createSqliteWorkerWriter(worker: Worker): Promise<BatchWriter> {
       switch (reply.type) {
         case 'ready':
           worker.unref();
-          resolveStart(writer);
+          resolveStart({ ...writer, synchronous: reply.synchronous });
           return;
         case 'open-failed':
           rejectStart(fromWire(reply.error));

@@ -9,6 +9,7 @@ import { openStore } from '../open-store.js';
 import { makeDecision, tempDir } from '../testing/fixtures.js';
 import { configureSqliteConnection } from './sqlite-batch-insert.js';
 import { classifySqliteError } from './sqlite-errors.js';
+import { sqliteSynchronousOf } from './sqlite-store.js';
 
 let tmp: ReturnType<typeof tempDir>;
 
@@ -74,6 +75,45 @@ describe('openSqliteStore', () => {
       expect(raw.pragma('foreign_keys', { simple: true })).toBe(0);
     } finally {
       raw.close();
+    }
+  });
+
+  it("uses synchronous = NORMAL with durability 'process', on a plain connection as on both of a store's", async () => {
+    const raw = new SqliteDatabase(join(tmp.dir, 'process.db'));
+    try {
+      configureSqliteConnection(raw, 'process');
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(raw.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    } finally {
+      raw.close();
+    }
+    // Read back on the store's connection and on the writer thread's (reported by the thread).
+    const cases = [
+      { durability: undefined, expected: { main: 2, writer: 2 } },
+      { durability: 'full' as const, expected: { main: 2, writer: 2 } },
+      { durability: 'process' as const, expected: { main: 1, writer: 1 } },
+    ];
+    for (const { durability, expected } of cases) {
+      const store = await openStore({ kind: 'sqlite', path: tmp.dbPath, ...(durability === undefined ? {} : { durability }) });
+      try {
+        expect(sqliteSynchronousOf(store)).toEqual(expected);
+        // Still WAL, and writes go through: only the fsync policy changed.
+        const decision = makeDecision();
+        await store.decisions.append(decision);
+        expect(await store.decisions.get(decision.id)).toStrictEqual(decision);
+      } finally {
+        await store.close();
+      }
+      inspect(tmp.dbPath, (check) => expect(check.pragma('journal_mode', { simple: true })).toBe('wal'));
+    }
+  });
+
+  it("ignores durability in memory: there is no disk to fsync", async () => {
+    const store = await openStore({ kind: 'sqlite', path: ':memory:', durability: 'process' });
+    try {
+      expect(sqliteSynchronousOf(store)).toEqual({ main: 2, writer: 2 });
+    } finally {
+      await store.close();
     }
   });
 

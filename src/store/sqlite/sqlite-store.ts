@@ -26,6 +26,25 @@ export interface SqliteStoreConfig {
   readonly maxBatchSize?: number;
   /** Rows queued or in flight before appends answer SERVER_BUSY (default 10,000). */
   readonly maxPending?: number;
+  /**
+   * What an acknowledged write survives (default 'full'): 'full' (`synchronous = FULL`) a power cut
+   * or OS crash; 'process' (`synchronous = NORMAL`) the process dying, not a power cut. Ignored in memory.
+   */
+  readonly durability?: 'full' | 'process';
+}
+
+/** `pragma synchronous` of a store's two connections, read back on each (1 NORMAL, 2 FULL). */
+export interface SqliteSynchronous {
+  readonly main: number;
+  readonly writer: number;
+}
+
+// Filled by openSqliteStore, read by sqliteSynchronousOf: the Store interface knows no pragmas.
+const synchronousOf = new WeakMap<Store, () => SqliteSynchronous>();
+
+/** What `synchronous` a SQLite store's connections use (undefined for any other store): for tests and diagnostics. */
+export function sqliteSynchronousOf(store: Store): SqliteSynchronous | undefined {
+  return synchronousOf.get(store)?.();
 }
 
 /**
@@ -33,18 +52,27 @@ export interface SqliteStoreConfig {
  * store's connection serves reads; a file database is written by a connection on its own thread.
  */
 export async function openSqliteStore(config: SqliteStoreConfig): Promise<Store> {
-  const sqlite = openDatabase(config.path);
+  const durability = config.durability ?? 'full';
+  const sqlite = openDatabase(config.path, durability);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   let writer: BatchWriter;
+  let writerSynchronous: number;
   try {
     await migrateToLatest(db as Kysely<unknown>);
     // Only now: the writer prepares its INSERTs against the migrated schema.
-    writer = sqlite.memory ? createSqliteInThreadWriter(sqlite) : await createSqliteWorkerWriter(startSqliteWriterWorker(config.path));
+    if (sqlite.memory) {
+      writer = createSqliteInThreadWriter(sqlite);
+      writerSynchronous = readSynchronous(sqlite);
+    } else {
+      const threaded = await createSqliteWorkerWriter(startSqliteWriterWorker(config.path, durability));
+      writer = threaded;
+      writerSynchronous = threaded.synchronous;
+    }
   } catch (error) {
     await db.destroy();
     throw classifySqliteError(error);
   }
-  return createKyselyStore(db, {
+  const store = createKyselyStore(db, {
     writer,
     classifyError: classifySqliteError,
     maxBatchSize: config.maxBatchSize,
@@ -63,6 +91,12 @@ export async function openSqliteStore(config: SqliteStoreConfig): Promise<Store>
       return false;
     },
   });
+  synchronousOf.set(store, () => ({ main: readSynchronous(sqlite), writer: writerSynchronous }));
+  return store;
+}
+
+function readSynchronous(sqlite: SqliteDatabase.Database): number {
+  return Number(sqlite.pragma('synchronous', { simple: true }));
 }
 
 /**
@@ -75,12 +109,12 @@ function restrictFiles(path: string): void {
   for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) if (existsSync(file)) chmodSync(file, 0o600);
 }
 
-function openDatabase(path: string): SqliteDatabase.Database {
+function openDatabase(path: string, durability: 'full' | 'process'): SqliteDatabase.Database {
   try {
     if (path !== ':memory:') restrictFiles(path);
     const sqlite = new SqliteDatabase(path);
     try {
-      configureSqliteConnection(sqlite);
+      configureSqliteConnection(sqlite, durability);
     } catch (error) {
       sqlite.close();
       throw error;

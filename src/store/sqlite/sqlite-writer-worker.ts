@@ -17,7 +17,7 @@ export type WriterRequest = { readonly type: 'write'; readonly seq: number; read
 
 /** What the writer thread answers: `written` only after the transaction committed. */
 export type WriterReply =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly synchronous: number }
   | { readonly type: 'open-failed'; readonly error: WireError }
   | { readonly type: 'written'; readonly seq: number; readonly refused: readonly (readonly [index: number, error: WireError])[] }
   | { readonly type: 'failed'; readonly seq: number; readonly error: WireError };
@@ -31,6 +31,8 @@ export interface WriterWorkerContext {
   /** The database file, already created and migrated by the store's thread. */
   readonly path: string;
   readonly rowErrorCodes: RegExp;
+  /** What `synchronous` the connection gets (see configureSqliteConnection). */
+  readonly durability: 'full' | 'process';
 }
 
 /** Opens the connection, answers `ready`, then writes each batch it is sent until asked to close. */
@@ -46,7 +48,7 @@ export function runSqliteWriterWorker(context: WriterWorkerContext): void {
   let insert: ReturnType<typeof createSqliteBatchInsert>;
   try {
     sqlite = new context.Database(context.path, { fileMustExist: true });
-    context.configure(sqlite);
+    context.configure(sqlite, context.durability);
     insert = context.prepareBatchInsert(sqlite, context.rowErrorCodes);
   } catch (error) {
     sqlite?.close();
@@ -69,5 +71,6 @@ export function runSqliteWriterWorker(context: WriterWorkerContext): void {
       reply({ type: 'failed', seq: request.seq, error: toWire(error) });
     }
   });
-  reply({ type: 'ready' });
+  // Read back on this connection, not assumed: what the store reports (sqliteSynchronousOf) is what SQLite uses.
+  reply({ type: 'ready', synchronous: Number(connection.pragma('synchronous', { simple: true })) });
 }

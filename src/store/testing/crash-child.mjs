@@ -1,17 +1,20 @@
 // The process the crash test kills: appends decisions from 32 concurrent callers through the real
 // store and prints `acked <id>` the moment each append resolves, until it is SIGKILLed.
-// Usage: node crash-child.mjs <build dir> <database path>
+// Usage: node crash-child.mjs <build dir> <database path> [full|process]  (the store's durability, default full)
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transpileStore } from './transpile-store.mjs';
 
-const [buildDir, dbPath] = process.argv.slice(2);
+const [buildDir, dbPath, durability = 'full'] = process.argv.slice(2);
 // Restarts after a crash reuse the build of the first run.
 const entry = existsSync(join(buildDir, 'store', 'index.js')) ? join(buildDir, 'store', 'index.js') : await transpileStore(buildDir);
 const { openStore, newId } = await import(pathToFileURL(entry).href);
-const store = await openStore({ kind: 'sqlite', path: dbPath });
-process.stdout.write('ready\n');
+const store = await openStore({ kind: 'sqlite', path: dbPath, durability });
+// What the connections really use, so the test knows which mode it killed.
+const { sqliteSynchronousOf } = await import(pathToFileURL(join(dirname(entry), 'sqlite', 'sqlite-store.js')).href);
+const synchronous = sqliteSynchronousOf(store);
+process.stdout.write(`synchronous ${synchronous.main} ${synchronous.writer}\nready\n`);
 
 async function caller(n) {
   for (let i = 0; ; i++) {

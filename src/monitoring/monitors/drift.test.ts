@@ -412,6 +412,32 @@ describe('text features', () => {
     expect(t.drifted).toBe(true);
   });
 
+  it('on long texts under a cap keeps its meaning: the same source does not drift, new words in the prefix do, and what lies past the cap is not seen', () => {
+    const words = ['good', 'bad', 'service', 'order', 'late', 'refund'];
+    // Texts of about 20,000 code units: 3,000 words of 5–7 characters, tokenized up to the cap of 4,096.
+    const long = (i: number, unknownEvery: number, from = 0) =>
+      Array.from({ length: 3000 }, (_, j) => (j >= from && unknownEvery > 0 && (i + j) % unknownEvery === 0 ? `zq${(i * 31 + j) % 997}` : words[(i * 7 + j) % words.length])).join(' ');
+    const capped = { ...config, lengthEdges: [0, 1000, 10_000, 30_000], tokenEdges: [0, 100, 500, 700, 1000], vocabulary: new Set(words), maxChars: 4096 };
+    const make = (texts: string[]) => {
+      const t = new TextStats(capped);
+      texts.forEach((x) => t.update(x));
+      return t;
+    };
+    const ref = make(Array.from({ length: 400 }, (_, i) => long(i, 50)));
+    expect(ref.counts.truncated).toBe(400);
+    const same = compareFeature('body', ref, make(Array.from({ length: 300 }, (_, i) => long(i + 1000, 50))));
+    expect(same.drifted).toBe(false);
+    // One word in four unknown, from the start of the text: seen in the prefix.
+    const early = compareFeature('body', ref, make(Array.from({ length: 300 }, (_, i) => long(i, 4))));
+    expect(early.drifted).toBe(true);
+    expect(early.detail.component).toBe('out-of-vocabulary');
+    // The same change only after word 2,000 (past the cap): the prefix is unchanged, so is the verdict.
+    const late = compareFeature('body', ref, make(Array.from({ length: 300 }, (_, i) => long(i, 4, 2000))));
+    expect(late.drifted).toBe(false);
+    // A reference tokenized whole is not compared with capped windows.
+    expect(() => compareFeature('body', make([]), new TextStats({ ...capped, maxChars: undefined }))).toThrow(/whole texts/);
+  });
+
   it('with a distance method drifts when any component reaches its threshold', () => {
     const d = compareFeature('review', reference, current, { method: 'psi' });
     const components = d.detail.components as { statistic: number; drifted: boolean; method: string }[];

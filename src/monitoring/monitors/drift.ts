@@ -495,6 +495,8 @@ export function compareFeature(feature: string, reference: FeatureSketch, curren
   }
   if (reference instanceof TextStats && current instanceof TextStats) {
     checkSameEdges(reference.tokenCountHistogram.edges, current.tokenCountHistogram.edges, feature);
+    // Token counts of prefixes under different caps are not the same measurement.
+    if (reference.maxChars !== current.maxChars) throw new RangeError(`feature ${JSON.stringify(feature)}: the reference tokenized ${reference.maxChars === undefined ? 'whole texts' : `at most ${reference.maxChars} code units`}, the window ${current.maxChars === undefined ? 'whole texts' : `at most ${current.maxChars}`}`);
     return textDrift(feature, reference, current, options);
   }
   throw new RangeError(`feature ${JSON.stringify(feature)} is sketched as different kinds in the reference and the window`);

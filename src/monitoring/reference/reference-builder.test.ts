@@ -76,7 +76,7 @@ describe('ReferenceBuilder', () => {
       const record = builtWith(rows, options);
       const profile = direct(rows, record, options);
       expect(JSON.stringify(record.sketch), `seed ${seed}`).toBe(JSON.stringify(profile.sketch.toJSON()));
-      const withoutVocabulary = profile.config.features.map((f) => (f.kind === 'text' ? { name: f.name, kind: f.kind, lengthEdges: f.lengthEdges, tokenEdges: f.tokenEdges } : f));
+      const withoutVocabulary = profile.config.features.map((f) => (f.kind === 'text' ? { name: f.name, kind: f.kind, lengthEdges: f.lengthEdges, tokenEdges: f.tokenEdges, maxChars: f.maxChars } : f));
       expect(JSON.stringify(record.features)).toBe(JSON.stringify(withoutVocabulary));
       expect(record.rows).toBe(n);
     }

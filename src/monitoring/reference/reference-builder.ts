@@ -11,7 +11,8 @@ import {
   FeatureSketchSet,
   SketchError,
   categoryOf,
-  codePointLength,
+  DEFAULT_TEXT_MAX_CHARS,
+  textLength,
   referenceRowId,
   quantileEdges,
   tokenize,
@@ -45,6 +46,8 @@ export interface ReferenceBuilderOptions {
   readonly maxVocabulary?: number;
   /** Raw values kept per numeric feature (a uniform sample, for exact tests on small windows); default 5,000. */
   readonly sampleSize?: number;
+  /** Code units of each text tokenized (the prefix; the sketch of every window then reads the same); default DEFAULT_TEXT_MAX_CHARS. */
+  readonly maxTextChars?: number;
 }
 
 /** What identifies a profile besides its statistics. */
@@ -144,10 +147,12 @@ export class ReferenceBuilder {
   private readonly calibration = new CalibrationTable();
   private labelled = 0;
   private correct = 0;
+  private readonly maxTextChars: number;
 
   constructor(options: ReferenceBuilderOptions) {
     if (new Set(options.features.map((f) => f.name)).size !== options.features.length) throw new SketchError('reference feature names must be distinct');
     this.options = options;
+    this.maxTextChars = options.maxTextChars ?? DEFAULT_TEXT_MAX_CHARS;
     this.collectors = options.features.map(collectorOf);
   }
 
@@ -164,8 +169,8 @@ export class ReferenceBuilder {
         const category = categoryOf(value);
         if (category !== undefined) increment(c.counts, category);
       } else if (typeof value === 'string') {
-        const tokens = tokenize(value);
-        c.lengths.push(codePointLength(value));
+        const tokens = tokenize(value, this.maxTextChars);
+        c.lengths.push(textLength(value, this.maxTextChars));
         c.tokenCounts.push(tokens.length);
         for (const token of tokens) increment(c.tokens, token);
       }
@@ -211,6 +216,7 @@ export class ReferenceBuilder {
           lengthEdges: quantileEdges(c.lengths.view(), bins),
           tokenEdges: quantileEdges(c.tokenCounts.view(), bins),
           vocabulary: new Set(mostFrequent(seenTwice(c.tokens), this.options.maxVocabulary ?? DEFAULT_MAX_VOCABULARY)),
+          maxChars: this.maxTextChars,
         });
       }
     }
@@ -250,7 +256,7 @@ export class ReferenceBuilder {
     const features = specs.map((spec): StoredFeatureSpec => {
       if (spec.kind !== 'text') return spec;
       vocabularies[spec.name] = [...(spec.vocabulary ?? [])].sort();
-      return { name: spec.name, kind: 'text', lengthEdges: spec.lengthEdges, tokenEdges: spec.tokenEdges };
+      return { name: spec.name, kind: 'text', lengthEdges: spec.lengthEdges, tokenEdges: spec.tokenEdges, ...(spec.maxChars === undefined ? {} : { maxChars: spec.maxChars }) };
     });
     const accuracy: ReferenceAccuracy | null = this.labelled === 0 ? null : { labelled: this.labelled, correct: this.correct, accuracy: this.correct / this.labelled };
     return {

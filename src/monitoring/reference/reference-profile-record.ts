@@ -105,7 +105,8 @@ export function loadReferenceProfile(record: StoredReference): LoadedReferencePr
         if (!Array.isArray(spec.lengthEdges) || !Array.isArray(spec.tokenEdges)) throw mismatch();
         if (!sameNumbers(spec.lengthEdges, text.lengthHistogram.edges) || !sameNumbers(spec.tokenEdges, text.tokenCountHistogram.edges)) throw mismatch();
         const vocabulary = vocabularies[name];
-        return { name, kind: 'text', lengthEdges: text.lengthHistogram.edges, tokenEdges: text.tokenCountHistogram.edges, ...(vocabulary === undefined ? {} : { vocabulary }) };
+        if ((spec.maxChars ?? undefined) !== text.maxChars) throw mismatch();
+        return { name, kind: 'text', lengthEdges: text.lengthHistogram.edges, tokenEdges: text.tokenCountHistogram.edges, ...(vocabulary === undefined ? {} : { vocabulary }), ...(text.maxChars === undefined ? {} : { maxChars: text.maxChars }) };
       }
       default:
         throw mismatch();

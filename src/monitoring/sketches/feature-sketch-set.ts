@@ -33,6 +33,8 @@ export interface TextFeatureSpec {
   readonly lengthEdges: readonly number[];
   readonly tokenEdges: readonly number[];
   readonly vocabulary?: ReadonlySet<string>;
+  /** The cap on each text's tokenized prefix, in code units (TextStatsConfig.maxChars); absent: whole texts. */
+  readonly maxChars?: number;
 }
 
 /** How one input field is sketched; normally produced by buildReferenceProfile. */
@@ -298,6 +300,6 @@ function specOfSketch(options: FeatureSketchSetFromJSONOptions) {
     const { name, sketch } = f;
     if (sketch instanceof NumericHistogram) return { name, kind: 'numeric', edges: sketch.edges, sampleSize: sketch.sampleSize };
     if (sketch instanceof CategoryCounter) return { name, kind: 'categorical', categories: sketch.categories, otherSampleSize: sketch.otherSampleSize };
-    return { name, kind: 'text', lengthEdges: sketch.lengthHistogram.edges, tokenEdges: sketch.tokenCountHistogram.edges, vocabulary: options.vocabularies?.[name] };
+    return { name, kind: 'text', lengthEdges: sketch.lengthHistogram.edges, tokenEdges: sketch.tokenCountHistogram.edges, vocabulary: options.vocabularies?.[name], ...(sketch.maxChars === undefined ? {} : { maxChars: sketch.maxChars }) };
   };
 }

@@ -20,7 +20,7 @@ export {
   type CategoryCounterJSON,
   type CategoryCounterOptions,
 } from './category-counter.js';
-export { TextStats, codePointLength, tokenize, vocabularyFingerprint, TEXT_STATS_VERSION, type TextStatsConfig, type TextStatsJSON } from './text-stats.js';
+export { TextStats, codePointLength, DEFAULT_TEXT_MAX_CHARS, textLength, tokenize, tokenizedEnd, vocabularyFingerprint, TEXT_STATS_VERSION, type TextStatsConfig, type TextStatsJSON } from './text-stats.js';
 export {
   FeatureSketchSet,
   featureKinds,

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_CATEGORIES, DEFAULT_OTHER_SAMPLE_SIZE, categoryOf } from '.
 import { FeatureSketchSet, type FeatureKind, type FeatureSketchSetConfig, type FeatureSpec, type SketchEvent, type SketchKey } from './feature-sketch-set.js';
 import { quantileEdges } from './numeric-histogram.js';
 import { SketchError } from './sketch-error.js';
-import { codePointLength, tokenize } from './text-stats.js';
+import { DEFAULT_TEXT_MAX_CHARS, textLength, tokenize } from './text-stats.js';
 
 export const DEFAULT_BINS = 10;
 
@@ -25,6 +25,8 @@ export interface ReferenceFeatureOptions {
   readonly otherSampleSize?: number;
   /** Text features: lower-case tokens the reference knows. */
   readonly vocabulary?: ReadonlySet<string>;
+  /** Text features: code units of each text tokenized; default DEFAULT_TEXT_MAX_CHARS. */
+  readonly maxChars?: number;
 }
 
 export interface ReferenceProfileOptions {
@@ -83,13 +85,15 @@ function deriveSpec(rows: readonly SketchEvent[], options: ReferenceFeatureOptio
       return { name, kind: 'categorical', categories: topCategories(values, options.maxCategories), otherSampleSize: options.otherSampleSize ?? DEFAULT_OTHER_SAMPLE_SIZE };
     case 'text': {
       const texts = values.filter((v): v is string => typeof v === 'string');
+      const maxChars = options.maxChars ?? DEFAULT_TEXT_MAX_CHARS;
       if (texts.length === 0) fail('no string in the reference');
       return {
         name,
         kind: 'text',
-        lengthEdges: quantileEdges(texts.map(codePointLength), bins),
-        tokenEdges: quantileEdges(texts.map((t) => tokenize(t).length), bins),
+        lengthEdges: quantileEdges(texts.map((t) => textLength(t, maxChars)), bins),
+        tokenEdges: quantileEdges(texts.map((t) => tokenize(t, maxChars).length), bins),
         vocabulary: options.vocabulary,
+        maxChars,
       };
     }
     default:

@@ -22,7 +22,7 @@ export interface TextStatsConfig {
 }
 
 /** The cap new references put on the tokenized prefix of a text: the sketch's cost is bounded whatever the length. */
-export const DEFAULT_TEXT_MAX_CHARS = 4096;
+export const DEFAULT_TEXT_MAX_CHARS = 2048;
 
 export interface TextStatsJSON {
   readonly type: 'text-stats';

@@ -51,13 +51,13 @@ function runToEnd(cpu, command, argv) {
 const node = process.execPath;
 const ballastBin = path.join(here, '..', 'bin', 'ballast.js');
 
-// The http-adapter service: a tiny contract in front of the minimal upstream.
-function httpConfig(upstreamPort, { durable = true } = {}) {
-  const file = path.join(work, durable ? 'http.yaml' : 'http-memory.yaml');
+// The http-adapter service: a tiny contract in front of the minimal upstream. `store` replaces the
+// default log (SQLite at <data-dir>/ballast.db, durability full).
+function httpConfig(upstreamPort, { name = 'http', store } = {}) {
+  const file = path.join(work, `${name}.yaml`);
   writeFileSync(file, stringify({
     version: 1,
-    // Diagnostic only: an in-memory log is not durable; it shows what durability costs.
-    ...(durable ? {} : { store: { kind: 'sqlite', path: ':memory:' } }),
+    ...(store === undefined ? {} : { store }),
     services: {
       scorer: {
         contract: {
@@ -90,7 +90,8 @@ async function main() {
   const httpBody = JSON.stringify({ input: httpInput });
 
   const results = {};
-  const record = (name, kind, value) => ((results[name] ??= { throughput: [], latency: [] })[kind].push(value));
+  // single: one connection, closed loop: the latency of one request alone, no batch to share a commit with.
+  const record = (name, kind, value) => ((results[name] ??= { throughput: [], latency: [], single: [] })[kind].push(value));
   for (let run = 1; run <= runs; run++) {
     process.stderr.write(`run ${run}/${runs}\n`);
     // direct: the upstream alone on core 0.
@@ -99,6 +100,7 @@ async function main() {
       const url = `http://127.0.0.1:${upstream.port}`;
       record('direct', 'throughput', await closedLoop({ url, path: '/', body: JSON.stringify(httpInput), connections, seconds }));
       record('direct', 'latency', await openLoop({ url, path: '/', body: JSON.stringify(httpInput), rate, seconds }));
+      record('direct', 'single', await closedLoop({ url, path: '/', body: JSON.stringify(httpInput), connections: 1, seconds }));
       await upstream.stop();
     }
     const upstream = await start(1, node, [path.join(here, 'upstream.mjs')]);
@@ -108,6 +110,7 @@ async function main() {
       const url = `http://127.0.0.1:${proxy.port}`;
       record('proxy', 'throughput', await closedLoop({ url, path: '/', body: JSON.stringify(httpInput), connections, seconds }));
       record('proxy', 'latency', await openLoop({ url, path: '/', body: JSON.stringify(httpInput), rate, seconds }));
+      record('proxy', 'single', await closedLoop({ url, path: '/', body: JSON.stringify(httpInput), connections: 1, seconds }));
       await proxy.stop();
     }
     {
@@ -115,6 +118,7 @@ async function main() {
       const url = `http://127.0.0.1:${ballast.port}`;
       record('ballast-http', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
       record('ballast-http', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));
+      record('ballast-http', 'single', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections: 1, seconds, headers: ballast.headers }));
       await ballast.stop();
     }
     {
@@ -126,10 +130,24 @@ async function main() {
       await ballast.stop();
     }
     {
-      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port, { durable: false }), '--port', '0', '--data-dir', path.join(dataDir, `http-memory-${run}`), '--log-level', 'warn']);
+      // durability: process (synchronous = NORMAL): nothing lost when the process dies, the last
+      // commits may be lost on a power cut. Its own data directory and database file, as above.
+      const store = { kind: 'sqlite', path: path.join(dataDir, `http-process-${run}`, 'ballast.db'), durability: 'process' };
+      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port, { name: 'http-process', store }), '--port', '0', '--data-dir', path.join(dataDir, `http-process-${run}`), '--log-level', 'warn']);
+      const url = `http://127.0.0.1:${ballast.port}`;
+      record('ballast-http-process', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
+      record('ballast-http-process', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));
+      record('ballast-http-process', 'single', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections: 1, seconds, headers: ballast.headers }));
+      await ballast.stop();
+    }
+    {
+      // Diagnostic only: an in-memory log is not durable; it shows what durability costs.
+      const store = { kind: 'sqlite', path: ':memory:' };
+      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port, { name: 'http-memory', store }), '--port', '0', '--data-dir', path.join(dataDir, `http-memory-${run}`), '--log-level', 'warn']);
       const url = `http://127.0.0.1:${ballast.port}`;
       record('ballast-http-memory-log', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
       record('ballast-http-memory-log', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));
+      record('ballast-http-memory-log', 'single', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections: 1, seconds, headers: ballast.headers }));
       await ballast.stop();
     }
     await upstream.stop();
@@ -154,23 +172,28 @@ async function main() {
       {
         perSecond: median(r.throughput.map((x) => x.perSecond)),
         throughputRuns: r.throughput.map((x) => Math.round(x.perSecond)),
-        errors: r.throughput.reduce((s, x) => s + x.errors, 0) + r.latency.reduce((s, x) => s + x.errors, 0),
+        errors: [...r.throughput, ...r.latency, ...r.single].reduce((s, x) => s + x.errors, 0),
         p50: r.latency.length ? median(r.latency.map((x) => x.p50)) : median(r.throughput.map((x) => x.p50)),
         p99: r.latency.length ? median(r.latency.map((x) => x.p99)) : median(r.throughput.map((x) => x.p99)),
+        ...(r.single.length ? { p50Single: median(r.single.map((x) => x.p50)), p50SingleRuns: r.single.map((x) => Number(x.p50.toFixed(3))) } : {}),
+        p50Runs: (r.latency.length ? r.latency : r.throughput).map((x) => Number(x.p50.toFixed(3))),
       },
     ]),
   );
   const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, memoryGiB: Math.round(os.totalmem() / 2 ** 30) };
   const report = { date: new Date().toISOString(), machine, runs, seconds, connections, rate, table };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  const d = table.direct, p = table.proxy, h = table['ballast-http'], m = table['ballast-module'];
+  const d = table.direct, p = table.proxy, h = table['ballast-http'], hp = table['ballast-http-process'], m = table['ballast-module'];
   process.stderr.write([
     '',
-    `| setup | decisions/s (median of ${runs}) | runs | p50 at ${rate}/s (ms) | p99 at ${rate}/s (ms) |`,
-    '|---|---|---|---|---|',
-    ...Object.entries(table).map(([n, r]) => `| ${n} | ${r.perSecond.toFixed(0)} | ${r.throughputRuns.join(', ')} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} |`),
+    `| setup | decisions/s (median of ${runs}) | runs | p50 at ${rate}/s (ms) | p99 at ${rate}/s (ms) | p50 at 1 connection (ms) | runs |`,
+    '|---|---|---|---|---|---|---|',
+    ...Object.entries(table).map(([n, r]) => `| ${n} | ${r.perSecond.toFixed(0)} | ${r.throughputRuns.join(', ')} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.p50Single?.toFixed(3) ?? ''} | ${r.p50SingleRuns?.join(', ') ?? ''} |`),
     '',
-    `ballast-http / proxy throughput: ${(h.perSecond / p.perSecond).toFixed(2)}`,
+    `ballast-http / proxy throughput: ${(h.perSecond / p.perSecond).toFixed(2)}; ballast-http-process / proxy: ${(hp.perSecond / p.perSecond).toFixed(2)}`,
+    `added p50 at 1 connection vs proxy: ballast-http ${(h.p50Single - p.p50Single).toFixed(3)} ms, ballast-http-process ${(hp.p50Single - p.p50Single).toFixed(3)} ms, memory log ${(table['ballast-http-memory-log'].p50Single - p.p50Single).toFixed(3)} ms`,
+    `added p50 at ${rate}/s vs proxy: ballast-http ${(h.p50 - p.p50).toFixed(3)} ms, ballast-http-process ${(hp.p50 - p.p50).toFixed(3)} ms`,
+    `added p50 at 1 connection vs direct: ballast-http ${(h.p50Single - d.p50Single).toFixed(3)} ms, ballast-http-process ${(hp.p50Single - d.p50Single).toFixed(3)} ms, proxy ${(p.p50Single - d.p50Single).toFixed(3)} ms`,
     `ballast-http with keys / without (--insecure-no-auth): ${(h.perSecond / table['ballast-http-no-auth'].perSecond).toFixed(3)}; p50 ${(h.p50 - table['ballast-http-no-auth'].p50).toFixed(3)} ms apart`,
     `added p50 vs direct: ballast-http ${(h.p50 - d.p50).toFixed(3)} ms, proxy ${(p.p50 - d.p50).toFixed(3)} ms; ballast-http vs proxy ${(h.p50 - p.p50).toFixed(3)} ms`,
     `ballast-module over HTTP: ${m.perSecond.toFixed(0)}/s; pipeline in-process: ${table['pipeline-module'].perSecond.toFixed(0)}/s (${connections} in flight), ${table['pipeline-module-256'].perSecond.toFixed(0)}/s (256 in flight)`,

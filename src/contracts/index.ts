@@ -17,6 +17,6 @@ export {
   type RedactMode,
 } from './contract-config.js';
 export { inputLimitsDefaults, inputLimitsSchema, parseJsonInput, resolveInputLimits, type InputLimits } from './json-input.js';
-export { appendPointer, escapePointerSegment, pointerFrom } from './json-pointer.js';
+export { appendPointer, escapePointerSegment, pointerFrom, pointerTokens, valueAtPointer, valueAtTokens } from './json-pointer.js';
 export { createRedactionKey, hashPrefix, hashValue, maskedValue, redactRecord, redactionsOf } from './redact.js';
 export { createSchemaValidator, type SchemaValidator, type SchemaValidatorOptions } from './schema-validator.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Issue } from '../errors/index.js';
-import { compileCrossChecks, parsePointer, sameValue, valueAt, type CrossCheckConfig } from './cross-check.js';
+import { pointerTokens as parsePointer, valueAtTokens as valueAt } from '../contracts/index.js';
+import { compileCrossChecks, sameValue, type CrossCheckConfig } from './cross-check.js';
 import { decideOutcome } from './decide.js';
 
 function checker(agree: CrossCheckConfig['agree']) {
@@ -56,7 +57,7 @@ describe('agreement per field type', () => {
 
   it('nested pointers with escapes and array indexes', () => {
     expect(parsePointer('/a~1b/c~0d/0')).toEqual(['a/b', 'c~d', '0']);
-    expect(valueAt({ 'a/b': { 'c~d': ['x'] } }, parsePointer('/a~1b/c~0d/0'))).toBe('x');
+    expect(valueAt({ 'a/b': { 'c~d': ['x'] } }, parsePointer('/a~1b/c~0d/0')!)).toBe('x');
     expect(valueAt({ a: [1] }, ['a', '01'])).toBeUndefined();
     expect(valueAt({ a: 1 }, ['toString'])).toBeUndefined();
     const c = checker({ '/classes/0/name': 'equal' });

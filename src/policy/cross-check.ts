@@ -3,7 +3,7 @@
 // Schema), when it runs, how two answers are compared field by field, and the reasons a
 // disagreement adds to the decision. Calling a version is the pipeline's work (it owns adapters).
 import type { ParseResult } from '@marcbachmann/cel-js';
-import { appendPointer, canonicalJson } from '../contracts/index.js';
+import { appendPointer, canonicalJson, pointerTokens, valueAtTokens } from '../contracts/index.js';
 import type { Issue } from '../errors/index.js';
 import { celEnvironment } from './cel-environment.js';
 import { celMessage, ruleNamePattern } from './rule.js';
@@ -93,6 +93,8 @@ export interface CrossChecker {
   readonly sample: number;
   /** kind `rules`: the expected output, or why it could not be computed. */
   expected(vars: { readonly input: Readonly<Record<string, unknown>>; readonly context: Readonly<Record<string, unknown>> }): { ok: true; output: Record<string, unknown> } | { ok: false; message: string };
+  /** The compared fields' pointers, parsed, in the order of Comparison.fields. */
+  readonly fieldPaths: readonly (readonly string[])[];
   /** Compares the served output with the checker's, field by field. */
   compare(served: unknown, checker: unknown): Comparison;
 }
@@ -129,9 +131,9 @@ export function compileCrossChecks(configs: readonly CrossCheckConfig[], issues:
     const expect = Object.entries(config.expect ?? {}).map(([field, expression]) => [field, compileExpectation(expression, appendPointer(`${pointer}/expect`, field), issues)] as const);
     const fields: FieldRule[] = Object.entries(config.agree).map(([field, rule]) => ({
       field,
-      path: parsePointer(field),
+      path: pointerTokens(field)!,
       ...(rule !== 'equal' && rule.within !== undefined ? { within: rule.within } : {}),
-      ...(rule !== 'equal' && 'json' in rule ? { inner: parsePointer(rule.json) } : {}),
+      ...(rule !== 'equal' && 'json' in rule ? { inner: pointerTokens(rule.json)! } : {}),
     }));
     if (config.expect !== undefined) {
       for (const f of fields) {
@@ -149,6 +151,7 @@ export function compileCrossChecks(configs: readonly CrossCheckConfig[], issues:
       when: config.when ?? 'always',
       sample: config.sample ?? 1,
       expected: (vars: Parameters<CrossChecker['expected']>[0]) => evaluateExpectations(expect, vars),
+      fieldPaths: fields.map((f) => f.path),
       compare: (served: unknown, checker: unknown) => compareFields(fields, served, checker),
     });
   });
@@ -183,33 +186,8 @@ function evaluateExpectations(expect: readonly (readonly [string, ParseResult | 
   return { ok: true, output };
 }
 
-/** RFC 6901: `/a/b~1c` → ['a', 'b/c']; '' is the whole value. */
-export function parsePointer(pointer: string): string[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** The value at `path`, or undefined when it is absent (arrays by index). */
-export function valueAt(value: unknown, path: readonly string[]): unknown {
-  let current = value;
-  for (const segment of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    if (Array.isArray(current)) {
-      if (!/^(0|[1-9][0-9]*)$/.test(segment)) return undefined;
-      current = current[Number(segment)];
-    } else {
-      if (!Object.hasOwn(current, segment)) return undefined;
-      current = (current as Record<string, unknown>)[segment];
-    }
-  }
-  return current;
-}
-
 function compareFields(fields: readonly FieldRule[], served: unknown, checker: unknown): Comparison {
-  const results = fields.map((f) => compareField(f, valueAt(served, f.path), valueAt(checker, f.path)));
+  const results = fields.map((f) => compareField(f, valueAtTokens(served, f.path), valueAtTokens(checker, f.path)));
   return { agree: results.every((r) => r.agree), fields: results };
 }
 
@@ -219,7 +197,7 @@ function compareField(rule: FieldRule, served: unknown, checker: unknown): Field
     const a = insideJson(served);
     const b = insideJson(checker);
     if (!a.ok || !b.ok) return { ...base, agree: false, note: `${!a.ok ? 'the served' : "the checker's"} ${rule.field} is not JSON text` };
-    return { ...base, agree: sameValue(valueAt(a.value, rule.inner), valueAt(b.value, rule.inner), rule.within) };
+    return { ...base, agree: sameValue(valueAtTokens(a.value, rule.inner), valueAtTokens(b.value, rule.inner), rule.within) };
   }
   return { ...base, agree: sameValue(served, checker, rule.within) };
 }

@@ -5,7 +5,8 @@ import { newId } from '../../store/ids.js';
 import { openStore } from '../../store/open-store.js';
 import type { StoredDecision } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
-import { atPointer, collectObservations } from './collect.js';
+import { valueAtPointer as atPointer } from '../../contracts/index.js';
+import { collectObservations } from './collect.js';
 
 const at = (second: number): string => new Date(Date.UTC(2026, 0, 1, 12, 0, second)).toISOString();
 

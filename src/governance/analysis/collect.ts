@@ -1,5 +1,6 @@
 // Reads one rollout step's window from the store and reduces each decision to an Observation for analyze(). Kept
 // apart from analyze so the statistics stay pure: this is the only part that knows the store and the record shapes.
+import { valueAtPointer } from '../../contracts/index.js';
 import { labelOf } from '../../monitoring/reference/index.js';
 import { isLabelFeedback, type Store, type StoredDecision } from '../../store/index.js';
 import type { Observation } from './analysis-types.js';
@@ -38,29 +39,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Resolves an RFC 6901 pointer; undefined when a step is missing. */
-export function atPointer(document: unknown, pointer: string): unknown {
-  if (pointer === '') return document;
-  if (!pointer.startsWith('/')) return undefined;
-  let current = document;
-  for (const raw of pointer.slice(1).split('/')) {
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(current)) {
-      if (!/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
-      current = current[Number(token)];
-    } else if (isRecord(current) && Object.hasOwn(current, token)) {
-      current = current[token];
-    } else {
-      return undefined;
-    }
-  }
-  return current;
-}
-
 function labelReader(pointer: string | undefined): (value: unknown) => string | null {
   if (pointer === undefined) return (value) => labelOf(value) ?? null;
   return (value) => {
-    const found = atPointer(value, pointer);
+    const found = valueAtPointer(value, pointer);
     return typeof found === 'string' || typeof found === 'number' || typeof found === 'boolean' ? String(found) : null;
   };
 }

@@ -18,4 +18,4 @@ export {
   type ShadowAgreement,
   type ShadowPair,
 } from './experiments.js';
-export { atPointer, collectObservations, type CollectOptions, type CollectedObservations } from './collect.js';
+export { collectObservations, type CollectOptions, type CollectedObservations } from './collect.js';

@@ -4,7 +4,8 @@
 // evaluates rule checkers, and compares each answer with the served one. A checker that fails is
 // recorded as unavailable and never fails the decision.
 import { performance } from 'node:perf_hooks';
-import { parsePointer, valueAt, type CrossChecker, type CrossCheckVerdict } from '../../policy/index.js';
+import { valueAtTokens } from '../../contracts/index.js';
+import type { CrossChecker, CrossCheckVerdict } from '../../policy/index.js';
 import type { Attempt } from '../../resilience/index.js';
 import { stickyBucket } from '../../routing/index.js';
 import type { CrossCheckRecord } from '../decision.js';
@@ -63,9 +64,7 @@ export const startCheckersStage: Stage<unknown> = {
     if (ctx.route === undefined || ctx.route.route === 'killed' || ctx.service.versions.get(ctx.route.version)?.quality?.isOpen === true) return;
     for (const checker of ctx.service.policy.crossChecks) {
       if (checker.kind !== 'version' || checker.when === 'low-confidence') continue;
-      if (checker.version === ctx.route?.version) continue;
-      if (checker.when === 'high-stakes' && !highStakes(ctx)) continue;
-      if (!sampledIn(checker, ctx.service.name, ctx.id)) continue;
+      if (checker.version === ctx.route?.version || !due(ctx, checker)) continue;
       const started = start(ctx, checker);
       if (started !== undefined) pending.push(started);
     }
@@ -125,9 +124,9 @@ export const crossCheckStage: Stage<unknown> = {
       const servedShown = contract.redactOutput(served);
       // Rules may compute a pii field from the input: redacted as any output is.
       const checkerShown = contract.redactOutput(result.output);
-      const fields = comparison.fields.map((f) => {
-        const path = parsePointer(f.field);
-        return { field: f.field, agree: f.agree, served: valueAt(servedShown, path) ?? null, checker: valueAt(checkerShown, path) ?? null, ...(f.note === undefined ? {} : { note: f.note }) };
+      const fields = comparison.fields.map((f, i) => {
+        const path = checker.fieldPaths[i]!;
+        return { field: f.field, agree: f.agree, served: valueAtTokens(servedShown, path) ?? null, checker: valueAtTokens(checkerShown, path) ?? null, ...(f.note === undefined ? {} : { note: f.note }) };
       });
       const verdict = comparison.agree ? 'agree' : 'disagree';
       let prefer: CrossCheckVerdict['prefer'];

@@ -42,7 +42,7 @@ export interface Access {
 }
 
 /** Installs the auth hook; returns the checks handlers use for resources they load. */
-export function installAuth(app: FastifyInstance, options: { readonly auth: ServerAuth; readonly store: Store; readonly metrics: DecisionMetrics }): Access {
+export function installAuth(app: FastifyInstance, options: { readonly auth: ServerAuth; readonly store: { readonly audit: Pick<Store['audit'], 'append'> }; readonly metrics: DecisionMetrics }): Access {
   const { auth, store } = options;
   const failures = new Counter({
     name: 'ballast_auth_failures_total',

@@ -22,8 +22,8 @@ interface Deps {
 type ServiceParams = { Params: { service: string } };
 type DecisionParams = { Params: { id: string } };
 
-/** Decisions and their feedback: the request path and what joins to it afterwards. */
-export function registerDecisionRoutes(app: FastifyInstance, { pipeline, services, admission, store, access, onFeedback }: Deps): void {
+/** The request path alone: what a decision worker serves itself (see decision-server.ts). */
+export function registerDecideRoute(app: FastifyInstance, { pipeline, services, admission }: Pick<Deps, 'pipeline' | 'services' | 'admission'>): void {
   app.post<ServiceParams>('/v1/services/:service/decisions', async (request, reply) => {
     const arrivedAt = performance.now();
     const decisionRequest = readDecisionRequest(request.params.service, request.body);
@@ -42,6 +42,11 @@ export function registerDecisionRoutes(app: FastifyInstance, { pipeline, service
       admitted.permit.release(performance.now() - admitted.startedAt, failed);
     }
   });
+}
+
+/** Decisions and their feedback: the request path and what joins to it afterwards. */
+export function registerDecisionRoutes(app: FastifyInstance, { pipeline, services, admission, store, access, onFeedback }: Deps): void {
+  registerDecideRoute(app, { pipeline, services, admission });
 
   app.get<DecisionParams & { Querystring: { view?: string } }>('/v1/decisions/:id', async (request) => {
     const view = request.query.view ?? 'redacted';

@@ -6,6 +6,8 @@ import { SketchError } from './sketch-error.js';
 export const CATEGORY_COUNTER_VERSION = 1;
 export const DEFAULT_MAX_CATEGORIES = 100;
 export const DEFAULT_OTHER_SAMPLE_SIZE = 16;
+/** How many distinct untracked values a batch update gathers before it adds them to the sample (bounds its memory). */
+const OTHER_BATCH_DISTINCT = 4096;
 /** The key categoryCounts gives the "other" bucket unless told otherwise. */
 export const OTHER_CATEGORY = '(other)';
 
@@ -93,6 +95,61 @@ export class CategoryCounter {
     }
     this.other++;
     if (this.otherSampleSize > 0) this.addToSample(category, hash53(category), 1);
+  }
+
+  /** Counts `rows` missing values (what update(undefined) counts each time). */
+  updateMissing(rows: number): void {
+    this.missing += rows;
+  }
+
+  /**
+   * Counts values[0..rows) exactly as update(values[i]) would count each; `missing[i] !== 0` marks row i missing. Strings
+   * take a tight loop that remembers the previous string's slot (columns repeat values), everything else update().
+   */
+  updateValues(values: ArrayLike<unknown>, rows: number, missing?: Uint8Array): void {
+    const index = this.index;
+    const tracked = new Float64Array(this.tracked.length);
+    let previous: string | undefined;
+    // The previous string's slot: its tracked index, or -1 for "other".
+    let previousAt = -1;
+    let absent = 0;
+    const sampling = this.otherSampleSize > 0;
+    const others = new Map<string, number>();
+    for (let i = 0; i < rows; i++) {
+      if (missing !== undefined && missing[i] !== 0) {
+        absent++;
+        continue;
+      }
+      const value = values[i];
+      if (typeof value !== 'string') {
+        this.update(value);
+        continue;
+      }
+      if (value !== previous) {
+        previous = value;
+        previousAt = index.get(value) ?? -1;
+      }
+      if (previousAt >= 0) tracked[previousAt]!++;
+      else {
+        this.other++;
+        if (sampling) {
+          others.set(value, (others.get(value) ?? 0) + 1);
+          if (others.size >= OTHER_BATCH_DISTINCT) this.addAllToSample(others);
+        }
+      }
+    }
+    for (let c = 0; c < tracked.length; c++) this.tracked[c]! += tracked[c] as number;
+    this.missing += absent;
+    if (sampling) this.addAllToSample(others);
+  }
+
+  /**
+   * Adds each untracked value once with its count: the same sample as adding its occurrences one by one, because a value
+   * that ends in the bottom-k enters it at its first occurrence and is never evicted, and any other one never stays.
+   */
+  private addAllToSample(others: Map<string, number>): void {
+    for (const [value, count] of others) this.addToSample(value, hash53(value), count);
+    others.clear();
   }
 
   private addToSample(value: string, hash: number, count: number): void {

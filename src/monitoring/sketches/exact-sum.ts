@@ -110,6 +110,12 @@ export class ExactMoments {
     }
   }
 
+  /** Adds parts of Σx and of Σx² that are already exact (what a MomentsBatch gathered), without squaring anything. */
+  addPartials(sumPart: number, squarePart: number): void {
+    if (sumPart !== 0) this.#partials.add(sumPart);
+    if (squarePart !== 0) this.#squarePartials.add(squarePart);
+  }
+
   merge(other: ExactMoments): void {
     this.#bigSum += other.#bigSum;
     this.#bigSquares += other.#bigSquares;
@@ -208,4 +214,77 @@ export function decodeScaled(text: unknown, scale: number, name: string): bigint
   if (!match || !Number.isSafeInteger(exponent) || exponent < 0) throw new SketchError(`${name} is not an exact scaled sum (got ${JSON.stringify(text)})`);
   const m = BigInt(`0x${match[2] as string}`) << BigInt(exponent);
   return match[1] === '-' ? -m : m;
+}
+
+const pieceView = new Float64Array(1);
+const pieceWords = new Uint32Array(pieceView.buffer);
+/** Index of the word holding a double's sign and exponent. */
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+/** Values a batch adds before it folds its buckets (far below the 2^26 that keeps every bucket exact). */
+const BATCH_LIMIT = 2 ** 24;
+
+/**
+ * Many values into one ExactMoments at a lower cost per value, with the same sums: each x (and the two exact parts of x²)
+ * is split into two pieces of at most 27 significant bits (Veltkamp), and each piece is added to a double bucket chosen
+ * by its own exponent e. A piece is a multiple of 2^(e-26) below 2^(e+1), so fewer than 2^26 of them sum exactly in one
+ * double; flush() adds the buckets to the target's expansions. Values outside 2^±400 go to ExactMoments.add as before.
+ */
+export class MomentsBatch {
+  private readonly sums = new Float64Array(2048);
+  private readonly squares = new Float64Array(2048);
+  private pending = 0;
+
+  constructor(private readonly target: ExactMoments) {}
+
+  add(x: number): void {
+    const a = Math.abs(x);
+    if (!(a >= FAST_MIN && a <= FAST_MAX)) {
+      this.target.add(x);
+      return;
+    }
+    const sums = this.sums;
+    const squares = this.squares;
+    const c = SPLITTER * x;
+    const hi = c - (c - x);
+    const lo = x - hi;
+    pieceView[0] = hi;
+    sums[((pieceWords[HIGH_WORD] as number) >>> 20) & 0x7ff]! += hi;
+    pieceView[0] = lo;
+    sums[((pieceWords[HIGH_WORD] as number) >>> 20) & 0x7ff]! += lo;
+    const p = x * x;
+    const e = hi * hi - p + hi * lo + lo * hi + lo * lo;
+    const cp = SPLITTER * p;
+    const ph = cp - (cp - p);
+    const pl = p - ph;
+    pieceView[0] = ph;
+    squares[((pieceWords[HIGH_WORD] as number) >>> 20) & 0x7ff]! += ph;
+    pieceView[0] = pl;
+    squares[((pieceWords[HIGH_WORD] as number) >>> 20) & 0x7ff]! += pl;
+    if (e !== 0) {
+      const ce = SPLITTER * e;
+      const eh = ce - (ce - e);
+      const el = e - eh;
+      pieceView[0] = eh;
+      squares[((pieceWords[HIGH_WORD] as number) >>> 20) & 0x7ff]! += eh;
+      pieceView[0] = el;
+      squares[((pieceWords[HIGH_WORD] as number) >>> 20) & 0x7ff]! += el;
+    }
+    if (++this.pending === BATCH_LIMIT) this.flush();
+  }
+
+  /** Adds what the buckets hold to the target and empties them. */
+  flush(): void {
+    const sums = this.sums;
+    const squares = this.squares;
+    for (let i = 0; i < 2048; i++) {
+      const s = sums[i] as number;
+      const q = squares[i] as number;
+      if (s !== 0 || q !== 0) {
+        this.target.addPartials(s, q);
+        sums[i] = 0;
+        squares[i] = 0;
+      }
+    }
+    this.pending = 0;
+  }
 }

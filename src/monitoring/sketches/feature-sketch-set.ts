@@ -105,6 +105,75 @@ export interface FeatureSketchSetFromJSONOptions {
   readonly vocabularies?: Readonly<Record<string, ReadonlySet<string>>>;
 }
 
+/** A typed column with a mask: `missing[i] !== 0` marks row i absent (its value is not read). */
+export interface MaskedColumn {
+  readonly values: Float64Array;
+  readonly missing: Uint8Array;
+}
+
+/**
+ * One field's values by row. A Float64Array holds numbers only (NaN and ±Infinity count as non-finite, as those numbers
+ * do in update()); a MaskedColumn adds missing rows; any other array holds values of any type (undefined or a hole:
+ * missing), each counted as update() counts it.
+ */
+export type SketchColumn = Float64Array | MaskedColumn | readonly unknown[];
+
+/** Predictions as columns for FeatureSketchSet.updateColumns: what SketchEvent holds per event, by field. */
+export interface SketchColumns {
+  /** By input field; an absent field counts as missing in every row. */
+  readonly input: Readonly<Record<string, SketchColumn | undefined>>;
+  /** Row i's event id (its sample key is hash53(id)); a row without one gets a random key, as an event without an id. */
+  readonly ids?: readonly (string | undefined)[];
+  readonly outputLabel?: readonly unknown[];
+  readonly confidence?: SketchColumn;
+  /** By stage, in milliseconds; an absent stage counts as missing. */
+  readonly timings?: Readonly<Record<string, SketchColumn | undefined>>;
+}
+
+function isArrayLike(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || value instanceof Float64Array;
+}
+
+function requireColumn(column: SketchColumn | undefined, rows: number, name: string): SketchColumn | undefined {
+  if (column === undefined) return undefined;
+  const length = column instanceof Float64Array || Array.isArray(column) ? column.length : isMasked(column) ? Math.min(column.values.length, column.missing.length) : -1;
+  if (length < 0) throw new SketchError(`column ${name} must be a Float64Array, { values, missing } or an array`);
+  if (length < rows) throw new SketchError(`column ${name} holds ${length} values, fewer than the ${rows} rows`);
+  return column;
+}
+
+function isMasked(column: unknown): column is MaskedColumn {
+  const c = column as Partial<MaskedColumn> | null;
+  return typeof c === 'object' && c !== null && c.values instanceof Float64Array && c.missing instanceof Uint8Array;
+}
+
+/** Missing in every row: what update() counts for a field no event holds. */
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
+
+function updateNumeric(sketch: NumericHistogram, column: SketchColumn | undefined, rows: number, keys: Float64Array | undefined): void {
+  if (column === undefined) sketch.updateMissing(rows);
+  else if (column instanceof Float64Array) sketch.updateColumn(column, rows, undefined, keys);
+  else if (isMasked(column)) sketch.updateColumn(column.values, rows, column.missing, keys);
+  else sketch.updateValues(column, rows, keys);
+}
+
+function updateCategorical(sketch: CategoryCounter, column: SketchColumn | undefined, rows: number): void {
+  if (column === undefined) sketch.updateMissing(rows);
+  else if (column instanceof Float64Array) sketch.updateValues(column, rows);
+  else if (isMasked(column)) sketch.updateValues(column.values, rows, column.missing);
+  else sketch.updateValues(column, rows);
+}
+
+/** Text has no batch form: one update() per row, so the counts are those of the per-event path by construction. */
+function updatePerValue(sketch: TextStats, column: SketchColumn | undefined, rows: number): void {
+  if (column !== undefined && isMasked(column)) {
+    for (let i = 0; i < rows; i++) sketch.update(column.missing[i] !== 0 ? undefined : column.values[i]);
+  } else {
+    const values: ArrayLike<unknown> = column ?? NO_VALUES;
+    for (let i = 0; i < rows; i++) sketch.update(values[i]);
+  }
+}
+
 function createSketch(spec: FeatureSpec, sampleSize: number): FeatureSketch {
   switch (spec.kind) {
     case 'numeric':
@@ -175,6 +244,44 @@ export class FeatureSketchSet {
       const stage = this.stages[i] as string;
       (this.latency[i] as NumericHistogram).update(timings !== undefined && Object.hasOwn(timings, stage) ? timings[stage] : undefined);
     }
+  }
+
+  /**
+   * Counts `rows` predictions given as columns: the same sketches, counts and JSON as update() with one event per row
+   * (row i's input holds each column's value i, absent where the column is absent or marks it missing). For reference
+   * builds and backfills, where whole columns exist: one tight loop per column, no object per row. Throws a SketchError
+   * when a column is shorter than `rows` (nothing is counted then).
+   */
+  updateColumns(columns: SketchColumns, rows: number): void {
+    if (!Number.isSafeInteger(rows) || rows < 0) throw new SketchError(`rows must be an integer >= 0 (got ${String(rows)})`);
+    const input = columns.input;
+    const timings = columns.timings;
+    const inputs = this.names.map((name) => (Object.hasOwn(input, name) ? requireColumn(input[name], rows, `input.${name}`) : undefined));
+    const stages = this.stages.map((stage) => (timings !== undefined && Object.hasOwn(timings, stage) ? requireColumn(timings[stage], rows, `timings.${stage}`) : undefined));
+    const outputLabel = columns.outputLabel === undefined ? undefined : requireColumn(columns.outputLabel, rows, 'outputLabel');
+    const confidence = columns.confidence === undefined ? undefined : requireColumn(columns.confidence, rows, 'confidence');
+    const ids = columns.ids;
+    if (ids !== undefined && (!isArrayLike(ids) || ids.length < rows)) throw new SketchError(`ids must hold at least ${rows} entries`);
+    // One sample key per row shared by its numeric features, as update() derives one per event.
+    let keys: Float64Array | undefined;
+    if (this.sampled) {
+      keys = new Float64Array(rows);
+      for (let i = 0; i < rows; i++) {
+        const id = ids?.[i];
+        keys[i] = id === undefined ? randomSampleKey() : hash53(id);
+      }
+    }
+    this.events += rows;
+    for (let f = 0; f < this.features.length; f++) {
+      const sketch = this.features[f] as FeatureSketch;
+      const column = inputs[f];
+      if (sketch instanceof NumericHistogram) updateNumeric(sketch, column, rows, keys);
+      else if (sketch instanceof CategoryCounter) updateCategorical(sketch, column, rows);
+      else updatePerValue(sketch, column, rows);
+    }
+    updateCategorical(this.output, outputLabel, rows);
+    updateNumeric(this.confidence, confidence, rows, undefined);
+    for (let s = 0; s < this.stages.length; s++) updateNumeric(this.latency[s] as NumericHistogram, stages[s], rows, undefined);
   }
 
   /** Adds another set's counts; throws a SketchError unless key, features, labels and stages are identical. */

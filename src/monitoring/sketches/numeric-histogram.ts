@@ -1,5 +1,5 @@
 // Counts of a numeric feature over fixed bin edges, with exact moments; merge-exact and bounded in memory.
-import { ExactMoments, SQUARE_SCALE, SUM_SCALE, decodeScaled, encodeScaled, scaledRatio } from './exact-sum.js';
+import { ExactMoments, MomentsBatch, SQUARE_SCALE, SUM_SCALE, decodeScaled, encodeScaled, scaledRatio } from './exact-sum.js';
 import { requireCount, requireCountArray, requireHeader, requireObject } from './json-checks.js';
 import { SketchError } from './sketch-error.js';
 import { quantileSorted } from '../stats/population-stability-index.js';
@@ -172,6 +172,81 @@ export class NumericHistogram {
       }
       this.bins[lo]!++;
     }
+  }
+
+  /**
+   * Counts rows [0, rows) of a typed column exactly as update(values[i], keys?.[i]) would count each, in one tight loop:
+   * `missing[i] !== 0` marks row i missing (its value is not read); NaN and ±Infinity in `values` count as non-finite,
+   * as the numbers they are. `keys[i]` is row i's sample key (random when `keys` is absent).
+   */
+  updateColumn(values: Float64Array, rows: number, missing?: Uint8Array, keys?: Float64Array): void {
+    const edges = this.edges;
+    const last = edges.length - 1;
+    const first = edges[0] as number;
+    const top = edges[last] as number;
+    // Local copies so the loop reads typed arrays and registers, not fields; written back once at the end.
+    const e = Float64Array.from(edges);
+    const bins = new Float64Array(last);
+    const moments = new MomentsBatch(this.moments);
+    const sampling = this.capacity > 0;
+    let count = 0;
+    let underflow = 0;
+    let overflow = 0;
+    let nonFinite = 0;
+    let absent = 0;
+    let min = this.min;
+    let max = this.max;
+    for (let i = 0; i < rows; i++) {
+      if (missing !== undefined && missing[i] !== 0) {
+        absent++;
+        continue;
+      }
+      const value = values[i] as number;
+      if (value - value !== 0) {
+        nonFinite++;
+        continue;
+      }
+      const x = value === 0 ? 0 : value;
+      count++;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      moments.add(x);
+      if (sampling) this.offer(keys === undefined ? randomSampleKey() : (keys[i] as number), x);
+      if (x < first) {
+        underflow++;
+      } else if (x >= top) {
+        if (x === top) bins[last - 1]!++;
+        else overflow++;
+      } else {
+        let lo = 0;
+        let hi = last - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >>> 1;
+          if ((e[mid] as number) <= x) lo = mid;
+          else hi = mid - 1;
+        }
+        bins[lo]!++;
+      }
+    }
+    moments.flush();
+    for (let b = 0; b < last; b++) this.bins[b]! += bins[b] as number;
+    this.count += count;
+    this.underflow += underflow;
+    this.overflow += overflow;
+    this.nonFinite += nonFinite;
+    this.missing += absent;
+    this.min = min;
+    this.max = max;
+  }
+
+  /** Counts `rows` missing values (what update(undefined) counts each time). */
+  updateMissing(rows: number): void {
+    this.missing += rows;
+  }
+
+  /** Counts values[0..rows) of any types, one update(values[i], keys?.[i]) each (the path for columns that are not typed). */
+  updateValues(values: ArrayLike<unknown>, rows: number, keys?: Float64Array): void {
+    for (let i = 0; i < rows; i++) this.update(values[i], keys === undefined ? undefined : keys[i]);
   }
 
   /** Inserts (key, x) into the bottom-k sample when it is among the k smallest. */

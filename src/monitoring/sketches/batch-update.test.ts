@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chiSquareHomogeneity, jensenShannonDistance, populationStabilityIndex } from '../stats/index.js';
 import { FeatureSketchSet, LATENCY_EDGES_MS, type FeatureSketchSetConfig, type SketchColumn, type SketchColumns, type SketchEvent } from './feature-sketch-set.js';
+import { buildReferenceProfile, referenceRowId } from './reference-profile.js';
 import { SketchError } from './sketch-error.js';
 
 const vocabulary = new Set(['good', 'bad', 'service']);
@@ -276,5 +277,37 @@ describe('FeatureSketchSet.updateColumns', () => {
     const many = new FeatureSketchSet(config);
     many.updateColumns({ input: { x: values, y: values }, ids, timings: { total: values } }, n);
     expect(many.toJSON()).toEqual(one.toJSON());
+  });
+});
+
+describe('buildReferenceProfile on the columnar path', () => {
+  it('sketches the reference exactly as one update() per row keyed by referenceRowId', () => {
+    const row = fc.record(
+      {
+        input: fc.record({ x: anyValue, c: anyValue, t: fc.oneof(other, missing) }, { requiredKeys: [] }),
+        outputLabel: fc.constantFrom('yes', 'no', 'maybe', undefined, 3),
+        confidence: fc.oneof(number, missing),
+        timings: fc.record({ total: number, model: anyValue }, { requiredKeys: [] }),
+      },
+      { requiredKeys: ['input'] },
+    );
+    // Every feature needs a usable reference value: one row holds them all.
+    const complete: SketchEvent = { input: { x: 1, c: 'a', t: 'good' } };
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 50 }), fc.constantFrom(undefined, ['total', 'model'], ['model']), (rows, stages) => {
+        const all = [complete, ...rows] as SketchEvent[];
+        const features = [
+          { name: 'x', kind: 'numeric' as const, bins: 4 },
+          { name: 'c', kind: 'categorical' as const, maxCategories: 2 },
+          { name: 't', kind: 'text' as const, vocabulary },
+        ];
+        const key = { service: 's', modelVersion: 'v', window: 'reference' };
+        const profile = buildReferenceProfile(all, features, { key, stages, sampleSize: 7 });
+        const one = new FeatureSketchSet({ ...profile.config, key, sampleSize: 7 });
+        for (const r of all) one.update({ ...r, id: referenceRowId(r.input) });
+        expect(profile.sketch.toJSON()).toEqual(one.toJSON());
+      }),
+      { numRuns: 200 },
+    );
   });
 });

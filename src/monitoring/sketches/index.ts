@@ -39,6 +39,9 @@ export {
   type FeatureSketchSetConfig,
   type FeatureSketchSetJSON,
   type FeatureSketchSetFromJSONOptions,
+  type MaskedColumn,
+  type SketchColumn,
+  type SketchColumns,
 } from './feature-sketch-set.js';
 export {
   buildReferenceProfile,

@@ -244,9 +244,26 @@ export class NumericHistogram {
     this.missing += rows;
   }
 
-  /** Counts values[0..rows) of any types, one update(values[i], keys?.[i]) each (the path for columns that are not typed). */
+  /**
+   * Counts values[0..rows) of any types exactly as update(values[i], keys?.[i]) would count each: the numbers are copied
+   * into a typed column for updateColumn's loop; null, undefined and holes are missing, any other value invalid.
+   */
   updateValues(values: ArrayLike<unknown>, rows: number, keys?: Float64Array): void {
-    for (let i = 0; i < rows; i++) this.update(values[i], keys === undefined ? undefined : keys[i]);
+    const numbers = new Float64Array(rows);
+    const skip = new Uint8Array(rows);
+    let invalid = 0;
+    for (let i = 0; i < rows; i++) {
+      const value = values[i];
+      if (typeof value === 'number') numbers[i] = value;
+      else {
+        skip[i] = 1;
+        if (value !== null && value !== undefined) invalid++;
+      }
+    }
+    // updateColumn counts every skipped row as missing; the invalid ones are moved to their own count.
+    this.updateColumn(numbers, rows, skip, keys);
+    this.missing -= invalid;
+    this.invalid += invalid;
   }
 
   /** Inserts (key, x) into the bottom-k sample when it is among the k smallest. */

@@ -1,6 +1,6 @@
 // Derives sketch specs (quantile edges, top-k categories) from reference rows and records the reference's own sketches.
 import { DEFAULT_MAX_CATEGORIES, DEFAULT_OTHER_SAMPLE_SIZE, categoryOf } from './category-counter.js';
-import { FeatureSketchSet, type FeatureKind, type FeatureSketchSetConfig, type FeatureSpec, type SketchEvent, type SketchKey } from './feature-sketch-set.js';
+import { DEFAULT_STAGES, FeatureSketchSet, type FeatureKind, type FeatureSketchSetConfig, type FeatureSpec, type SketchColumn, type SketchEvent, type SketchKey } from './feature-sketch-set.js';
 import { quantileEdges } from './numeric-histogram.js';
 import { SketchError } from './sketch-error.js';
 import { DEFAULT_TEXT_MAX_CHARS, textLength, tokenize } from './text-stats.js';
@@ -68,9 +68,13 @@ export function topCategories(values: Iterable<unknown>, max = DEFAULT_MAX_CATEG
     .map(([category]) => category);
 }
 
-function deriveSpec(rows: readonly SketchEvent[], options: ReferenceFeatureOptions): FeatureSpec {
+/** One field of every row (undefined where a row does not hold it). */
+function columnOf(rows: readonly SketchEvent[], name: string): unknown[] {
+  return rows.map((row) => (Object.hasOwn(row.input, name) ? row.input[name] : undefined));
+}
+
+function deriveSpec(values: readonly unknown[], options: ReferenceFeatureOptions): FeatureSpec {
   const { name } = options;
-  const values = rows.map((row) => (Object.hasOwn(row.input, name) ? row.input[name] : undefined));
   const bins = options.bins ?? DEFAULT_BINS;
   const fail = (what: string): never => {
     throw new SketchError(`reference feature ${JSON.stringify(name)}: ${what}`);
@@ -104,8 +108,11 @@ function deriveSpec(rows: readonly SketchEvent[], options: ReferenceFeatureOptio
 /** Specs derived from reference rows (quantile edges, top-k categories and labels), plus the reference's own sketch set. */
 export function buildReferenceProfile(rows: readonly SketchEvent[], features: readonly ReferenceFeatureOptions[], options: ReferenceProfileOptions): ReferenceProfile {
   if (rows.length === 0) throw new SketchError('the reference has no rows');
+  // Each field's values are read once, for its spec and for the sketch (the columnar path, equal to update() per row).
+  const input: Record<string, SketchColumn> = {};
+  for (const f of features) if (!Object.hasOwn(input, f.name)) input[f.name] = columnOf(rows, f.name);
   const config: Omit<FeatureSketchSetConfig, 'key'> = {
-    features: features.map((f) => deriveSpec(rows, f)),
+    features: features.map((f) => deriveSpec(input[f.name] as unknown[], f)),
     outputLabels: topCategories(
       rows.map((r) => r.outputLabel),
       options.maxOutputLabels ?? DEFAULT_MAX_CATEGORIES,
@@ -113,6 +120,18 @@ export function buildReferenceProfile(rows: readonly SketchEvent[], features: re
     stages: options.stages,
   };
   const sketch = new FeatureSketchSet({ ...config, key: options.key, sampleSize: options.sampleSize ?? DEFAULT_REFERENCE_SAMPLE_SIZE });
-  for (const row of rows) sketch.update({ ...row, id: referenceRowId(row.input) });
+  const stages = options.stages ?? DEFAULT_STAGES;
+  const timings: Record<string, SketchColumn> = {};
+  for (const stage of stages) timings[stage] = rows.map((row) => (row.timings !== undefined && Object.hasOwn(row.timings, stage) ? row.timings[stage] : undefined));
+  sketch.updateColumns(
+    {
+      input,
+      ids: rows.map((row) => referenceRowId(row.input)),
+      outputLabel: rows.map((row) => row.outputLabel),
+      confidence: rows.map((row) => row.confidence),
+      timings,
+    },
+    rows.length,
+  );
   return { config, sketch };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CalibrationTable } from '../monitors/calibration-table.js';
-import { buildReferenceProfile, FeatureSketchSet, type ReferenceFeatureOptions, type SketchEvent } from '../sketches/index.js';
+import { buildReferenceProfile, DEFAULT_REFERENCE_SAMPLE_SIZE, FeatureSketchSet, referenceRowId, type ReferenceFeatureOptions, type SketchEvent } from '../sketches/index.js';
 import { ReferenceBuilder, buildReferenceRecord, labelOf, referenceSketchKey, type ReferenceBuilderOptions, type ReferenceRow } from './reference-builder.js';
 import { referenceFeaturesOf, PII_SKIP_REASON } from './reference-features.js';
 import { loadReferenceProfile, type ReferenceProfileRecord } from './reference-profile-record.js';
@@ -80,6 +80,16 @@ describe('ReferenceBuilder', () => {
       expect(JSON.stringify(record.features)).toBe(JSON.stringify(withoutVocabulary));
       expect(record.rows).toBe(n);
     }
+  });
+
+  it('sketches pass 2 in chunks of columns with the counts of one update() per row (over several chunks)', () => {
+    const rows = makeRows(10_000, seeded(11));
+    const record = builtWith(rows);
+    expect(record.rows).toBe(10_000);
+    const profile = direct(rows, record);
+    const perRow = new FeatureSketchSet({ ...profile.config, key: referenceSketchKey('loans'), sampleSize: DEFAULT_REFERENCE_SAMPLE_SIZE });
+    for (const r of rows) perRow.update({ id: referenceRowId(r.input), input: r.input, outputLabel: labelOf(r.prediction), confidence: r.confidence as number });
+    expect(JSON.stringify(record.sketch)).toBe(JSON.stringify(perRow.toJSON()));
   });
 
   it('is order-independent between the passes (the second pass may read the rows in any order)', () => {

@@ -17,12 +17,24 @@ import {
   quantileEdges,
   tokenize,
   type FeatureSpec,
+  type SketchColumn,
   type SketchKey,
 } from '../sketches/index.js';
 import type { ReferenceFeature, SkippedField } from './reference-features.js';
 import type { ReferenceAccuracy, ReferenceProfileRecord, ReferenceSource, StoredFeatureSpec } from './reference-profile-record.js';
 
 export const DEFAULT_MAX_VOCABULARY = 20_000;
+
+/** Rows pass 2 gathers before it sketches them as columns (updateColumns): bounded memory, tight loops. */
+const SKETCH_CHUNK_ROWS = 4096;
+
+/** Pass 2's rows not yet sketched, by column: the values are read when the row arrives, so rows are never held. */
+interface PendingRows {
+  ids: string[];
+  input: unknown[][];
+  outputLabel: unknown[];
+  confidence: unknown[];
+}
 
 /** One reference row: the model input, and where known the true label, the model's predicted label and its confidence. */
 export interface ReferenceRow {
@@ -127,6 +139,10 @@ function collectorOf(feature: ReferenceFeature): Collector {
   }
 }
 
+function emptyPending(features: number): PendingRows {
+  return { ids: [], input: Array.from({ length: features }, () => []), outputLabel: [], confidence: [] };
+}
+
 function increment(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
@@ -144,6 +160,7 @@ export class ReferenceBuilder {
   private specs: FeatureSpec[] | undefined;
   private readonly skippedFeatures: SkippedField[] = [];
   private set: FeatureSketchSet | undefined;
+  private pending: PendingRows | undefined;
   private readonly calibration = new CalibrationTable();
   private labelled = 0;
   private correct = 0;
@@ -186,7 +203,7 @@ export class ReferenceBuilder {
 
   /** Rows sketched in pass 2. */
   get rows(): number {
-    return this.set?.eventCount ?? 0;
+    return (this.set?.eventCount ?? 0) + (this.pending?.ids.length ?? 0);
   }
 
   /** Features left out because the reference holds no usable value of them (known after pass 1). */
@@ -229,16 +246,38 @@ export class ReferenceBuilder {
       sampleSize: this.options.sampleSize ?? DEFAULT_REFERENCE_SAMPLE_SIZE,
     });
     this.outputCounts.clear();
+    this.pending = emptyPending(specs.length);
     return specs;
+  }
+
+  /** Sketches the gathered rows: the same counts as one update() per row (updateColumns' contract). */
+  private flush(): void {
+    const set = this.set;
+    const pending = this.pending;
+    const specs = this.specs;
+    if (set === undefined || pending === undefined || specs === undefined || pending.ids.length === 0) return;
+    const input: Record<string, SketchColumn> = {};
+    specs.forEach((spec, f) => (input[spec.name] = pending.input[f] as unknown[]));
+    set.updateColumns({ input, ids: pending.ids, outputLabel: pending.outputLabel, confidence: pending.confidence }, pending.ids.length);
+    this.pending = emptyPending(specs.length);
   }
 
   /** Pass 2: sketches a row with the specs of pass 1, and counts labelled predictions. */
   sketch(row: ReferenceRow): void {
-    const set = this.set;
-    if (set === undefined) throw new SketchError('sketch() before finishFirstPass()');
+    const pending = this.pending;
+    const specs = this.specs;
+    if (pending === undefined || specs === undefined) throw new SketchError('sketch() before finishFirstPass()');
     const predicted = labelOf(row.prediction);
+    const input = row.input;
     // Sample keys from the row's content (as buildReferenceProfile), so any reading order gives the same profile.
-    set.update({ id: referenceRowId(row.input), input: row.input, outputLabel: predicted, confidence: row.confidence as number | null | undefined });
+    pending.ids.push(referenceRowId(input));
+    for (let f = 0; f < specs.length; f++) {
+      const name = (specs[f] as FeatureSpec).name;
+      (pending.input[f] as unknown[]).push(Object.hasOwn(input, name) ? input[name] : undefined);
+    }
+    pending.outputLabel.push(predicted);
+    pending.confidence.push(row.confidence);
+    if (pending.ids.length >= SKETCH_CHUNK_ROWS) this.flush();
     const actual = labelOf(row.label);
     if (actual === undefined || predicted === undefined) return;
     this.labelled++;
@@ -251,6 +290,7 @@ export class ReferenceBuilder {
     const set = this.set;
     const specs = this.specs;
     if (set === undefined || specs === undefined) throw new SketchError('build() before finishFirstPass()');
+    this.flush();
     if (set.eventCount === 0) throw new SketchError('the reference has no rows');
     const vocabularies: Record<string, string[]> = {};
     const features = specs.map((spec): StoredFeatureSpec => {

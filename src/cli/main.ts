@@ -22,6 +22,7 @@ import { environmentVariables, readEnvironment } from './environment.js';
 import { exitCodes } from './exit-codes.js';
 import { reportError } from './report.js';
 import { startServing, untilSignal } from './serve-runtime.js';
+import { startCluster } from './cluster/primary.js';
 import { ballastDescription, ballastVersion } from './version.js';
 
 function parsePort(value: string): number {
@@ -104,9 +105,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(dataDirOption())
     .addOption(new Option('--log-level <level>', `pino log level [env ${environmentVariables.logLevel}]`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(env.logLevel ?? 'info'))
     .option('--insecure-no-auth', 'serve without API keys (every caller is an admin); only on a loopback address')
-    .action(async (opts: { config: string; port: number; host: string; dataDir?: string; logLevel: string; insecureNoAuth?: boolean }) => {
+    .addOption(new Option('--workers <n>', 'decision worker processes sharing the port (1: one process does everything; N > 1: a primary holds the store and the monitors, N workers answer decisions)').argParser(parsePositiveInt).default(1))
+    .action(async (opts: { config: string; port: number; host: string; dataDir?: string; logLevel: string; insecureNoAuth?: boolean; workers: number }) => {
       const insecureNoAuth = opts.insecureNoAuth === true;
-      const running = await startServing({ configPath: opts.config, host: opts.host, port: opts.port, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, logLevel: opts.logLevel, insecureNoAuth });
+      const serveOptions = { configPath: opts.config, host: opts.host, port: opts.port, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, logLevel: opts.logLevel, insecureNoAuth };
+      const running = opts.workers > 1 ? await startCluster({ ...serveOptions, workers: opts.workers }) : await startServing(serveOptions);
       // Listen for the signal before saying we are ready: a supervisor may send it the moment it reads the line.
       const stopSignal = untilSignal();
       if (insecureNoAuth) process.stderr.write(`WARNING: serving WITHOUT authentication (--insecure-no-auth): anyone who can reach ${running.url} acts as an admin\n`);
@@ -115,7 +118,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         out(`  ${running.firstAdminKey.token}`);
         out('  use it as Authorization: Bearer <key>, and create narrower keys with `ballast keys create`');
       }
-      out(`ballast ${ballastVersion} serving ${[...running.runtime.services.keys()].join(', ')} on ${running.url}`);
+      out(`ballast ${ballastVersion} serving ${[...running.runtime.services.keys()].join(', ')} on ${running.url}${opts.workers > 1 ? ` with ${opts.workers} decision workers` : ''}`);
       const signal = await stopSignal;
       running.logger.info({ signal }, 'draining');
       await running.stop();

@@ -81,23 +81,7 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
       }
     }
   };
-  const compile = async (name: string, next: BallastConfig, previous: Service | undefined): Promise<Service> => {
-    const names = secretNames(next.services[name]);
-    const known = [...names].filter((n) => secrets[n] !== undefined);
-    const service = await createService(name, next.services[name]!, {
-      adapterContext: { baseDir: next.baseDir, secrets: known.length === names.size ? secrets : { ...secrets, ...readSecrets(names) } },
-      redactionKey,
-      onBreakerTransition,
-      ...(previous === undefined ? {} : { previous }),
-    });
-    try {
-      resolveServiceMonitoring(service);
-    } catch (error) {
-      await service.close();
-      throw error;
-    }
-    return service;
-  };
+  const compile = serviceCompiler({ redactionKey, secrets, onBreakerTransition });
   try {
     for (const [name] of chosen) {
       try {
@@ -245,6 +229,37 @@ export async function startRuntime(config: BallastConfig, options: RuntimeOption
 }
 
 /**
+ * Compiles one service of a configuration the way a running server does (its adapters with the secrets they name,
+ * read once and again for names not seen yet; its monitoring block checked), taking versions over from `previous`.
+ */
+export function serviceCompiler(deps: {
+  readonly redactionKey: string;
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly onBreakerTransition: (event: BreakerEvent) => void;
+  readonly onBreakerCall?: (service: string, version: string, failed: boolean, durationMs: number) => void;
+}): (name: string, next: BallastConfig, previous: Service | undefined) => Promise<Service> {
+  const { redactionKey, secrets, onBreakerTransition, onBreakerCall } = deps;
+  return async (name, next, previous) => {
+    const names = secretNames(next.services[name]);
+    const known = [...names].filter((n) => secrets[n] !== undefined);
+    const service = await createService(name, next.services[name]!, {
+      adapterContext: { baseDir: next.baseDir, secrets: known.length === names.size ? secrets : { ...secrets, ...readSecrets(names) } },
+      redactionKey,
+      onBreakerTransition,
+      ...(onBreakerCall === undefined ? {} : { onBreakerCall }),
+      ...(previous === undefined ? {} : { previous }),
+    });
+    try {
+      resolveServiceMonitoring(service);
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
+    return service;
+  };
+}
+
+/**
  * Breakers a person must close stay open across a restart: a quality breaker that was open, and an
  * error breaker an operator forced open (one that opened by itself starts closed, as its window is gone).
  */
@@ -290,7 +305,7 @@ export function localUser(): string {
 }
 
 /** Names of secrets that adapter blocks refer to through keys ending in `Secret`. */
-function secretNames(value: unknown, names = new Set<string>()): Set<string> {
+export function secretNames(value: unknown, names = new Set<string>()): Set<string> {
   if (value !== null && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
       if (key.endsWith('Secret') && typeof child === 'string') names.add(child);

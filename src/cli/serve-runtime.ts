@@ -17,6 +17,10 @@ export interface ServeOptions {
   readonly logLevel: string;
   /** Serve without API keys: every caller acts as an admin. Refused unless `host` is a loopback address. */
   readonly insecureNoAuth?: boolean;
+  /** Trust X-Forwarded-For from this address (the primary's internal listener behind decision workers). */
+  readonly trustProxy?: string;
+  /** Called when a key changes (revoked, rotated) so that other processes' caches drop it (decision workers). */
+  readonly onKeyInvalidated?: (keyId: string) => void;
 }
 
 export interface RunningServer {
@@ -45,8 +49,17 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const configText = readFileSync(options.configPath, 'utf8');
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
   const runtime = await startRuntime(config, { dataDir: options.dataDir, redactionKey: options.redactionKey, configText, logger });
-  const auth: ServerAuth = options.insecureNoAuth === true ? { mode: 'off' } : { mode: 'keys', authenticator: createAuthenticator({ store: runtime.store }), limiter: createFailedAuthLimiter() };
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live, routing: runtime.safeChange.routing, shadow: runtime.shadow, safeChange: runtime.safeChange, registry: { registry: runtime.registry, baseDir: config.baseDir }, wakeDeliveries: () => runtime.monitoring.dispatcher.wake() });
+  const authenticator = createAuthenticator({ store: runtime.store });
+  const onKeyInvalidated = options.onKeyInvalidated;
+  const auth: ServerAuth =
+    options.insecureNoAuth === true
+      ? { mode: 'off' }
+      : {
+          mode: 'keys',
+          authenticator: onKeyInvalidated === undefined ? authenticator : { authenticate: (token) => authenticator.authenticate(token), invalidate: (keyId) => (authenticator.invalidate(keyId), onKeyInvalidated(keyId)) },
+          limiter: createFailedAuthLimiter(),
+        };
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live, routing: runtime.safeChange.routing, shadow: runtime.shadow, safeChange: runtime.safeChange, registry: { registry: runtime.registry, baseDir: config.baseDir }, wakeDeliveries: () => runtime.monitoring.dispatcher.wake(), ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }) });
   let firstAdminKey: { id: string; token: string } | undefined;
   let stopCheckpoints = () => {};
   let stopPurges = () => {};

@@ -100,6 +100,7 @@ export const errorCatalogue = {
   SERVER_DRAINING: { title: 'The server is shutting down', retryable: true },
   SERVER_BUSY: { title: 'The server is busy', retryable: true },
   STORE_UNAVAILABLE: { title: 'The decision log could not be written', retryable: true },
+  SERVER_PRIMARY_UNAVAILABLE: { title: 'The primary process (store, monitors, control loops) did not answer a decision worker', retryable: true },
 
   INTERNAL: { title: 'An unexpected error; a bug in Ballast', retryable: false },
 } as const satisfies Record<string, ErrorCodeInfo>;

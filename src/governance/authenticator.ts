@@ -27,7 +27,8 @@ export interface Authenticator {
 }
 
 export interface AuthenticatorOptions {
-  readonly store: Store;
+  /** Where keys are read (the store; in a decision worker, the primary's store by IPC). */
+  readonly store: { readonly identity: Pick<Store['identity'], 'getKey'> };
   /** How long a key's state is trusted before it is read again (default 5 s): the delay a revoke made by another process takes to apply. */
   readonly cacheTtlMs?: number;
   readonly now?: () => number;

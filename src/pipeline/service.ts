@@ -68,6 +68,8 @@ export interface ServiceDeps {
   readonly redactionKey: string;
   /** Called on every breaker state change; must not throw. */
   readonly onBreakerTransition?: (event: BreakerEvent) => void;
+  /** Called with every call an error breaker counted (decision workers relay them to each other's breakers); must not throw. */
+  readonly onBreakerCall?: (service: string, version: string, failed: boolean, durationMs: number) => void;
   /** The breakers' clock (ms); tests inject one. */
   readonly now?: () => number;
   /**
@@ -135,7 +137,7 @@ export async function createService(name: string, config: ServiceConfig, deps: S
         forced?.push(transition);
         deps.onBreakerTransition?.({ service: name, version, kind: 'errors', transition, forced: forced !== undefined });
       };
-      const breaker = breakerConfig.enabled ? new CircuitBreaker(breakerConfig, { now: deps.now, onTransition }) : undefined;
+      const breaker = breakerConfig.enabled ? new CircuitBreaker(breakerConfig, { now: deps.now, onTransition, ...(deps.onBreakerCall === undefined ? {} : { onCall: (failed: boolean, ms: number) => deps.onBreakerCall!(name, version, failed, ms) }) }) : undefined;
       const forceBreaker = (state: 'open' | 'closed', reason: string): BreakerTransition | undefined => {
         if (breaker === undefined) return undefined;
         forced = [];

@@ -78,6 +78,8 @@ export interface CircuitBreakerOptions {
   readonly now?: () => number;
   /** Called synchronously once per transition, after the state changed; what it throws reaches the caller. */
   readonly onTransition?: (t: BreakerTransition) => void;
+  /** Called with each of its own calls that counted (record), so other processes' breakers of the same model can observe it. */
+  readonly onCall?: (failed: boolean, durationMs: number) => void;
 }
 
 class Permit implements BreakerPermit {
@@ -213,6 +215,7 @@ export class CircuitBreaker {
   private readonly config: BreakerConfig;
   private readonly now: () => number;
   private readonly onTransition: ((t: BreakerTransition) => void) | undefined;
+  private readonly onCall: ((failed: boolean, durationMs: number) => void) | undefined;
   private readonly window: SlidingWindow;
   private readonly timed: boolean;
   private state: BreakerState = 'closed';
@@ -231,6 +234,7 @@ export class CircuitBreaker {
     this.config = config;
     this.now = options.now ?? Date.now;
     this.onTransition = options.onTransition;
+    this.onCall = options.onCall;
     this.window = config.window.type === 'count' ? new CountWindow(config.window.size) : new TimeWindow(config.window.seconds);
     this.timed = config.window.type === 'time';
     this.since = this.now();
@@ -248,15 +252,10 @@ export class CircuitBreaker {
   /** The call ended; `failed` says whether it failed, `durationMs` whether it was slow. Stale, foreign or repeated permits are ignored. */
   record(permit: BreakerPermit, failed: boolean, durationMs: number): void {
     if (!this.settle(permit)) return;
+    this.onCall?.(failed, durationMs);
     const slow = durationMs >= this.config.slowCallDurationMs;
     if (this.state === 'closed') {
-      const w = this.window;
-      // A count window needs no clock until it opens (a clock read can cost more than the rest).
-      const now = this.timed ? this.now() : 0;
-      w.add(now, failed, slow);
-      if (w.calls >= this.config.minimumCalls && this.trips(w.calls, w.failures, w.slowCalls)) {
-        this.open(this.tripReason(w.calls, w.failures, w.slowCalls, false), this.timed ? now : this.now());
-      }
+      this.count(failed, slow);
       return;
     }
     // Half-open: a probe of this period.
@@ -271,6 +270,25 @@ export class CircuitBreaker {
       const c = this.config;
       const reason = `failure rate ${percent(this.heldFailures / this.heldCalls)} and slow call rate ${percent(this.heldSlow / this.heldCalls)} of ${this.heldCalls} probe calls are below ${percent(c.failureRateThreshold)} and ${percent(c.slowCallRateThreshold)}`;
       this.close(reason, this.now());
+    }
+  }
+
+  /**
+   * A call another process made to the same model (decision workers tell each other what each saw, so every
+   * worker's breaker judges all the traffic): a closed breaker counts it like one of its own; open and half-open
+   * ones ignore it (a half-open breaker judges only its own probes).
+   */
+  observe(failed: boolean, durationMs: number): void {
+    if (this.state === 'closed') this.count(failed, durationMs >= this.config.slowCallDurationMs);
+  }
+
+  private count(failed: boolean, slow: boolean): void {
+    const w = this.window;
+    // A count window needs no clock until it opens (a clock read can cost more than the rest).
+    const now = this.timed ? this.now() : 0;
+    w.add(now, failed, slow);
+    if (w.calls >= this.config.minimumCalls && this.trips(w.calls, w.failures, w.slowCalls)) {
+      this.open(this.tripReason(w.calls, w.failures, w.slowCalls, false), this.timed ? now : this.now());
     }
   }
 

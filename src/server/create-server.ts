@@ -84,7 +84,7 @@ export interface ServerOptions {
 }
 
 /** The store's review item of a decision the pipeline planned one for. */
-function reviewItemOf(record: DecisionRecord): NewReviewItem {
+export function reviewItemOf(record: DecisionRecord): NewReviewItem {
   const ticket = record.review!;
   return {
     id: ticket.id,

@@ -71,5 +71,6 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = {
   SERVER_DRAINING: 503,
   SERVER_BUSY: 503,
   STORE_UNAVAILABLE: 503,
+  SERVER_PRIMARY_UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -1,4 +1,5 @@
-export { createServer, type BallastServer, type ServerOptions } from './create-server.js';
+export { createServer, reviewItemOf, type BallastServer, type ServerOptions } from './create-server.js';
+export { createDecisionServer, type DecisionServer, type DecisionServerOptions } from './decision-server.js';
 export { httpStatusOf } from './http-status.js';
 export { problemOf, toBallastError, type Problem } from './problem.js';
 export { buildOpenApiDocument } from './openapi.js';

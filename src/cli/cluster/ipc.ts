@@ -1,0 +1,136 @@
+// Requests and notes between the primary and its decision workers over Node's IPC channel
+// (cluster, with `serialization: 'advanced'`: structured clone, so records cross as they are).
+// A request is answered once; a BallastError crosses as its code and detail. No timer per request:
+// one sweep a second fails the requests that waited too long, and a lost channel fails them all.
+import { BallastError, type ErrorCode } from '../../errors/index.js';
+
+/** Either end of the channel: a cluster Worker in the primary, `process` in a worker. */
+export interface Port {
+  send(message: unknown): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
+}
+
+type Message =
+  | { readonly t: 'req'; readonly id: number; readonly op: string; readonly body: unknown }
+  | { readonly t: 'res'; readonly id: number; readonly body: unknown }
+  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly detail: string; readonly retryAfterSeconds?: number }
+  | { readonly t: 'note'; readonly op: string; readonly body: unknown };
+
+export type Handler = (body: never) => unknown;
+
+export interface ChannelOptions {
+  /** Answers requests by operation; a throw (or a rejection) goes back as the error. */
+  readonly handlers?: Readonly<Record<string, Handler>>;
+  /** Takes notes (one-way messages). */
+  readonly notes?: Readonly<Record<string, Handler>>;
+  /** How long a request may wait for its answer (default 30 s): then it fails with `lostCode`. */
+  readonly timeoutMs?: number;
+  /** The code a request fails with when the other end is gone or too slow. */
+  readonly lostCode: ErrorCode;
+}
+
+interface Waiting {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: BallastError) => void;
+  readonly at: number;
+  readonly op: string;
+}
+
+export class Channel {
+  readonly #port: Port;
+  readonly #options: ChannelOptions;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 1;
+  #closed = false;
+  readonly #sweep: NodeJS.Timeout;
+
+  constructor(port: Port, options: ChannelOptions) {
+    this.#port = port;
+    this.#options = options;
+    port.on('message', (message) => this.#receive(message as Message));
+    port.on('disconnect', () => this.close('the other process is gone'));
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.#sweep = setInterval(() => {
+      const now = Date.now();
+      for (const [id, w] of this.#waiting) {
+        if (now - w.at < timeoutMs) continue;
+        this.#waiting.delete(id);
+        w.reject(new BallastError(options.lostCode, { detail: `no answer to ${w.op} within ${timeoutMs} ms`, retryAfterSeconds: 1 }));
+      }
+    }, 1000);
+    this.#sweep.unref();
+  }
+
+  /** Sends a request; resolves with the answer, rejects with a BallastError. */
+  request<T>(op: string, body: unknown): Promise<T> {
+    if (this.#closed) return Promise.reject(new BallastError(this.#options.lostCode, { detail: 'the other process is gone', retryAfterSeconds: 1 }));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, at: Date.now(), op });
+      this.#send({ t: 'req', id, op, body });
+    });
+  }
+
+  /** Sends a one-way note (dropped when the channel is closed). */
+  note(op: string, body: unknown): void {
+    if (!this.#closed) this.#send({ t: 'note', op, body });
+  }
+
+  /** Fails every request still waiting; later ones fail at once. */
+  close(why: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    for (const w of this.#waiting.values()) w.reject(new BallastError(this.#options.lostCode, { detail: `${w.op} was not answered: ${why}`, retryAfterSeconds: 1 }));
+    this.#waiting.clear();
+  }
+
+  #send(message: Message): void {
+    try {
+      this.#port.send(message);
+    } catch (error) {
+      // The channel closed under us (ERR_IPC_CHANNEL_CLOSED): the disconnect event fails what waits.
+      this.close(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  #receive(message: Message): void {
+    if (message === null || typeof message !== 'object' || !('t' in message)) return;
+    switch (message.t) {
+      case 'req':
+        void this.#answer(message.id, message.op, message.body);
+        return;
+      case 'res':
+      case 'err': {
+        const w = this.#waiting.get(message.id);
+        if (w === undefined) return;
+        this.#waiting.delete(message.id);
+        if (message.t === 'res') w.resolve(message.body);
+        else w.reject(new BallastError(message.code as ErrorCode, { detail: message.detail, ...(message.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: message.retryAfterSeconds }) }));
+        return;
+      }
+      case 'note': {
+        const take = this.#options.notes?.[message.op];
+        try {
+          take?.(message.body as never);
+        } catch {
+          // A note's handler failing is its own business; the sender asked for no answer.
+        }
+        return;
+      }
+    }
+  }
+
+  async #answer(id: number, op: string, body: unknown): Promise<void> {
+    const handler = this.#options.handlers?.[op];
+    try {
+      if (handler === undefined) throw new BallastError('INTERNAL', { detail: `no handler for ${op}` });
+      const result = await handler(body as never);
+      this.#send({ t: 'res', id, body: result });
+    } catch (error) {
+      const failure = error instanceof BallastError ? error : new BallastError('INTERNAL', { detail: error instanceof Error ? error.message : String(error), cause: error });
+      this.#send({ t: 'err', id, code: failure.code, detail: failure.detail, ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }) });
+    }
+  }
+}

@@ -188,7 +188,16 @@ export class NumericHistogram {
     const e = Float64Array.from(edges);
     const bins = new Float64Array(last);
     const moments = new MomentsBatch(this.moments);
-    const sampling = this.capacity > 0;
+    const capacity = this.capacity;
+    const sampling = capacity > 0;
+    // Sample candidates: values below the sample's current largest (key, value), merged in sorted runs of up to
+    // `capacity` (the k smallest of a multiset do not depend on how it is split), instead of one array insert each.
+    const candidateKeys = new Float64Array(sampling ? capacity : 0);
+    const candidateValues = new Float64Array(sampling ? capacity : 0);
+    let candidates = 0;
+    let full = sampling && this.sampleKeys.length === capacity;
+    let lastKey = full ? (this.sampleKeys[capacity - 1] as number) : Infinity;
+    let lastValue = full ? (this.sampleValues[capacity - 1] as number) : Infinity;
     let count = 0;
     let underflow = 0;
     let overflow = 0;
@@ -211,7 +220,20 @@ export class NumericHistogram {
       if (x < min) min = x;
       if (x > max) max = x;
       moments.add(x);
-      if (sampling) this.offer(keys === undefined ? randomSampleKey() : (keys[i] as number), x);
+      if (sampling) {
+        const key = keys === undefined ? randomSampleKey() : (keys[i] as number);
+        if (!full || compareSample(key, x, lastKey, lastValue) < 0) {
+          candidateKeys[candidates] = key;
+          candidateValues[candidates++] = x;
+          if (candidates === capacity) {
+            this.mergeCandidates(candidateKeys, candidateValues, candidates);
+            candidates = 0;
+            full = this.sampleKeys.length === capacity;
+            lastKey = this.sampleKeys[capacity - 1] as number;
+            lastValue = this.sampleValues[capacity - 1] as number;
+          }
+        }
+      }
       if (x < first) {
         underflow++;
       } else if (x >= top) {
@@ -229,6 +251,7 @@ export class NumericHistogram {
       }
     }
     moments.flush();
+    if (candidates > 0) this.mergeCandidates(candidateKeys, candidateValues, candidates);
     for (let b = 0; b < last; b++) this.bins[b]! += bins[b] as number;
     this.count += count;
     this.underflow += underflow;
@@ -264,6 +287,30 @@ export class NumericHistogram {
     this.updateColumn(numbers, rows, skip, keys);
     this.missing -= invalid;
     this.invalid += invalid;
+  }
+
+  /** The sample becomes the `capacity` smallest (key, value) pairs of itself and the first n candidates. */
+  private mergeCandidates(candidateKeys: Float64Array, candidateValues: Float64Array, n: number): void {
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => compareSample(candidateKeys[a] as number, candidateValues[a] as number, candidateKeys[b] as number, candidateValues[b] as number));
+    const ownKeys = this.sampleKeys;
+    const ownValues = this.sampleValues;
+    const keys: number[] = [];
+    const values: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (keys.length < this.capacity && (i < ownKeys.length || j < n)) {
+      const c = order[j] as number;
+      if (j >= n || (i < ownKeys.length && compareSample(ownKeys[i] as number, ownValues[i] as number, candidateKeys[c] as number, candidateValues[c] as number) <= 0)) {
+        keys.push(ownKeys[i] as number);
+        values.push(ownValues[i++] as number);
+      } else {
+        keys.push(candidateKeys[c] as number);
+        values.push(candidateValues[c] as number);
+        j++;
+      }
+    }
+    this.sampleKeys = keys;
+    this.sampleValues = values;
   }
 
   /** Inserts (key, x) into the bottom-k sample when it is among the k smallest. */

@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 import { startCli } from './helpers/run-cli.js';
 import { testConfigYaml } from './helpers/test-ballast.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'ballast-restart-counts-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const WINDOW = '2002-09-01T10:00:00.000Z';
 const AT = '2002-09-01T10:15:00.000Z';
@@ -48,14 +48,18 @@ async function observe(base: string): Promise<Observed> {
   return { labelled: accuracy.detail.samples, accuracy: accuracy.value, overrideRate: override.value, decisions: override.detail.samples };
 }
 
+// One process, and a primary with two decision workers (the primary is what a kill -9 hits: it holds the store and the monitors).
+describe.each([1, 2])('serve --workers %i', (workers) => {
 it('counts 50 labels once through graceful, kill -9, graceful, graceful, kill -9 during feedback, kill -9, graceful', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `ballast-restart-counts-${workers}-`));
+  dirs.push(dir);
   const config = path.join(dir, 'ballast.yaml');
   const yaml = testConfigYaml()
     .replace('            certainty: { type: number }\n', '            certainty: { type: number }\n            at: { type: string }\n')
     .replace('    live: v1\n', `    live: v1\n    monitoring:\n      window: 1h\n      timestamp: /at\n      outputLabel: /label\n      evaluateEvery: 1h\n      minSamples: 10\n      performance: { labelDelay: 1s }\n`);
   writeFileSync(config, yaml);
   const data = path.join(dir, 'data');
-  const args = ['serve', '--config', config, '--port', '0', '--data-dir', data, '--log-level', 'silent', '--insecure-no-auth'];
+  const args = ['serve', '--config', config, '--port', '0', '--data-dir', data, '--log-level', 'silent', '--insecure-no-auth', '--workers', String(workers)];
   const start = async () => {
     const server = await startCli(args, /serving loans on (http:\/\/127\.0\.0\.1:\d+)/);
     return { ...server, base: server.match[1]! };
@@ -160,4 +164,5 @@ it('counts 50 labels once through graceful, kill -9, graceful, graceful, kill -9
     expect(await observe(server.base), steps.join(' → ')).toEqual(expectedAfter);
   }
   await graceful(server);
+});
 });

@@ -48,7 +48,7 @@ interface Member {
   readonly worker: Worker;
   readonly channel: Channel;
   inFlight: InFlightNote | undefined;
-  listening: (note: ListeningNote & { port?: number }) => void;
+  listening: (note: ListeningNote) => void;
 }
 
 /** How often the primary looks for a new revision or routing to pass on. */
@@ -116,7 +116,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         index,
         worker,
         inFlight: undefined,
-        listening: (note) => (note.ok ? resolve(note.port ?? publicPort) : reject(listenError(note, options))),
+        listening: (note) => (note.ok ? resolve(note.port) : reject(listenError(note, options))),
         channel: new Channel(worker as unknown as Port, {
           lostCode: 'STORE_UNAVAILABLE',
           handlers: {
@@ -124,7 +124,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
               const init: WorkerInit = {
                 index,
                 host: options.host,
-                port: publicPort,
+                // The port asked for, even 0: node:cluster shares one handle per address and port as the workers name them.
+                port: options.port,
                 forwardTo: primary.url,
                 revision: await revisionNote(),
                 baseDir: runtime.live.current().baseDir,
@@ -164,7 +165,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
             calls: (note: CallsNote) => {
               for (const m of members.values()) if (m !== member) m.channel.note('calls', note);
             },
-            listening: (note: ListeningNote & { port?: number }) => member.listening(note),
+            listening: (note: ListeningNote) => member.listening(note),
           },
         }),
       };

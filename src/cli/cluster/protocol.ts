@@ -53,4 +53,4 @@ export interface InFlightNote {
 }
 
 /** Whether a worker listens on the public address. */
-export type ListeningNote = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly detail: string };
+export type ListeningNote = { readonly ok: true; readonly port: number } | { readonly ok: false; readonly code: string; readonly detail: string };

@@ -145,7 +145,8 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
 
   try {
     await server.app.listen({ host: init.host, port: init.port });
-    channel.note('listening', { ok: true } satisfies ListeningNote);
+    const address = server.app.server.address();
+    channel.note('listening', { ok: true, port: typeof address === 'object' && address !== null ? address.port : init.port } satisfies ListeningNote);
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'INTERNAL';
     channel.note('listening', { ok: false, code, detail: error instanceof Error ? error.message : String(error) } satisfies ListeningNote);

@@ -1,0 +1,181 @@
+// `ballast serve --workers 2` end to end, on the built dist/ (run `npm run build` first), over real
+// HTTP on loopback: both workers answer decisions; what they do not answer reaches the primary; a key
+// revoked through one process is refused by every worker at once; a new revision, a forced breaker
+// reach every worker; a worker killed with SIGKILL under load loses no acknowledged decision and is
+// replaced; SIGTERM drains the workers and the primary and exits 0 with every answer in the log.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, expect, it } from 'vitest';
+import { openStore } from '../src/store/index.js';
+import { startCli } from './helpers/run-cli.js';
+import { testConfigYaml } from './helpers/test-ballast.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ballast-workers-'));
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  for (const c of cleanups) c();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// A fresh connection per request (no keep-alive), so that the primary hands each to the next worker in turn.
+const fresh = new Agent({ pipelining: 0 });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
+async function call(base: string, method: 'GET' | 'POST', url: string, key: string, body?: unknown, dispatcher?: Agent): Promise<{ status: number; json: any }> {
+  const r = await request(base + url, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    ...(dispatcher === undefined ? {} : { dispatcher }),
+  });
+  const text = await r.body.text();
+  return { status: r.statusCode, json: text.startsWith('{') ? JSON.parse(text) : text };
+}
+
+/** The decision workers of a primary: its child processes. */
+function workersOf(primary: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** User + system CPU time of a process, in clock ticks. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const input = (i: number) => ({ input: { text: i % 4 === 0 ? 'bad loan' : 'good loan please', amount: 100 + i, country: 'DE' } });
+
+it('serves decisions on two workers over one store, shares keys, revisions and breakers, and loses nothing', { timeout: 120_000 }, async () => {
+  const config = path.join(dir, 'ballast.yaml');
+  writeFileSync(config, testConfigYaml());
+  const data = path.join(dir, 'data');
+  const server = await startCli(['serve', '--config', config, '--port', '0', '--data-dir', data, '--log-level', 'warn', '--workers', '2'], /serving loans on (http:\/\/127\.0\.0\.1:\d+) with 2 decision workers/);
+  cleanups.push(() => server.child.kill('SIGKILL'));
+  const base = server.match[1]!;
+  const admin = /^ {2}(bk_\S+)$/m.exec(server.output())![1]!;
+  const primary = server.child.pid!;
+  const workers = workersOf(primary);
+  expect(workers).toHaveLength(2);
+  const acked = new Set<string>();
+
+  // Both workers answer: each one's CPU time grows while 200 decisions come in on fresh connections.
+  const before = workers.map(cpuTicks);
+  for (let round = 0; round < 20; round++) {
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => call(base, 'POST', '/v1/services/loans/decisions', admin, input(round * 10 + i), fresh)));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      acked.add(a.json.id);
+    }
+  }
+  const after = workers.map(cpuTicks);
+  expect(after[0]! - before[0]!).toBeGreaterThan(0);
+  expect(after[1]! - before[1]!).toBeGreaterThan(0);
+
+  // What a worker does not answer goes to the primary: reading a decision back, feedback, the key routes.
+  const one = [...acked][0]!;
+  const read = await call(base, 'GET', `/v1/decisions/${one}`, admin);
+  expect(read.status).toBe(200);
+  expect(read.json.id).toBe(one);
+  expect((await call(base, 'POST', `/v1/decisions/${one}/feedback`, admin, { kind: 'label', value: { label: 'approve' } })).status).toBe(201);
+  expect((await call(base, 'GET', '/v1/services/loans/decisions', admin)).status).toBe(405);
+
+  // A key made and revoked through the primary: every worker takes it at once, then refuses it at once.
+  const made = await call(base, 'POST', '/v1/keys', admin, { principal: 'scorer', role: 'decider', service: 'loans', kind: 'workload' });
+  expect(made.status).toBe(201);
+  const key = made.json.token as string;
+  for (let i = 0; i < 6; i++) expect((await call(base, 'POST', '/v1/services/loans/decisions', key, input(i), fresh)).status).toBe(200);
+  const viewer = await call(base, 'POST', '/v1/keys', admin, { principal: 'ana', role: 'viewer' });
+  expect((await call(base, 'POST', '/v1/services/loans/decisions', viewer.json.token as string, input(1), fresh)).json.code).toBe('AUTH_FORBIDDEN');
+  expect((await call(base, 'POST', `/v1/keys/${made.json.id}/revoke`, admin, {})).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 6; i++) expect((await call(base, 'POST', '/v1/services/loans/decisions', key, input(i), fresh)).json.code).toBe('AUTH_INVALID_KEY');
+
+  // A new revision applied through the API: within moments every worker decides under it.
+  const next = testConfigYaml({ extraRules: "        - { name: unlucky, stage: pre, when: 'input.amount == 777.0', action: reject, reason: 'Unlucky amount' }\n" });
+  const applied = await call(base, 'POST', '/v1/config', admin, { config: next, reason: 'a new rule' });
+  expect(applied.status).toBe(200);
+  const revision = applied.json.revision as number;
+  await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < 6; i++) {
+    const d = await call(base, 'POST', '/v1/services/loans/decisions', admin, { input: { text: 'good loan please', amount: 777, country: 'DE' } }, fresh);
+    expect(d.status).toBe(200);
+    acked.add(d.json.id);
+    expect(d.json.explanation.revision).toBe(revision);
+    expect(d.json.outcome).toBe('rejected');
+  }
+
+  // An operator forces the breaker open through the primary: no worker calls the model; closed again, all do.
+  expect((await call(base, 'POST', '/v1/services/loans/breakers/v1/open', admin, { reason: 'drill' })).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 6; i++) {
+    const d = await call(base, 'POST', '/v1/services/loans/decisions', admin, input(i), fresh);
+    expect(d.status).toBe(200);
+    acked.add(d.json.id);
+    expect(JSON.stringify(d.json.explanation)).toContain('CIRCUIT_OPEN');
+  }
+  expect((await call(base, 'POST', '/v1/services/loans/breakers/v1/close', admin, { reason: 'drill over' })).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 6; i++) {
+    const d = await call(base, 'POST', '/v1/services/loans/decisions', admin, input(i), fresh);
+    acked.add(d.json.id);
+    expect(JSON.stringify(d.json.explanation)).not.toContain('CIRCUIT_OPEN');
+  }
+
+  // SIGKILL one worker while 8 clients send decisions: the others go on, the primary starts another.
+  const stop = { now: false };
+  let failures = 0;
+  const client = async () => {
+    while (!stop.now) {
+      try {
+        const d = await call(base, 'POST', '/v1/services/loans/decisions', admin, input(acked.size));
+        if (d.status === 200) acked.add(d.json.id);
+        else failures++;
+      } catch {
+        failures++; // the connection died with the worker
+      }
+    }
+  };
+  const clients = Promise.all(Array.from({ length: 8 }, client));
+  await new Promise((r) => setTimeout(r, 400));
+  process.kill(workers[0]!, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 2500));
+  stop.now = true;
+  await clients;
+  const replaced = workersOf(primary);
+  expect(replaced).toHaveLength(2);
+  expect(replaced).not.toContain(workers[0]);
+  expect(failures).toBeLessThan(acked.size);
+  for (let i = 0; i < 6; i++) {
+    const d = await call(base, 'POST', '/v1/services/loans/decisions', admin, input(i), fresh);
+    expect(d.status).toBe(200);
+    acked.add(d.json.id);
+  }
+
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toBe(0);
+  expect(workersOf(primary)).toEqual([]);
+
+  // Every acknowledged decision is in the log, once.
+  const store = await openStore({ kind: 'sqlite', path: path.join(data, 'ballast.db') });
+  try {
+    const stored = new Set<string>();
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await store.decisions.list({ service: 'loans', limit: 1000, ...(afterId === undefined ? {} : { after: afterId }) });
+      for (const d of page) stored.add(d.id);
+      if (page.length < 1000) break;
+      afterId = page.at(-1)!.id;
+    }
+    expect([...acked].filter((id) => !stored.has(id))).toEqual([]);
+    expect(acked.size).toBeGreaterThan(230);
+  } finally {
+    await store.close();
+  }
+});

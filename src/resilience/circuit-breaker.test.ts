@@ -636,3 +636,49 @@ describe('CircuitBreaker against the reference model', () => {
     expect([...seen].sort()).toEqual(['closed>closed', 'closed>open', 'half_open>closed', 'half_open>open', 'open>closed', 'open>half_open', 'open>open']);
   });
 });
+
+describe('CircuitBreaker: calls another process made (decision workers)', () => {
+  it('counts observed calls in a closed window like its own, so two workers each seeing half the failures open together', () => {
+    const a = setup();
+    const b = setup();
+    // Each worker makes 3 calls, 2 of them failing on a; a sees b's, b sees a's.
+    const relayed: Array<[boolean, number]> = [];
+    for (const failed of [true, false, true]) {
+      a.call(failed);
+      relayed.push([failed, 1]);
+    }
+    for (const [failed, ms] of relayed) b.breaker.observe(failed, ms);
+    expect(b.breaker.snapshot()).toMatchObject({ state: 'closed', calls: 3, failures: 2 });
+    b.call(false);
+    expect(b.breaker.snapshot().state).toBe('closed');
+    b.call(true);
+    // b: 5 calls in its window (3 observed), 3 failed: 60% ≥ 50%.
+    expect(b.breaker.snapshot().state).toBe('open');
+    expect(b.transitions[0]).toMatchObject({ from: 'closed', to: 'open', calls: 5 });
+    a.breaker.observe(false, 1);
+    a.breaker.observe(true, 1);
+    expect(a.breaker.snapshot().state).toBe('open');
+  });
+
+  it('ignores observed calls while open and half-open: only its own probes decide', () => {
+    const { breaker, call, clock } = setup();
+    for (let i = 0; i < 5; i++) call(true);
+    expect(breaker.snapshot().state).toBe('open');
+    for (let i = 0; i < 20; i++) breaker.observe(false, 1);
+    expect(breaker.snapshot().state).toBe('open');
+    clock.now += 1000;
+    expect(breaker.snapshot().state).toBe('half_open');
+    for (let i = 0; i < 20; i++) breaker.observe(false, 1);
+    expect(breaker.snapshot()).toMatchObject({ state: 'half_open', calls: 0 });
+  });
+
+  it('tells onCall about each of its own counted calls, and not about observed ones', () => {
+    const seen: Array<[boolean, number]> = [];
+    const breaker = new CircuitBreaker({ ...defaultBreakerConfig, window: { type: 'count', size: 10 }, minimumCalls: 5 }, { onCall: (failed, ms) => seen.push([failed, ms]) });
+    const permit = breaker.tryAcquire()!;
+    breaker.record(permit, true, 42);
+    breaker.record(permit, true, 42); // a repeated permit counts once
+    breaker.observe(false, 7);
+    expect(seen).toEqual([[true, 42]]);
+  });
+});

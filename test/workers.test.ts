@@ -78,6 +78,12 @@ it('serves decisions on two workers over one store, shares keys, revisions and b
   expect(after[0]! - before[0]!).toBeGreaterThan(0);
   expect(after[1]! - before[1]!).toBeGreaterThan(0);
 
+  // /metrics (served by the primary) adds up every worker's counters: 200 decisions, whichever worker made them.
+  const metrics = await call(base, 'GET', '/metrics', admin);
+  expect(metrics.status).toBe(200);
+  const counted = [...String(metrics.json).matchAll(/^ballast_decisions_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  expect(counted).toBe(200);
+
   // What a worker does not answer goes to the primary: reading a decision back, feedback, the key routes.
   const one = [...acked][0]!;
   const read = await call(base, 'GET', `/v1/decisions/${one}`, admin);

@@ -21,6 +21,8 @@ export interface ServeOptions {
   readonly trustProxy?: string;
   /** Called when a key changes (revoked, rotated) so that other processes' caches drop it (decision workers). */
   readonly onKeyInvalidated?: (keyId: string) => void;
+  /** What /metrics serves instead of this process's registry alone (the primary merges its workers'). */
+  readonly metricsText?: () => Promise<string>;
 }
 
 export interface RunningServer {
@@ -59,7 +61,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
           authenticator: onKeyInvalidated === undefined ? authenticator : { authenticate: (token) => authenticator.authenticate(token), invalidate: (keyId) => (authenticator.invalidate(keyId), onKeyInvalidated(keyId)) },
           limiter: createFailedAuthLimiter(),
         };
-  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live, routing: runtime.safeChange.routing, shadow: runtime.shadow, safeChange: runtime.safeChange, registry: { registry: runtime.registry, baseDir: config.baseDir }, wakeDeliveries: () => runtime.monitoring.dispatcher.wake(), ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }) });
+  const server = createServer({ services: runtime.services, store: runtime.store, hashSubject: runtime.hashSubject, limits: config.limits, logger, version: ballastVersion, monitoring: runtime.monitoring.hub, auth, ledger: runtime.ledger, retention: runtime.retention, breakerEvents: runtime.onBreakerTransition, config: runtime.live, routing: runtime.safeChange.routing, shadow: runtime.shadow, safeChange: runtime.safeChange, registry: { registry: runtime.registry, baseDir: config.baseDir }, wakeDeliveries: () => runtime.monitoring.dispatcher.wake(), ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }), ...(options.metricsText === undefined ? {} : { metricsText: options.metricsText }) });
   let firstAdminKey: { id: string; token: string } | undefined;
   let stopCheckpoints = () => {};
   let stopPurges = () => {};

@@ -81,6 +81,8 @@ export interface ServerOptions {
   readonly drainGraceMs?: number;
   /** Trust X-Forwarded-For from this address: the internal listener behind decision workers (see app-base.ts). */
   readonly trustProxy?: string;
+  /** What /metrics serves, when more than this process's registry: the primary of decision workers merges theirs. */
+  readonly metricsText?: () => Promise<string>;
 }
 
 /** The store's review item of a decision the pipeline planned one for. */
@@ -224,7 +226,7 @@ export function createServer(options: ServerOptions): BallastServer {
   registerFairnessRoutes(app, { services: options.services, store });
   registerDatasetRoutes(app, { store, hasService: (service) => options.services.has(service) });
   registerReviewRoutes(app, { reviews, appeals: createAppeals({ store, config: reviewConfig }), store, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
-  registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: base.isDraining });
+  registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: base.isDraining, ...(options.metricsText === undefined ? {} : { metricsText: options.metricsText }) });
 
   return {
     app,

@@ -16,6 +16,7 @@
 // revocations, and every call each worker's error breakers counted (so each judges all traffic).
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { BallastError } from '../../errors/index.js';
 import type { HubStatus } from '../../monitoring/hub/index.js';
 import type { DecisionRecord } from '../../pipeline/index.js';
@@ -63,7 +64,14 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   const broadcast = (op: string, body: unknown) => {
     for (const m of members.values()) m.channel.note(op, body);
   };
-  const primary = await startServing({ ...options, host: '127.0.0.1', port: 0, trustProxy: '127.0.0.1', onKeyInvalidated: (keyId) => broadcast('key', keyId) });
+  // /metrics: the primary's registry (monitors, alerts, reviews, rollouts) merged with every worker's (decisions, model
+  // calls, breakers, admission): counters and histograms add up, as prom-client's AggregatorRegistry does for cluster.
+  const metricsText = async (): Promise<string> => {
+    const own = await primary.server.metrics.registry.getMetricsAsJSON();
+    const theirs = await Promise.all([...members.values()].map((m) => m.channel.request<MetricObjectWithValues<MetricValue<string>>[]>('metrics', null).catch(() => [])));
+    return AggregatorRegistry.aggregate([own, ...theirs]).metrics();
+  };
+  const primary = await startServing({ ...options, host: '127.0.0.1', port: 0, trustProxy: '127.0.0.1', onKeyInvalidated: (keyId) => broadcast('key', keyId), metricsText: () => metricsText() });
   const { runtime, logger } = primary;
   const { store, catalog } = runtime;
   const hub = runtime.monitoring.hub;

@@ -27,7 +27,7 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     chain = chain.then(fn).catch((error: unknown) => held.log?.error({ err: error }, `${what} failed`));
   };
   // Set once the start has them (notes may come before).
-  const held: { log?: ReturnType<typeof pino>; catalog?: ServiceCatalog; authenticator?: Authenticator; drain?: () => Promise<void>; compile?: ReturnType<typeof serviceCompiler> } = {};
+  const held: { log?: ReturnType<typeof pino>; catalog?: ServiceCatalog; authenticator?: Authenticator; drain?: () => Promise<void>; metrics?: () => Promise<unknown>; compile?: ReturnType<typeof serviceCompiler> } = {};
   let routing: RoutingNote = {};
   const statuses = new Map<string, HubStatus>();
   let active = new Map<string, HubStatus[]>();
@@ -64,6 +64,8 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
 
   const channel = new Channel(port, {
     lostCode: 'STORE_UNAVAILABLE',
+    // The primary's /metrics asks each worker for its registry.
+    handlers: { metrics: () => held.metrics?.() ?? [] },
     notes: {
       revision: (note: RevisionNote) => later('applying a revision', () => applyRevision(note)),
       routing: (note: RoutingNote) => void (routing = note),
@@ -121,6 +123,7 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     ...(init.limits === undefined ? {} : { limits: init.limits }),
   });
 
+  held.metrics = () => server.metrics.registry.getMetricsAsJSON();
   const report = setInterval(() => {
     // `at` first: a decision created after it is either in flight below or not yet begun.
     const at = new Date().toISOString();

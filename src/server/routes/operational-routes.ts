@@ -9,6 +9,8 @@ interface Deps {
   readonly services: ReadonlyMap<string, Service>;
   readonly version: string;
   readonly metrics: DecisionMetrics;
+  /** The text /metrics serves, when it is more than this process's registry (the primary of decision workers merges theirs). */
+  readonly metricsText?: () => Promise<string>;
   isDraining(): boolean;
 }
 
@@ -33,7 +35,7 @@ export function registerOperationalRoutes(app: FastifyInstance, deps: Deps): voi
 
   app.get('/metrics', async (_request, reply) => {
     void reply.type(deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
+    return deps.metricsText === undefined ? deps.metrics.registry.metrics() : deps.metricsText();
   });
 
   const document = buildOpenApiDocument({ version: deps.version, services: deps.services });

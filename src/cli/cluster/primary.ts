@@ -24,7 +24,7 @@ import { reviewItemOf } from '../../server/index.js';
 import type { StoredApiKey, StoredAuditEvent, StoredShadowDecision } from '../../store/index.js';
 import { isLoopback, startServing, type RunningServer, type ServeOptions } from '../serve-runtime.js';
 import { Channel, type Port } from './ipc.js';
-import type { BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
+import type { AppendFailure, BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
 
 export interface ClusterOptions extends ServeOptions {
   /** Decision workers (at least 1). */
@@ -91,6 +91,26 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     return oldest;
   });
 
+  const commitOne = async (record: DecisionRecord): Promise<AppendFailure | null> => {
+    const n = ++seq;
+    committing.set(n, record.createdAt);
+    try {
+      await store.decisions.append(record, record.review === undefined ? undefined : reviewItemOf(record));
+      try {
+        hub.observeDecision(record);
+      } catch (error) {
+        // Durable and about to be acknowledged; monitoring recovers it from the log after a restart.
+        logger.error({ err: error }, 'monitoring could not count a decision');
+      }
+      return null;
+    } catch (error) {
+      const failure = error instanceof BallastError ? error : new BallastError('STORE_UNAVAILABLE', { cause: error });
+      return { code: failure.code, detail: failure.detail, ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }) };
+    } finally {
+      committing.delete(n);
+    }
+  };
+
   const revisionNote = async (): Promise<RevisionNote> => {
     const number = catalog.revision;
     const stored = await store.revisions.get(number);
@@ -148,21 +168,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
               member.inFlight = { oldest: undefined, at: new Date().toISOString() };
               return init;
             },
-            append: async (record: DecisionRecord) => {
-              const n = ++seq;
-              committing.set(n, record.createdAt);
-              try {
-                await store.decisions.append(record, record.review === undefined ? undefined : reviewItemOf(record));
-                try {
-                  hub.observeDecision(record);
-                } catch (error) {
-                  // Durable and about to be acknowledged; monitoring recovers it from the log after a restart.
-                  logger.error({ err: error }, 'monitoring could not count a decision');
-                }
-              } finally {
-                committing.delete(n);
-              }
-            },
+            // A worker's decisions of one event-loop turn come in one message; each joins the group commit on its own, so a
+            // bad one fails alone. The answer says, per record, null (durable and counted) or why not.
+            append: (records: readonly DecisionRecord[]) => Promise.all(records.map((record) => commitOne(record))),
             key: (id: string): Promise<StoredApiKey | undefined> => store.identity.getKey(id),
             audit: (event: StoredAuditEvent) => store.audit.append(event),
             shadows: (rows: readonly StoredShadowDecision[]) => store.shadows.appendMany(rows),

@@ -54,3 +54,10 @@ export interface InFlightNote {
 
 /** Whether a worker listens on the public address. */
 export type ListeningNote = { readonly ok: true; readonly port: number } | { readonly ok: false; readonly code: string; readonly detail: string };
+
+/** Why the primary could not make one record of an `append` durable (null in the answer: it did). */
+export interface AppendFailure {
+  readonly code: string;
+  readonly detail: string;
+  readonly retryAfterSeconds?: number;
+}

@@ -14,7 +14,8 @@ import { parseConfigText, type BallastConfig } from '../config-file.js';
 import { readSecrets } from '../environment.js';
 import { secretNames, serviceCompiler } from '../runtime.js';
 import { Channel, type Port } from './ipc.js';
-import type { BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
+import { BallastError, type ErrorCode } from '../../errors/index.js';
+import type { AppendFailure, BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
 
 /** How often a worker tells the primary its oldest decision in flight, and sends the calls its breakers counted. */
 const reportEveryMs = 100;
@@ -108,7 +109,7 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
   const shadow = createShadowRunner({ write: (rows) => channel.request('shadows', rows), newId: () => newId('shd'), onError: (error) => held.log?.error({ err: error }, 'a shadow decision could not be kept') });
   const server = createDecisionServer({
     services: held.catalog,
-    sink: { append: (record: DecisionRecord) => channel.request('append', record) },
+    sink: { append: batchedAppend(channel) },
     newId: () => newId('dec'),
     hashSubject: (key) => hashValue(key, subjectKey),
     planReview: (service, record) => planReviewTicket(reviewConfigOf(service), record),
@@ -156,4 +157,30 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     await held.drain();
     process.exit(1);
   }
+}
+
+/**
+ * The sink of a worker's decisions: the records of one event-loop turn go to the primary in one message (one
+ * serialisation, one write on the channel, one answer), each resolved or rejected on its own.
+ */
+function batchedAppend(channel: Channel): (record: DecisionRecord) => Promise<void> {
+  let batch: { record: DecisionRecord; resolve: () => void; reject: (error: BallastError) => void }[] = [];
+  const send = () => {
+    const taken = batch;
+    batch = [];
+    channel.request<readonly (AppendFailure | null)[]>('append', taken.map((w) => w.record)).then(
+      (results) =>
+        taken.forEach((w, i) => {
+          const failure = results[i];
+          if (failure === null || failure === undefined) w.resolve();
+          else w.reject(new BallastError(failure.code as ErrorCode, { detail: failure.detail, ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }) }));
+        }),
+      (error: BallastError) => taken.forEach((w) => w.reject(error)),
+    );
+  };
+  return (record) =>
+    new Promise<void>((resolve, reject) => {
+      if (batch.length === 0) setImmediate(send);
+      batch.push({ record, resolve, reject });
+    });
 }

@@ -5,6 +5,7 @@
 // replaced; SIGTERM drains the workers and the primary and exits 0 with every answer in the log.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
@@ -184,4 +185,41 @@ it('serves decisions on two workers over one store, shares keys, revisions and b
   } finally {
     await store.close();
   }
+});
+
+it("opens every worker's error breaker on the calls of all of them, not only its own", { timeout: 60_000 }, async () => {
+  // A model server that is not there: every call fails at once (connection refused).
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as net.AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  const config = path.join(dir, 'breaker.yaml');
+  writeFileSync(
+    config,
+    `version: 1
+services:
+  scorer:
+    contract:
+      input: { schema: { type: object, required: [amount], properties: { amount: { type: number } } } }
+      output: { schema: { type: object, required: [label], properties: { label: { type: string } } } }
+    policy: { thresholds: { auto: 0.9 } }
+    models:
+      v1: { adapter: { kind: http, url: 'http://127.0.0.1:${deadPort}/' } }
+    live: v1
+    resilience:
+      retry: { attempts: 1 }
+      breaker: { window: { calls: 100 }, minimumCalls: 10, failureRate: 0.5, openMs: 60000 }
+`,
+  );
+  const server = await startCli(['serve', '--config', config, '--port', '0', '--data-dir', path.join(dir, 'breaker-data'), '--log-level', 'warn', '--workers', '2', '--insecure-no-auth'], /serving scorer on (http:\/\/127\.0\.0\.1:\d+)/);
+  cleanups.push(() => server.child.kill('SIGKILL'));
+  const base = server.match[1]!;
+  const explain = async () => JSON.stringify((await call(base, 'POST', '/v1/services/scorer/decisions', 'none', { input: { amount: 1 } }, fresh)).json);
+  // 12 failed calls, about 6 on each worker (fresh connections go to the workers in turn): fewer than 10 each.
+  for (let i = 0; i < 12; i++) expect(await explain()).not.toContain('CIRCUIT_OPEN');
+  await new Promise((r) => setTimeout(r, 400));
+  // Each worker has counted the other's calls too: 12 ≥ 10, all failed, so both are open.
+  for (let i = 0; i < 6; i++) expect(await explain()).toContain('CIRCUIT_OPEN');
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toBe(0);
 });

@@ -49,7 +49,7 @@ async function observe(base: string): Promise<Observed> {
 }
 
 // One process, and a primary with two decision workers (the primary is what a kill -9 hits: it holds the store and the monitors).
-describe.each([1, 2])('serve --workers %i', (workers) => {
+describe.each([0, 2])('serve --workers %i', (workers) => {
 it('counts 50 labels once through graceful, kill -9, graceful, graceful, kill -9 during feedback, kill -9, graceful', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ballast-restart-counts-${workers}-`));
   dirs.push(dir);

@@ -31,6 +31,12 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseWorkerCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new InvalidArgumentError('must be an integer from 0 (one process) to 256');
+  return n;
+}
+
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -105,11 +111,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(dataDirOption())
     .addOption(new Option('--log-level <level>', `pino log level [env ${environmentVariables.logLevel}]`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(env.logLevel ?? 'info'))
     .option('--insecure-no-auth', 'serve without API keys (every caller is an admin); only on a loopback address')
-    .addOption(new Option('--workers <n>', 'decision worker processes sharing the port (1: one process does everything; N > 1: a primary holds the store and the monitors, N workers answer decisions)').argParser(parsePositiveInt).default(1))
+    .addOption(new Option('--workers <n>', 'decision worker processes sharing the port beside a primary that holds the store and the monitors (0: one process does everything)').argParser(parseWorkerCount).default(0))
     .action(async (opts: { config: string; port: number; host: string; dataDir?: string; logLevel: string; insecureNoAuth?: boolean; workers: number }) => {
       const insecureNoAuth = opts.insecureNoAuth === true;
       const serveOptions = { configPath: opts.config, host: opts.host, port: opts.port, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, logLevel: opts.logLevel, insecureNoAuth };
-      const running = opts.workers > 1 ? await startCluster({ ...serveOptions, workers: opts.workers }) : await startServing(serveOptions);
+      const running = opts.workers > 0 ? await startCluster({ ...serveOptions, workers: opts.workers }) : await startServing(serveOptions);
       // Listen for the signal before saying we are ready: a supervisor may send it the moment it reads the line.
       const stopSignal = untilSignal();
       if (insecureNoAuth) process.stderr.write(`WARNING: serving WITHOUT authentication (--insecure-no-auth): anyone who can reach ${running.url} acts as an admin\n`);
@@ -118,7 +124,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         out(`  ${running.firstAdminKey.token}`);
         out('  use it as Authorization: Bearer <key>, and create narrower keys with `ballast keys create`');
       }
-      out(`ballast ${ballastVersion} serving ${[...running.runtime.services.keys()].join(', ')} on ${running.url}${opts.workers > 1 ? ` with ${opts.workers} decision workers` : ''}`);
+      out(`ballast ${ballastVersion} serving ${[...running.runtime.services.keys()].join(', ')} on ${running.url}${opts.workers > 0 ? ` with ${opts.workers} decision worker${opts.workers === 1 ? '' : 's'}` : ''}`);
       const signal = await stopSignal;
       running.logger.info({ signal }, 'draining');
       await running.stop();

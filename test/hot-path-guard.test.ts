@@ -42,11 +42,12 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ballast-hot-path-'));
   store = await openStore({ kind: 'sqlite', path: path.join(dir, 'ballast.db') });
   model = await startFakeHttpModel();
-  const compile = (name: string, adapter: ServiceConfig['models'][string]['adapter']) =>
-    createService(name, { contract, policy, models: { v1: { timeoutMs: 2_000, adapter } }, live: 'v1' }, { adapterContext: { baseDir: process.cwd(), secrets: {} }, redactionKey: 'k' });
+  const compile = (name: string, adapter: ServiceConfig['models'][string]['adapter'], resilience?: ServiceConfig['models'][string]['resilience']) =>
+    createService(name, { contract, policy, models: { v1: { timeoutMs: 2_000, adapter, ...(resilience === undefined ? {} : { resilience }) } }, live: 'v1' }, { adapterContext: { baseDir: process.cwd(), secrets: {} }, redactionKey: 'k' });
   services = [
     await compile('module', { kind: 'module', path: keywordModelPath, export: 'createModel' }),
     await compile('http', { kind: 'http', url: model.url, request: { body: { text: '{{/text}}' } }, response: { output: '', confidence: '/score' } }),
+    await compile('http-first-byte', { kind: 'http', url: model.url, request: { body: { text: '{{/text}}' } }, response: { output: '', confidence: '/score' } }, { timeouts: { firstByteMs: 1_000 } }),
   ];
   pipeline = createDecisionPipeline({
     services: new Map(services.map((s) => [s.name, s])),
@@ -140,20 +141,34 @@ describe('the hot path allocates per decision, not per stage', () => {
     expect(per('setTimeout')).toBe(1);
   });
 
-  it('over HTTP: Ballast adds the deadline and the first-byte watch (two of each), whatever undici does inside', async () => {
-    await decide('http', 10, 10);
-    const tally = await tallied(() => decide('http', n / 10, 10));
+  const overHttp = async (service: string) => {
+    await decide(service, 10, 10);
+    const tally = await tallied(() => decide(service, n / 10, 10));
     const per = (kind: Allocation, filter?: (file: string) => boolean) => total(tally[kind], filter) / n;
     const seen = JSON.stringify(Object.fromEntries(Object.entries(tally).map(([kind, counts]) => [kind, Object.fromEntries(counts)])));
-    expect(per('AbortController', ours), seen).toBeLessThanOrEqual(2);
-    expect(per('setTimeout', ours), seen).toBeLessThanOrEqual(2);
     expect(per('setInterval'), seen).toBe(0);
     expect(per('AbortSignal.timeout'), seen).toBe(0);
     expect(per('AbortSignal.any'), seen).toBe(0);
     expect(per('setImmediate', ours), seen).toBeLessThanOrEqual(1);
-    // The pipeline's and the adapter's own are where the tally says (the attribution works).
-    expect(tally.setTimeout.get('src/resilience/deadline.ts')).toBe(n);
-    expect(tally.AbortController.get('src/resilience/deadline.ts')).toBe(n);
+    // The call's deadline is where the tally says (the attribution works).
+    expect(tally.setTimeout.get('src/resilience/deadline.ts'), seen).toBe(n);
+    expect(tally.AbortController.get('src/resilience/deadline.ts'), seen).toBe(n);
+    return { per, tally, seen };
+  };
+
+  it('over HTTP: one deadline timer and one AbortController of Ballast per decision, whatever undici does inside', async () => {
+    // No first-byte bound shorter than the total one: the call's deadline is the only watch.
+    const { per, tally, seen } = await overHttp('http');
+    expect(per('AbortController', ours), seen).toBe(1);
+    expect(per('setTimeout', ours), seen).toBe(1);
+    expect(tally.setTimeout.get('src/adapters/upstream-client.ts'), seen).toBeUndefined();
+  });
+
+  it('over HTTP with a first-byte bound shorter than the total: that watch adds its own timer and controller, no more', async () => {
+    const { per, tally, seen } = await overHttp('http-first-byte');
+    expect(per('AbortController', ours), seen).toBe(2);
+    expect(per('setTimeout', ours), seen).toBe(2);
+    expect(tally.setTimeout.get('src/adapters/upstream-client.ts'), seen).toBe(n);
   });
 });
 

@@ -127,7 +127,10 @@ export async function createService(name: string, config: ServiceConfig, deps: S
         createAdapter(model.adapter, {
           ...deps.adapterContext,
           outputSchema: config.contract.output.schema,
-          timeouts: { connectMs: resilience.timeouts.connectMs, firstByteMs: resilience.timeouts.firstByteMs },
+          // A first-byte bound no shorter than the total one is cut by the call's deadline already (every
+          // call goes through callResiliently, whose one timer per attempt fires at or before totalMs):
+          // the adapter keeps no second controller, timer and listener per call for it.
+          timeouts: { connectMs: resilience.timeouts.connectMs, ...(resilience.timeouts.firstByteMs < resilience.timeouts.totalMs ? { firstByteMs: resilience.timeouts.firstByteMs } : {}) },
           maxConnections: resilience.connections.max,
         }),
       );

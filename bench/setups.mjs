@@ -11,7 +11,12 @@ export const here = path.dirname(fileURLToPath(import.meta.url));
 export const node = process.execPath;
 export const ballastBin = path.join(here, '..', 'bin', 'ballast.js');
 
-export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median; of an even count, the mean of the middle two (of two rounds: their mean, not the larger). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
 export const round = (x, d = 3) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
 /** `ballast serve` prints the admin key it made on a fresh data directory; the load sends it. */

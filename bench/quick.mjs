@@ -118,7 +118,7 @@ async function main() {
   const direct = results.direct[0];
   if (m('ballast', 'perSecond') >= direct.perSecond || m('proxy', 'perSecond') >= direct.perSecond) lines.push(`WARNING: a server was not slower than the direct model (${Math.round(direct.perSecond)}/s): the generator or the fake model is the bottleneck`);
   if (errors > 0) lines.push(`WARNING: ${errors} requests failed`);
-  lines.push(`(${rounds} rounds of ${seconds} s, ${((performance.now() - t0) / 1000).toFixed(0)} s in all; load average ${os.loadavg()[0].toFixed(2)}: on a busy machine compare ratios, not rates)`);
+  lines.push(`(${wrk === undefined ? 'in-process generator, wrk not installed' : 'wrk'}; ${rounds} rounds of ${seconds} s, ${((performance.now() - t0) / 1000).toFixed(0)} s in all; load average ${os.loadavg()[0].toFixed(2)}: on a busy machine compare ratios, not rates)`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (args.json) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), generator: wrk ?? 'in-process (bench/load.mjs)', rounds, seconds, ratio, addedP50, results }, null, 2)}\n`);
 }

@@ -4,7 +4,7 @@
 // and wrk run on core 0; the server on the cores each setup names. On a 2-vCPU machine "two cores"
 // means the server shares core 0 with wrk and the model: the figure to read is the CPU per decision
 // (what the IPC hop to the primary costs) and the throughput each setup reaches on the same machine.
-// Usage: node bench/workers.mjs [--runs 3 --seconds 6 --connections 32]   (after npm run build)
+// Usage: node bench/workers.mjs [--runs 3 --seconds 6 --connections 32 --only 'core 1']   (after npm run build)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, only: { type: 'string' } } });
 const runs = Number(args.runs ?? 3);
 const seconds = Number(args.seconds ?? 6);
 const connections = Number(args.connections ?? 32);
@@ -114,7 +114,7 @@ const setups = [
   { name: 'primary + 1 worker, core 1', cpus: '1', workers: 1 },
   { name: 'one process, cores 0-1', cpus: '0,1', workers: 0 },
   { name: 'primary + 2 workers, cores 0-1', cpus: '0,1', workers: 2 },
-];
+].filter((s) => args.only === undefined || args.only.split(',').some((word) => s.name.includes(word)));
 const results = Object.fromEntries(setups.map((s) => [s.name, []]));
 for (let round = 0; round < runs; round++) {
   for (const setup of setups) {

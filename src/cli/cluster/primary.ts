@@ -131,7 +131,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     );
 
   const workerMain = fileURLToPath(new URL('./worker-main.js', import.meta.url));
-  cluster.setupPrimary({ exec: workerMain, args: [], serialization: 'advanced' });
+  cluster.setupPrimary({ exec: workerMain, args: [], serialization: 'json' });
   let stopping = false;
   let nextIndex = 1;
   let publicPort = options.port;

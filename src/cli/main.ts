@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerAuditCommand } from './commands/audit-command.js';
@@ -32,8 +33,9 @@ function parsePort(value: string): number {
 }
 
 function parseWorkerCount(value: string): number {
+  if (value === 'auto') return os.availableParallelism();
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 256) throw new InvalidArgumentError('must be an integer from 0 (one process) to 256');
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new InvalidArgumentError("must be 'auto' (one per core) or an integer from 0 (one process) to 256");
   return n;
 }
 
@@ -111,7 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(dataDirOption())
     .addOption(new Option('--log-level <level>', `pino log level [env ${environmentVariables.logLevel}]`).choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(env.logLevel ?? 'info'))
     .option('--insecure-no-auth', 'serve without API keys (every caller is an admin); only on a loopback address')
-    .addOption(new Option('--workers <n>', 'decision worker processes sharing the port beside a primary that holds the store and the monitors (0: one process does everything)').argParser(parseWorkerCount).default(0))
+    .addOption(new Option('--workers <n>', 'decision worker processes sharing the port beside a primary that holds the store and the monitors (0: one process does everything; auto: one per core)').argParser(parseWorkerCount).default(0))
     .action(async (opts: { config: string; port: number; host: string; dataDir?: string; logLevel: string; insecureNoAuth?: boolean; workers: number }) => {
       const insecureNoAuth = opts.insecureNoAuth === true;
       const serveOptions = { configPath: opts.config, host: opts.host, port: opts.port, dataDir: dataDir(opts.dataDir), redactionKey: env.redactionKey, logLevel: opts.logLevel, insecureNoAuth };

@@ -18,7 +18,7 @@ export interface ServeOptions {
   /** Serve without API keys: every caller acts as an admin. Refused unless `host` is a loopback address. */
   readonly insecureNoAuth?: boolean;
   /** Trust X-Forwarded-For from this address (the primary's internal listener behind decision workers). */
-  readonly trustProxy?: string;
+  readonly trustProxy?: (address: string, hop: number) => boolean;
   /** Called when a key changes (revoked, rotated) so that other processes' caches drop it (decision workers). */
   readonly onKeyInvalidated?: (keyId: string) => void;
   /** What /metrics serves instead of this process's registry alone (the primary merges its workers'). */

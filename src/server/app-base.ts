@@ -55,7 +55,7 @@ export interface BaseAppOptions {
    * Trust X-Forwarded-For from these addresses (Fastify's trustProxy): the internal listener of a server
    * behind decision workers, which forward every request they do not answer themselves. Default: trust none.
    */
-  readonly trustProxy?: string;
+  readonly trustProxy?: (address: string, hop: number) => boolean;
 }
 
 export interface BaseApp {

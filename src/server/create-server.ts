@@ -80,7 +80,7 @@ export interface ServerOptions {
    */
   readonly drainGraceMs?: number;
   /** Trust X-Forwarded-For from this address: the internal listener behind decision workers (see app-base.ts). */
-  readonly trustProxy?: string;
+  readonly trustProxy?: (address: string, hop: number) => boolean;
   /** What /metrics serves, when more than this process's registry: the primary of decision workers merges theirs. */
   readonly metricsText?: () => Promise<string>;
 }

@@ -88,6 +88,8 @@ export class Channel {
   }
 
   #send(message: Message): void {
+    // Node's send() on a channel that closed does not throw: it emits 'error' a tick later (the primary listens).
+    if (this.#closed) return;
     try {
       this.#port.send(message);
     } catch (error) {

@@ -55,6 +55,9 @@ interface Member {
 /** How often the primary looks for a new revision or routing to pass on. */
 const watchEveryMs = 100;
 
+/** How long a worker that exited still holds the checkpoint watermark at its last report (its pipe is read by then). */
+const departedHoldMs = 10_000;
+
 /** Starts the primary and its workers; resolves once every worker listens. */
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
   if (options.insecureNoAuth === true && !isLoopback(options.host)) {
@@ -71,7 +74,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     const theirs = await Promise.all([...members.values()].map((m) => m.channel.request<MetricObjectWithValues<MetricValue<string>>[]>('metrics', null).catch(() => [])));
     return AggregatorRegistry.aggregate([own, ...theirs]).metrics();
   };
-  const primary = await startServing({ ...options, host: '127.0.0.1', port: 0, trustProxy: '127.0.0.1', onKeyInvalidated: (keyId) => broadcast('key', keyId), metricsText: () => metricsText() });
+  const primary = await startServing({ ...options, host: '127.0.0.1', port: 0, trustProxy: (address: string, hop: number) => hop === 0 && address === '127.0.0.1', onKeyInvalidated: (keyId) => broadcast('key', keyId), metricsText: () => metricsText() });
   const { runtime, logger } = primary;
   const { store, catalog } = runtime;
   const hub = runtime.monitoring.hub;
@@ -81,9 +84,13 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   let seq = 0;
   // The checkpoint watermark (see checkpoint-coverage.ts): no decision created before it is still to be counted. A
   // worker's report says so of its decisions as of `at`; one made later has a later createdAt.
+  const departed: { at: string; until: number }[] = [];
   const removeInFlight = hub.addInFlightSource(() => {
     let oldest: string | undefined;
     for (const at of committing.values()) if (oldest === undefined || at < oldest) oldest = at;
+    const now = Date.now();
+    while (departed.length > 0 && departed[0]!.until <= now) departed.shift();
+    for (const d of departed) if (oldest === undefined || d.at < oldest) oldest = d.at;
     for (const m of members.values()) {
       const v = m.inFlight === undefined ? undefined : (m.inFlight.oldest ?? m.inFlight.at);
       if (v !== undefined && (oldest === undefined || v < oldest)) oldest = v;
@@ -180,14 +187,20 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
             // Each worker's breakers see the others' calls.
             calls: (note: CallsNote) => {
               for (const m of members.values()) if (m !== member) m.channel.note('calls', note);
+              // The primary's own breakers count them too, so its breaker history and routes show what the workers see.
+              for (const [service, version, failed, ms] of note.calls) catalog.get(service)?.versions.get(version)?.breaker?.observe(failed, ms);
             },
             listening: (note: ListeningNote) => member.listening(note),
           },
         }),
       };
       members.set(worker.id, member);
+      // An answer sent as the worker died (ERR_IPC_CHANNEL_CLOSED) is an error event: without a listener it would crash the primary.
+      worker.on('error', (error) => logger.warn({ err: error, worker: index }, `decision worker ${index}: ${error.message}`));
       worker.once('exit', (code, signal) => {
         members.delete(worker.id);
+        // Its last records may still be unread in the pipe: its last report holds the watermark down a while longer.
+        if (member.inFlight !== undefined) departed.push({ at: member.inFlight.oldest ?? member.inFlight.at, until: Date.now() + departedHoldMs });
         member.channel.close('the worker exited');
         reject(new BallastError('SERVER_LISTEN_FAILED', { detail: `decision worker ${index} exited (${signal ?? `code ${code}`}) before it listened` }));
         if (stopping) return;
@@ -212,17 +225,25 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   });
   let lastRevision = catalog.revision;
   let lastRouting = JSON.stringify(routingNote());
+  let watching = false;
+  // The revision goes out before the routing that may name its versions; workers take both in that order.
   const watch = setInterval(() => {
-    if (catalog.revision !== lastRevision) {
-      lastRevision = catalog.revision;
-      revisionNote().then((note) => broadcast('revision', note), (error: unknown) => logger.error({ err: error }, 'could not pass a revision to the workers'));
-    }
-    const routing = routingNote();
-    const text = JSON.stringify(routing);
-    if (text !== lastRouting) {
-      lastRouting = text;
-      broadcast('routing', routing);
-    }
+    if (watching) return;
+    watching = true;
+    void (async () => {
+      if (catalog.revision !== lastRevision) {
+        lastRevision = catalog.revision;
+        broadcast('revision', await revisionNote());
+      }
+      const routing = routingNote();
+      const text = JSON.stringify(routing);
+      if (text !== lastRouting) {
+        lastRouting = text;
+        broadcast('routing', routing);
+      }
+    })()
+      .catch((error: unknown) => logger.error({ err: error }, 'could not pass a revision or routing to the workers'))
+      .finally(() => (watching = false));
   }, watchEveryMs);
   watch.unref();
 

@@ -1,5 +1,4 @@
 // What the primary and its decision workers say to each other (see ipc.ts for how).
-import type { InputLimits } from '../../contracts/index.js';
 import type { HubStatus } from '../../monitoring/hub/index.js';
 import type { RoutingPlan } from '../../routing/index.js';
 
@@ -16,7 +15,6 @@ export interface WorkerInit {
   readonly redactionKey: string;
   readonly logLevel: string;
   readonly authOff: boolean;
-  readonly limits?: Partial<InputLimits>;
   /** The primary's active monitor states (for the notices in explanations). */
   readonly statuses: readonly HubStatus[];
   readonly breakers: readonly BreakerNote[];

@@ -1,6 +1,7 @@
 // A decision worker of `ballast serve --workers N`: it compiles the running revision itself and
 // answers decisions on the shared port; the store, the monitors and every control loop stay in the
 // primary, which it reaches over IPC (see primary.ts for the whole design).
+import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { monitorNotices, type HubStatus } from '../../monitoring/hub/index.js';
 import { createAuthenticator, createFailedAuthLimiter, type Authenticator } from '../../governance/index.js';
@@ -23,7 +24,8 @@ const reportEveryMs = 100;
 /** Runs this process as a decision worker until the primary tells it to drain (or goes away). */
 export async function runWorker(port: Port = process as unknown as Port): Promise<void> {
   // Notes that need the services wait in one chain behind the start, in the order they came.
-  let chain: Promise<unknown> = Promise.resolve();
+  let markStarted = () => {};
+  let chain: Promise<unknown> = new Promise<void>((resolve) => (markStarted = resolve));
   const later = (what: string, fn: () => unknown) => {
     chain = chain.then(fn).catch((error: unknown) => held.log?.error({ err: error }, `${what} failed`));
   };
@@ -69,7 +71,8 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     handlers: { metrics: () => held.metrics?.() ?? [] },
     notes: {
       revision: (note: RevisionNote) => later('applying a revision', () => applyRevision(note)),
-      routing: (note: RoutingNote) => void (routing = note),
+      // In the chain too: the routing may name a version of the revision that came just before it.
+      routing: (note: RoutingNote) => later('taking the routing', () => void (routing = note)),
       status: (status: HubStatus) => setStatus(status),
       breaker: (note: BreakerNote) => later('following a breaker', () => followBreaker(note)),
       calls: (note: CallsNote) => {
@@ -102,6 +105,7 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
   for (const name of Object.keys(config.services)) services.set(name, await held.compile(name, config, undefined));
   held.catalog = new ServiceCatalog(init.revision.number, services);
   for (const note of init.breakers) followBreaker(note);
+  markStarted();
 
   const subjectKey = createRedactionKey(init.redactionKey);
   held.authenticator = createAuthenticator({ store: { identity: { getKey: (id: string) => channel.request<StoredApiKey | undefined>('key', id) } } });
@@ -121,7 +125,7 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     forwardTo: init.forwardTo,
     breakerEvents: (listener) => void breakerListeners.push(listener),
     logger: held.log,
-    ...(init.limits === undefined ? {} : { limits: init.limits }),
+    limits: config.limits,
   });
 
   held.metrics = () => server.metrics.registry.getMetricsAsJSON();
@@ -151,6 +155,9 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
       process.exit(0);
     }));
   }
+  // Without the primary nothing can be made durable. node:cluster would exit 0 at once on the disconnect; marked as
+  // expected, it leaves the drain to us.
+  if (cluster.worker !== undefined) cluster.worker.exitedAfterDisconnect = true;
   // Without the primary nothing can be made durable: finish what is in flight (it fails STORE_UNAVAILABLE) and stop.
   process.once('disconnect', () => later('draining without the primary', async () => {
     await held.drain?.();

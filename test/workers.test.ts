@@ -228,7 +228,8 @@ services:
 
 it('drains on a Ctrl-C to the whole process group: every worker finishes what it holds, exit 0, nothing answered lost', { timeout: 60_000 }, async () => {
   const config = path.join(dir, 'sigint.yaml');
-  writeFileSync(config, testConfigYaml());
+  // The config's limits hold in the workers too.
+  writeFileSync(config, testConfigYaml({ limits: 'limits: { maxStringLength: 1000 }' }));
   const data = path.join(dir, 'sigint-data');
   const server = await startCli(['serve', '--config', config, '--port', '0', '--data-dir', data, '--log-level', 'warn', '--workers', '2', '--insecure-no-auth'], /serving loans on (http:\/\/127\.0\.0\.1:\d+)/, { detached: true });
   cleanups.push(() => server.child.kill('SIGKILL'));
@@ -236,6 +237,8 @@ it('drains on a Ctrl-C to the whole process group: every worker finishes what it
   const primary = server.child.pid!;
   const workers = workersOf(primary);
   expect(workers).toHaveLength(2);
+  const long = await call(base, 'POST', '/v1/services/loans/decisions', 'none', { input: { text: 'x'.repeat(1001), amount: 100 } }, fresh);
+  expect(long.json.code).toBe('REQUEST_STRING_TOO_LONG');
   const acked = new Set<string>();
   const errors: string[] = [];
   const stop = { now: false };

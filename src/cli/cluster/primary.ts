@@ -265,20 +265,25 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     );
   };
 
+  let stopped: Promise<void> | undefined;
+  // The workers first (each finishes its decisions, which need the primary), then the primary.
+  const stop = () =>
+    (stopped ??= (async () => {
+      await stopWorkers();
+      clearInterval(watch);
+      unsubscribeStatus();
+      removeInFlight();
+      await primary.stop();
+    })());
   try {
     const first = await spawn();
     publicPort = first;
     await Promise.all(Array.from({ length: options.workers - 1 }, () => spawn()));
   } catch (error) {
-    await stopWorkers();
-    clearInterval(watch);
-    unsubscribeStatus();
-    removeInFlight();
-    await primary.stop();
+    await stop();
     throw error;
   }
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${publicPort}`;
-  let stopped: Promise<void> | undefined;
   return {
     url,
     primary,
@@ -286,16 +291,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     logger,
     ...(primary.firstAdminKey === undefined ? {} : { firstAdminKey: primary.firstAdminKey }),
     workerPids: () => [...members.values()].flatMap((m) => (m.worker.process.pid === undefined ? [] : [m.worker.process.pid])),
-    stop() {
-      stopped ??= (async () => {
-        await stopWorkers();
-        clearInterval(watch);
-        unsubscribeStatus();
-        removeInFlight();
-        await primary.stop();
-      })();
-      return stopped;
-    },
+    stop,
   };
 }
 

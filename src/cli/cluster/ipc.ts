@@ -12,10 +12,28 @@ export interface Port {
   on(event: 'disconnect', listener: () => void): unknown;
 }
 
+/** A BallastError as it crosses the channel: its code, detail and retry hint. */
+export interface WireError {
+  readonly code: string;
+  readonly detail: string;
+  readonly retryAfterSeconds?: number;
+}
+
+/** What crosses for an error (anything not a BallastError is INTERNAL, with its message). */
+export function toWireError(error: unknown): WireError {
+  const failure = error instanceof BallastError ? error : new BallastError('INTERNAL', { detail: error instanceof Error ? error.message : String(error), cause: error });
+  return { code: failure.code, detail: failure.detail, ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }) };
+}
+
+/** The BallastError a WireError stands for. */
+export function fromWireError(wire: WireError): BallastError {
+  return new BallastError(wire.code as ErrorCode, { detail: wire.detail, ...(wire.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: wire.retryAfterSeconds }) });
+}
+
 type Message =
   | { readonly t: 'req'; readonly id: number; readonly op: string; readonly body: unknown }
   | { readonly t: 'res'; readonly id: number; readonly body: unknown }
-  | { readonly t: 'err'; readonly id: number; readonly code: string; readonly detail: string; readonly retryAfterSeconds?: number }
+  | ({ readonly t: 'err'; readonly id: number } & WireError)
   | { readonly t: 'note'; readonly op: string; readonly body: unknown };
 
 export type Handler = (body: never) => unknown;
@@ -110,7 +128,7 @@ export class Channel {
         if (w === undefined) return;
         this.#waiting.delete(message.id);
         if (message.t === 'res') w.resolve(message.body);
-        else w.reject(new BallastError(message.code as ErrorCode, { detail: message.detail, ...(message.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: message.retryAfterSeconds }) }));
+        else w.reject(fromWireError(message));
         return;
       }
       case 'note': {
@@ -132,8 +150,7 @@ export class Channel {
       const result = await handler(body as never);
       this.#send({ t: 'res', id, body: result });
     } catch (error) {
-      const failure = error instanceof BallastError ? error : new BallastError('INTERNAL', { detail: error instanceof Error ? error.message : String(error), cause: error });
-      this.#send({ t: 'err', id, code: failure.code, detail: failure.detail, ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }) });
+      this.#send({ t: 'err', id, ...toWireError(error) });
     }
   }
 }

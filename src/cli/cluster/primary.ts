@@ -23,8 +23,8 @@ import type { DecisionRecord } from '../../pipeline/index.js';
 import { reviewItemOf } from '../../server/index.js';
 import type { StoredApiKey, StoredAuditEvent, StoredShadowDecision } from '../../store/index.js';
 import { isLoopback, startServing, type RunningServer, type ServeOptions } from '../serve-runtime.js';
-import { Channel, type Port } from './ipc.js';
-import type { AppendFailure, BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
+import { Channel, toWireError, type Port, type WireError } from './ipc.js';
+import type { BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
 
 export interface ClusterOptions extends ServeOptions {
   /** Decision workers (at least 1). */
@@ -98,7 +98,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     return oldest;
   });
 
-  const commitOne = async (record: DecisionRecord): Promise<AppendFailure | null> => {
+  // Null: durable and counted; otherwise why not (a store failure that is not a BallastError is STORE_UNAVAILABLE).
+  const commitOne = async (record: DecisionRecord): Promise<WireError | null> => {
     const n = ++seq;
     committing.set(n, record.createdAt);
     try {
@@ -111,8 +112,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       }
       return null;
     } catch (error) {
-      const failure = error instanceof BallastError ? error : new BallastError('STORE_UNAVAILABLE', { cause: error });
-      return { code: failure.code, detail: failure.detail, ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }) };
+      return toWireError(error instanceof BallastError ? error : new BallastError('STORE_UNAVAILABLE', { cause: error }));
     } finally {
       committing.delete(n);
     }

@@ -38,9 +38,8 @@ export type BreakerNote =
   | { readonly kind: 'quality'; readonly service: string; readonly version: string; readonly state: 'open' | 'closed'; readonly since: number; readonly reason: string; readonly figures: Readonly<Record<string, unknown>> }
   | { readonly kind: 'errors'; readonly service: string; readonly version: string; readonly state: 'open' | 'closed'; readonly reason: string };
 
-/** Calls a worker's error breakers counted since its last note, for the other workers' breakers: [failed, durationMs] pairs. */
+/** Calls a worker's error breakers counted since its last note, for the other workers' breakers. */
 export interface CallsNote {
-  readonly from: number;
   readonly calls: ReadonlyArray<readonly [service: string, version: string, failed: boolean, durationMs: number]>;
 }
 
@@ -52,10 +51,3 @@ export interface InFlightNote {
 
 /** Whether a worker listens on the public address. */
 export type ListeningNote = { readonly ok: true; readonly port: number } | { readonly ok: false; readonly code: string; readonly detail: string };
-
-/** Why the primary could not make one record of an `append` durable (null in the answer: it did). */
-export interface AppendFailure {
-  readonly code: string;
-  readonly detail: string;
-  readonly retryAfterSeconds?: number;
-}

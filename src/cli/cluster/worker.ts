@@ -14,9 +14,9 @@ import { createRedactionKey, hashValue } from '../../contracts/index.js';
 import { parseConfigText, type BallastConfig } from '../config-file.js';
 import { readSecrets } from '../environment.js';
 import { secretNames, serviceCompiler } from '../runtime.js';
-import { Channel, type Port } from './ipc.js';
-import { BallastError, type ErrorCode } from '../../errors/index.js';
-import type { AppendFailure, BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
+import { Channel, fromWireError, type Port, type WireError } from './ipc.js';
+import type { BallastError } from '../../errors/index.js';
+import type { BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
 
 /** How often a worker tells the primary its oldest decision in flight, and sends the calls its breakers counted. */
 const reportEveryMs = 100;
@@ -133,7 +133,7 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     // `at` first: a decision created after it is either in flight below or not yet begun.
     const at = new Date().toISOString();
     channel.note('inflight', { oldest: server.pipeline.oldestInFlight(), at } satisfies InFlightNote);
-    if (calls.length > 0) channel.note('calls', { from: init.index, calls: calls.splice(0) } satisfies CallsNote);
+    if (calls.length > 0) channel.note('calls', { calls: calls.splice(0) } satisfies CallsNote);
   }, reportEveryMs);
   report.unref();
 
@@ -155,10 +155,9 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
       process.exit(0);
     }));
   }
-  // Without the primary nothing can be made durable. node:cluster would exit 0 at once on the disconnect; marked as
-  // expected, it leaves the drain to us.
-  if (cluster.worker !== undefined) cluster.worker.exitedAfterDisconnect = true;
   // Without the primary nothing can be made durable: finish what is in flight (it fails STORE_UNAVAILABLE) and stop.
+  // node:cluster would exit 0 at once on the disconnect; marked as expected, it leaves the drain to us.
+  if (cluster.worker !== undefined) cluster.worker.exitedAfterDisconnect = true;
   process.once('disconnect', () => later('draining without the primary', async () => {
     await held.drain?.();
     process.exit(1);
@@ -185,12 +184,12 @@ function batchedAppend(channel: Channel): (record: DecisionRecord) => Promise<vo
   const send = () => {
     const taken = batch;
     batch = [];
-    channel.request<readonly (AppendFailure | null)[]>('append', taken.map((w) => w.record)).then(
+    channel.request<readonly (WireError | null)[]>('append', taken.map((w) => w.record)).then(
       (results) =>
         taken.forEach((w, i) => {
           const failure = results[i];
           if (failure === null || failure === undefined) w.resolve();
-          else w.reject(new BallastError(failure.code as ErrorCode, { detail: failure.detail, ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }) }));
+          else w.reject(fromWireError(failure));
         }),
       (error: BallastError) => taken.forEach((w) => w.reject(error)),
     );

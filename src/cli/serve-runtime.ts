@@ -44,9 +44,7 @@ export const retentionPurgeEveryMs = 3_600_000;
 
 /** Loads the config, compiles it, opens the store and listens. */
 export async function startServing(options: ServeOptions): Promise<RunningServer> {
-  if (options.insecureNoAuth === true && !isLoopback(options.host)) {
-    throw new BallastError('CONFIG_INVALID', { detail: `--insecure-no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${options.host}` });
-  }
+  checkInsecureNoAuth(options);
   const config = loadConfigFile(options.configPath);
   const configText = readFileSync(options.configPath, 'utf8');
   const logger = pino({ level: options.logLevel, base: { service: 'ballast' } });
@@ -84,11 +82,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   } catch (error) {
     await runtime.close();
     const code = error instanceof Error && 'code' in error ? String(error.code) : '';
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      const why = { EADDRINUSE: 'the address is already in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine' }[code];
-      throw new BallastError('SERVER_LISTEN_FAILED', { detail: `cannot listen on ${options.host}:${options.port}: ${why}`, cause: error });
-    }
-    throw error;
+    throw listenFailure(options, code, error) ?? error;
   }
   const address = server.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
@@ -112,6 +106,19 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
       return stopped;
     },
   };
+}
+
+/** `--insecure-no-auth` is refused unless the server listens on this machine only. */
+export function checkInsecureNoAuth(options: Pick<ServeOptions, 'host' | 'insecureNoAuth'>): void {
+  if (options.insecureNoAuth === true && !isLoopback(options.host)) {
+    throw new BallastError('CONFIG_INVALID', { detail: `--insecure-no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${options.host}` });
+  }
+}
+
+/** SERVER_LISTEN_FAILED for the errors a listen can meet (the address taken, not allowed, not here); undefined for others. */
+export function listenFailure(options: Pick<ServeOptions, 'host' | 'port'>, code: string, cause?: unknown): BallastError | undefined {
+  const why = ({ EADDRINUSE: 'the address is already in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine' } as Record<string, string>)[code];
+  return why === undefined ? undefined : new BallastError('SERVER_LISTEN_FAILED', { detail: `cannot listen on ${options.host}:${options.port}: ${why}`, ...(cause === undefined ? {} : { cause }) });
 }
 
 /** Whether a listen address is on this machine only. */

@@ -22,7 +22,7 @@ import type { HubStatus } from '../../monitoring/hub/index.js';
 import type { DecisionRecord } from '../../pipeline/index.js';
 import { reviewItemOf } from '../../server/index.js';
 import type { StoredApiKey, StoredAuditEvent, StoredShadowDecision } from '../../store/index.js';
-import { isLoopback, startServing, type RunningServer, type ServeOptions } from '../serve-runtime.js';
+import { checkInsecureNoAuth, listenFailure, startServing, type RunningServer, type ServeOptions } from '../serve-runtime.js';
 import { Channel, toWireError, type Port, type WireError } from './ipc.js';
 import type { BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
 
@@ -60,9 +60,8 @@ const departedHoldMs = 10_000;
 
 /** Starts the primary and its workers; resolves once every worker listens. */
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
-  if (options.insecureNoAuth === true && !isLoopback(options.host)) {
-    throw new BallastError('CONFIG_INVALID', { detail: `--insecure-no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not ${options.host}` });
-  }
+  // Against the public address: the primary itself listens on 127.0.0.1.
+  checkInsecureNoAuth(options);
   const members = new Map<number, Member>();
   const broadcast = (op: string, body: unknown) => {
     for (const m of members.values()) m.channel.note(op, body);
@@ -297,6 +296,5 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
 function listenError(note: ListeningNote, options: ClusterOptions): BallastError {
   if (note.ok) return new BallastError('INTERNAL');
-  const why = { EADDRINUSE: 'the address is already in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine' }[note.code] ?? note.detail;
-  return new BallastError('SERVER_LISTEN_FAILED', { detail: `cannot listen on ${options.host}:${options.port}: ${why}` });
+  return listenFailure(options, note.code) ?? new BallastError('SERVER_LISTEN_FAILED', { detail: `cannot listen on ${options.host}:${options.port}: ${note.detail}` });
 }

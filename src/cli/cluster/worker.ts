@@ -3,7 +3,7 @@
 // primary, which it reaches over IPC (see primary.ts for the whole design).
 import cluster from 'node:cluster';
 import { pino } from 'pino';
-import { monitorNotices, type HubStatus } from '../../monitoring/hub/index.js';
+import { activeByVersion, monitorNotices, type HubStatus } from '../../monitoring/hub/index.js';
 import { createAuthenticator, createFailedAuthLimiter, type Authenticator } from '../../governance/index.js';
 import { createShadowRunner, ServiceCatalog, type BreakerEvent, type DecisionRecord, type Service } from '../../pipeline/index.js';
 import { planReviewTicket, reviewConfigOf } from '../../review/index.js';
@@ -32,18 +32,19 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
   // Set once the start has them (notes may come before).
   const held: { log?: ReturnType<typeof pino>; catalog?: ServiceCatalog; authenticator?: Authenticator; drain?: () => Promise<void>; metrics?: () => Promise<unknown>; compile?: ReturnType<typeof serviceCompiler> } = {};
   let routing: RoutingNote = {};
+  // The primary's monitor states, latest per monitor key, and what explanations cite of them, per service (as the hub keeps it).
   const statuses = new Map<string, HubStatus>();
-  let active = new Map<string, HubStatus[]>();
+  const active = new Map<string, Map<string | null, HubStatus[]>>();
   let config: BallastConfig | undefined;
 
   const setStatus = (status: HubStatus) => {
     statuses.set(`${status.service}\0${status.monitor}\0${status.version}\0${status.segment}`, status);
-    const next = new Map<string, HubStatus[]>();
-    for (const s of statuses.values()) {
-      if (s.segment !== '' || (s.state !== 'alert' && s.state !== 'warning')) continue;
-      for (const key of [`${s.service}\0${s.version}`, `${s.service}\0`]) next.set(key, [...(next.get(key) ?? []), s]);
-    }
-    active = next;
+    active.delete(status.service);
+  };
+  const activeOf = (service: string) => {
+    let byVersion = active.get(service);
+    if (byVersion === undefined) active.set(service, (byVersion = activeByVersion(statuses.values(), service)));
+    return byVersion;
   };
   const followBreaker = (note: BreakerNote) => {
     const version = held.catalog?.get(note.service)?.versions.get(note.version);
@@ -118,7 +119,7 @@ export async function runWorker(port: Port = process as unknown as Port): Promis
     hashSubject: (key) => hashValue(key, subjectKey),
     planReview: (service, record) => planReviewTicket(reviewConfigOf(service), record),
     routing: (service): RoutingPlan | undefined => routing[service] ?? undefined,
-    notices: (service, version) => monitorNotices(active.get(`${service}\0${version ?? ''}`) ?? []),
+    notices: (service, version) => monitorNotices(activeOf(service).get(version) ?? []),
     shadow,
     auth,
     audit: { append: (event) => channel.request('audit', event) },

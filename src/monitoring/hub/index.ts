@@ -1,4 +1,5 @@
 export {
+  activeByVersion,
   MonitoringHub,
   type EvaluationResult,
   type HubEvaluation,

@@ -118,6 +118,23 @@ export interface HubStatus {
   readonly status: unknown;
 }
 
+/**
+ * A service's monitors in state `warning` or `alert` on its unsegmented traffic, by version, and all of them under
+ * null (any version): what explanations cite. Pure; callers cache it (the hub, a decision worker's mirror).
+ */
+export function activeByVersion(statuses: Iterable<HubStatus>, service: string): Map<string | null, HubStatus[]> {
+  const byVersion = new Map<string | null, HubStatus[]>();
+  for (const status of statuses) {
+    if (status.service !== service || status.segment !== '' || (status.state !== 'alert' && status.state !== 'warning')) continue;
+    for (const key of [status.version, null]) {
+      const list = byVersion.get(key) ?? [];
+      list.push(status);
+      byVersion.set(key, list);
+    }
+  }
+  return byVersion;
+}
+
 export interface MonitoringHubOptions<E extends HubEvaluation> {
   readonly store: Store;
   readonly services: readonly HubService<E>[];
@@ -666,15 +683,7 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
   activeAlerts(service: string, version: string | null): readonly HubStatus[] {
     let byVersion = this.active.get(service);
     if (byVersion === undefined) {
-      byVersion = new Map();
-      for (const status of this.statuses.values()) {
-        if (status.service !== service || status.segment !== '' || (status.state !== 'alert' && status.state !== 'warning')) continue;
-        for (const key of [status.version, null]) {
-          const list = byVersion.get(key) ?? [];
-          list.push(status);
-          byVersion.set(key, list);
-        }
-      }
+      byVersion = activeByVersion(this.statuses.values(), service);
       this.active.set(service, byVersion);
     }
     return byVersion.get(version) ?? [];

@@ -2,7 +2,7 @@
 // (authentication, admission, the whole decision pipeline) and forwards every other request, as it
 // came, to the primary process that holds the store, the monitors and the control loops. The
 // decision's durability is the sink's: the worker answers only once the primary has committed it.
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'undici';
 import { resolveInputLimits, type InputLimits } from '../contracts/index.js';
 import { BallastError } from '../errors/index.js';
@@ -40,14 +40,12 @@ export interface DecisionServerOptions {
 }
 
 export interface DecisionServer {
-  readonly app: BaseAppInstance;
+  readonly app: FastifyInstance;
   readonly pipeline: DecisionPipeline;
   readonly metrics: DecisionMetrics;
   /** Stops accepting, finishes the decisions in flight (each until its sink resolves), closes the forwarding pool. Idempotent. */
   drain(): Promise<void>;
 }
-
-type BaseAppInstance = ReturnType<typeof createBaseApp>['app'];
 
 // RFC 9110 §7.6.1: connection-specific fields are not forwarded.
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { closedLoop, openLoop } from './load.mjs';
+import { httpConfig } from './setups.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..');
@@ -49,33 +49,13 @@ function start(cpu, command, argv) {
   });
 }
 
-// bench/run.mjs's http service, unchanged.
-function httpConfig(upstreamPort) {
-  const file = path.join(work, 'http.yaml');
-  writeFileSync(file, stringify({
-    version: 1,
-    services: {
-      scorer: {
-        contract: {
-          input: { schema: { type: 'object', required: ['amount', 'country'], additionalProperties: false, properties: { amount: { type: 'number', minimum: 0 }, country: { type: 'string' }, note: { type: 'string' } } }, fields: { amount: { kind: 'numeric', expected: { min: 0, max: 10000 } }, country: { kind: 'categorical', expected: { categories: ['DE', 'FR'] } } } },
-          output: { schema: { type: 'object', required: ['label', 'score'], properties: { label: { type: 'string' }, score: { type: 'number' } } } },
-        },
-        policy: { thresholds: { auto: 0.9 }, rules: [{ name: 'big', stage: 'pre', when: 'input.amount > 5000', action: 'review' }, { name: 'sanity', stage: 'post', when: 'output.score > 1.0', action: 'review' }] },
-        models: { v1: { timeoutMs: 2000, adapter: { kind: 'http', url: `http://127.0.0.1:${upstreamPort}/`, response: { confidence: '/score' } } } },
-        live: 'v1',
-      },
-    },
-  }));
-  return file;
-}
-
 async function main() {
   const builds = { current: root, baseline: baselineBuild() };
   const commits = Object.fromEntries(Object.entries(builds).map(([k, dir]) => [k, execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()]));
   const body = JSON.stringify({ input: { amount: 120.5, country: 'DE', note: 'benchmark' } });
   const p = '/v1/services/scorer/decisions';
   const upstream = await start(1, node, [path.join(here, 'upstream.mjs')]);
-  const config = httpConfig(upstream.port);
+  const config = httpConfig(work, upstream.port);
   const results = { current: [], baseline: [] };
   for (let run = 1; run <= runs; run++) {
     const order = run % 2 === 1 ? ['current', 'baseline'] : ['baseline', 'current'];

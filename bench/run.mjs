@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { loadOrTrainSpamModel, writeDemoConfig } from '../dist/demo/index.js';
 import { closedLoop, openLoop } from './load.mjs';
+import { httpConfig } from './setups.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({ options: { runs: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' } } });
@@ -50,28 +50,6 @@ function runToEnd(cpu, command, argv) {
 
 const node = process.execPath;
 const ballastBin = path.join(here, '..', 'bin', 'ballast.js');
-
-// The http-adapter service: a tiny contract in front of the minimal upstream. `store` replaces the
-// default log (SQLite at <data-dir>/ballast.db, durability full).
-function httpConfig(upstreamPort, { name = 'http', store } = {}) {
-  const file = path.join(work, `${name}.yaml`);
-  writeFileSync(file, stringify({
-    version: 1,
-    ...(store === undefined ? {} : { store }),
-    services: {
-      scorer: {
-        contract: {
-          input: { schema: { type: 'object', required: ['amount', 'country'], additionalProperties: false, properties: { amount: { type: 'number', minimum: 0 }, country: { type: 'string' }, note: { type: 'string' } } }, fields: { amount: { kind: 'numeric', expected: { min: 0, max: 10000 } }, country: { kind: 'categorical', expected: { categories: ['DE', 'FR'] } } } },
-          output: { schema: { type: 'object', required: ['label', 'score'], properties: { label: { type: 'string' }, score: { type: 'number' } } } },
-        },
-        policy: { thresholds: { auto: 0.9 }, rules: [{ name: 'big', stage: 'pre', when: 'input.amount > 5000', action: 'review' }, { name: 'sanity', stage: 'post', when: 'output.score > 1.0', action: 'review' }] },
-        models: { v1: { timeoutMs: 2000, adapter: { kind: 'http', url: `http://127.0.0.1:${upstreamPort}/`, response: { confidence: '/score' } } } },
-        live: 'v1',
-      },
-    },
-  }));
-  return file;
-}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -114,7 +92,7 @@ async function main() {
       await proxy.stop();
     }
     {
-      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port), '--port', '0', '--data-dir', path.join(dataDir, `http-${run}`), '--log-level', 'warn']);
+      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(work, upstream.port), '--port', '0', '--data-dir', path.join(dataDir, `http-${run}`), '--log-level', 'warn']);
       const url = `http://127.0.0.1:${ballast.port}`;
       record('ballast-http', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
       record('ballast-http', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));
@@ -123,7 +101,7 @@ async function main() {
     }
     {
       // The same without API keys: the difference is what authentication costs per request.
-      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port), '--port', '0', '--data-dir', path.join(dataDir, `http-no-auth-${run}`), '--log-level', 'warn', '--insecure-no-auth']);
+      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(work, upstream.port), '--port', '0', '--data-dir', path.join(dataDir, `http-no-auth-${run}`), '--log-level', 'warn', '--insecure-no-auth']);
       const url = `http://127.0.0.1:${ballast.port}`;
       record('ballast-http-no-auth', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds }));
       record('ballast-http-no-auth', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds }));
@@ -133,7 +111,7 @@ async function main() {
       // durability: process (synchronous = NORMAL): nothing lost when the process dies, the last
       // commits may be lost on a power cut. Its own data directory and database file, as above.
       const store = { kind: 'sqlite', path: path.join(dataDir, `http-process-${run}`, 'ballast.db'), durability: 'process' };
-      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port, { name: 'http-process', store }), '--port', '0', '--data-dir', path.join(dataDir, `http-process-${run}`), '--log-level', 'warn']);
+      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(work, upstream.port, { name: 'http-process', store }), '--port', '0', '--data-dir', path.join(dataDir, `http-process-${run}`), '--log-level', 'warn']);
       const url = `http://127.0.0.1:${ballast.port}`;
       record('ballast-http-process', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
       record('ballast-http-process', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));
@@ -143,7 +121,7 @@ async function main() {
     {
       // Diagnostic only: an in-memory log is not durable; it shows what durability costs.
       const store = { kind: 'sqlite', path: ':memory:' };
-      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(upstream.port, { name: 'http-memory', store }), '--port', '0', '--data-dir', path.join(dataDir, `http-memory-${run}`), '--log-level', 'warn']);
+      const ballast = await start(0, node, [ballastBin, 'serve', '--config', httpConfig(work, upstream.port, { name: 'http-memory', store }), '--port', '0', '--data-dir', path.join(dataDir, `http-memory-${run}`), '--log-level', 'warn']);
       const url = `http://127.0.0.1:${ballast.port}`;
       record('ballast-http-memory-log', 'throughput', await closedLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, connections, seconds, headers: ballast.headers }));
       record('ballast-http-memory-log', 'latency', await openLoop({ url, path: '/v1/services/scorer/decisions', body: httpBody, rate, seconds, headers: ballast.headers }));

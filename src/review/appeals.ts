@@ -1,10 +1,14 @@
 // Appeals: a data subject (or someone for them) contests a decision. The appeal is an item of the
 // review queue with its own SLA, never given to a reviewer who decided that decision before; its
 // re-decision is feedback of kind `appeal`, linked to what it re-decides, and the subject hears it
-// through the service's review webhook (`appeal.decided`). Filing is audited.
+// through the service's review webhook (`appeal.decided`). Filing is audited, and it is a complaint:
+// in the same transaction it writes feedback of kind `outcome` `{ complaint: true, appeal }`, which the
+// monitors count once per decision (`complaint_rate`). The item keeps the answer appealed against
+// (`detail.appealed`: the latest human answer, else the model's): accepting the appeal item upholds
+// that answer; an override with another answer overturns it (`appeal_overturn_rate`).
 import { BallastError, type Issue } from '../errors/index.js';
 import { auditEvent, type Principal } from '../governance/index.js';
-import { newId, type Store, type StoredReviewItem } from '../store/index.js';
+import { newId, type Store, type StoredDecision, type StoredFeedback, type StoredReviewItem } from '../store/index.js';
 import type { ResolvedReviewConfig } from './review-config.js';
 
 /** An appeal item's priority: after high stakes, before ordinary reviews (a person is waiting on it). */
@@ -34,6 +38,32 @@ export function readAppeal(body: Record<string, unknown>): AppealInput {
   return { statement, filedBy: filedBy as AppealInput['filedBy'], ...(body.reference === undefined ? {} : { reference: body.reference as string }) };
 }
 
+/** The answer an appeal contests: the latest human answer on the decision (a review's, an earlier appeal's), else the model's. */
+export interface AppealedAnswer {
+  readonly output: unknown;
+  /** `model`, or the kind of the feedback row that gave it (`override`, `appeal`). */
+  readonly by: 'model' | 'override' | 'appeal';
+  readonly feedbackId: string | null;
+}
+
+/** The answer standing on `decision` given its feedback: what an appeal contests, and what accepting the appeal keeps. */
+export function standingAnswer(decision: Pick<StoredDecision, 'output'>, feedback: readonly StoredFeedback[]): AppealedAnswer {
+  let latest: StoredFeedback | undefined;
+  for (const f of feedback) {
+    if (f.kind !== 'override' && f.kind !== 'appeal') continue;
+    if (latest === undefined || f.createdAt > latest.createdAt || (f.createdAt === latest.createdAt && f.id > latest.id)) latest = f;
+  }
+  return latest === undefined ? { output: decision.output, by: 'model', feedbackId: null } : { output: latest.value, by: latest.kind as 'override' | 'appeal', feedbackId: latest.id };
+}
+
+/** The answer an appeal item contests, as filed (items filed before it was kept: undefined). */
+export function appealedAnswerOf(item: Pick<StoredReviewItem, 'kind' | 'detail'>): AppealedAnswer | undefined {
+  if (item.kind !== 'appeal' || item.detail === null || typeof item.detail !== 'object') return undefined;
+  const appealed = (item.detail as Record<string, unknown>).appealed;
+  if (appealed === null || typeof appealed !== 'object' || !('output' in appealed)) return undefined;
+  return appealed as AppealedAnswer;
+}
+
 export interface Appeals {
   /**
    * Opens an appeal of `decisionId`: DECISION_NOT_FOUND; APPEAL_PENDING while an earlier appeal of it
@@ -44,7 +74,16 @@ export interface Appeals {
   list(decisionId: string): Promise<StoredReviewItem[]>;
 }
 
-export function createAppeals(deps: { readonly store: Store; config(service: string): ResolvedReviewConfig | undefined; readonly now?: () => Date }): Appeals {
+export interface AppealsDeps {
+  readonly store: Store;
+  config(service: string): ResolvedReviewConfig | undefined;
+  readonly now?: () => Date;
+  /** Called with the complaint feedback a filing wrote (once durable), its decision and all the decision's feedback (monitoring). */
+  readonly onFeedback?: (feedback: StoredFeedback, decision: StoredDecision, all: readonly StoredFeedback[]) => void;
+  readonly onError?: (error: unknown, what: string) => void;
+}
+
+export function createAppeals(deps: AppealsDeps): Appeals {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   return {
@@ -59,19 +98,29 @@ export function createAppeals(deps: { readonly store: Store; config(service: str
       // Whoever decided on this decision before (its review, earlier appeals) does not judge the appeal.
       const earlier = new Set<string>();
       for (const item of items) for (const d of (await store.reviews.get(item.id))?.decisions ?? []) earlier.add(d.reviewer);
+      const earlierFeedback = await store.feedback.listForDecision(decisionId);
       const at = now().toISOString();
       const id = newId('rvw');
-      const detail = { statement: input.statement, filedBy: input.filedBy, filedByPrincipal: actor.principal, ...(input.reference === undefined ? {} : { reference: input.reference }), appealOf: items.at(-1)?.id ?? null, originalOutcome: decision.outcome };
+      const detail = {
+        statement: input.statement,
+        filedBy: input.filedBy,
+        filedByPrincipal: actor.principal,
+        ...(input.reference === undefined ? {} : { reference: input.reference }),
+        appealOf: items.at(-1)?.id ?? null,
+        originalOutcome: decision.outcome,
+        appealed: standingAnswer(decision, earlierFeedback),
+      };
+      const complaint: StoredFeedback = { id: newId('fb'), decisionId, kind: 'outcome', value: { complaint: true, appeal: id }, source: actor.principal, note: null, supersedes: null, createdAt: at };
       const audit = auditEvent({
         actor: { principal: actor.principal, keyId: actor.keyId, role: actor.role },
         action: 'appeal.filed',
         resource: { kind: 'review', id },
         service: decision.service,
-        after: { decisionId, filedBy: input.filedBy, reference: input.reference ?? null, excludedReviewers: [...earlier].sort() },
+        after: { decisionId, filedBy: input.filedBy, reference: input.reference ?? null, excludedReviewers: [...earlier].sort(), complaintFeedbackId: complaint.id },
         requestId,
         at,
       });
-      return store.reviews.create(
+      const item = await store.reviews.create(
         {
           id,
           decisionId,
@@ -87,7 +136,14 @@ export function createAppeals(deps: { readonly store: Store; config(service: str
           excludedReviewers: [...earlier],
         },
         audit,
+        complaint,
       );
+      try {
+        deps.onFeedback?.(complaint, decision, [...earlierFeedback, complaint]);
+      } catch (error) {
+        deps.onError?.(error, 'observing an appeal');
+      }
+      return item;
     },
 
     async list(decisionId) {

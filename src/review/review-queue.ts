@@ -22,6 +22,7 @@ import {
   type StoredReviewItem,
   type WebhookEventType,
 } from '../store/index.js';
+import { appealedAnswerOf, type AppealedAnswer } from './appeals.js';
 import type { ResolvedReviewConfig } from './review-config.js';
 
 /** The events the caller's webhook receives. */
@@ -37,10 +38,13 @@ export interface ReviewVerdictInput {
 
 /** An item's final outcome, once decided. */
 export interface ReviewOutcome {
-  /** `accept`: the model's answer stands; `override`: the reviewers' label replaces it. */
+  /** `accept`: the answer under review stands (the model's; an appeal's: the answer appealed); `override`: the reviewers' label replaces it. */
   readonly verdict: 'accept' | 'override';
   /** The final answer. */
   readonly output: unknown;
+  /** An appeal's: the answer it contested, and whether the final answer differs from it. */
+  readonly appealed?: AppealedAnswer;
+  readonly overturned?: boolean;
   readonly decidedAt: string;
   /** Everyone who decided on the item, in order. */
   readonly reviewers: readonly string[];
@@ -126,8 +130,6 @@ function actorOf(p: Principal): Actor {
   return { principal: p.principal, keyId: p.keyId, role: p.role };
 }
 
-const sameJson = (a: unknown, b: unknown): boolean => digestOf(a ?? null) === digestOf(b ?? null);
-
 /** Checks a verdict's shape: an override needs a label and a rationale, an escalation a rationale, an accept no label. */
 export function checkVerdict(input: ReviewVerdictInput): void {
   const issues: Issue[] = [];
@@ -147,14 +149,26 @@ export function checkVerdict(input: ReviewVerdictInput): void {
   if (issues.length > 0) throw new BallastError('REQUEST_INVALID', { detail: 'the review decision is not valid', issues });
 }
 
+/**
+ * What an accept keeps: the model's answer; on an appeal item, the answer appealed (the latest human answer when it
+ * was filed, else the model's; an appeal filed before that was kept: the model's, as it was then written).
+ */
+export function acceptedOutput(item: Pick<StoredReviewItem, 'kind' | 'detail'>, decision: Pick<StoredDecision, 'output'> | undefined): unknown {
+  const appealed = appealedAnswerOf(item);
+  return appealed !== undefined ? appealed.output : (decision?.output ?? null);
+}
+
 /** The outcome of a decided item: the last decision settles it (agreeing reviewers, or the escalation role). */
 export function outcomeOf(item: ReviewItemWithDecisions, decision: StoredDecision | undefined, feedbackId: string | null): ReviewOutcome | null {
   if (item.state !== 'decided') return null;
   const last = item.decisions.at(-1);
   if (last === undefined || last.decision === 'escalate') return null;
+  const output = last.decision === 'override' ? last.label : acceptedOutput(item, decision);
+  const appealed = appealedAnswerOf(item);
   return {
     verdict: last.decision,
-    output: last.decision === 'override' ? last.label : (decision?.output ?? null),
+    output,
+    ...(appealed === undefined ? {} : { appealed, overturned: !sameJson(output, appealed.output) }),
     decidedAt: last.at,
     reviewers: [...new Set(item.decisions.map((d) => d.reviewer))],
     rationale: last.rationale,
@@ -162,11 +176,17 @@ export function outcomeOf(item: ReviewItemWithDecisions, decision: StoredDecisio
   };
 }
 
-/** Whether a human decision agrees with the model: an accept, or an override whose label is the model's answer. */
-export function agreesWithModel(d: Pick<StoredReviewDecision, 'decision' | 'label'>, modelOutput: unknown): boolean | null {
+/**
+ * Whether a human decision gives the model's answer: an accept of it, or an override whose label is the model's answer.
+ * `accepted` is what an accept keeps (an appeal's: the answer appealed, which may be a reviewer's).
+ */
+export function agreesWithModel(d: Pick<StoredReviewDecision, 'decision' | 'label'>, modelOutput: unknown, accepted: unknown = modelOutput): boolean | null {
   if (d.decision === 'escalate') return null;
-  return d.decision === 'accept' || sameJson(d.label, modelOutput);
+  return sameJson(d.decision === 'accept' ? accepted : d.label, modelOutput);
 }
+
+/** Whether two answers are the same JSON value (by digest of the canonical form). */
+export const sameJson = (a: unknown, b: unknown): boolean => digestOf(a ?? null) === digestOf(b ?? null);
 
 export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
   const { store } = deps;
@@ -385,7 +405,8 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
     });
     if (!finalState || made.decision === 'escalate') return { audit: [audit] };
     const kind = after.kind === 'appeal' ? ('appeal' as const) : ('override' as const);
-    const output = made.decision === 'override' ? made.label : (ctx.decision?.output ?? null);
+    const output = made.decision === 'override' ? made.label : acceptedOutput(after, ctx.decision);
+    const appealed = appealedAnswerOf(after);
     // The human's answer supersedes the latest human answer before it (an appeal's, the review's).
     const previous = ctx.earlier.filter((f) => f.kind === 'override' || f.kind === 'appeal').at(-1);
     const feedback: StoredFeedback = {
@@ -407,6 +428,7 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
       verdict: made.decision,
       output,
       modelOutput: ctx.decision?.output ?? null,
+      ...(appealed === undefined ? {} : { appealed: appealed.output, overturned: !sameJson(output, appealed.output) }),
       decidedAt: made.at,
       feedbackId: feedback.id,
     };

@@ -1,8 +1,8 @@
 // What the queue's numbers say: how much waits, how long people take, how often they override the
 // model, and each reviewer's agreement with it. Computed from the store (items and the append-only
 // human decisions), so every replica and every restart gives the same answer.
-import type { ReviewDecisionWithItem, ReviewState, Store } from '../store/index.js';
-import { agreesWithModel } from './review-queue.js';
+import type { ReviewDecisionWithItem, ReviewItemWithDecisions, ReviewState, Store } from '../store/index.js';
+import { acceptedOutput, agreesWithModel, outcomeOf } from './review-queue.js';
 
 export interface ReviewerFigures {
   readonly reviewer: string;
@@ -81,15 +81,19 @@ export function createReviewStats(deps: { readonly store: Store; readonly now?: 
       let appealsSettled = 0;
       let overturned = 0;
       const queueTimes: number[] = [];
+      const items = new Map<string, ReviewItemWithDecisions | undefined>();
       for (const [itemId, decisions] of byItem) {
         const item = await store.reviews.get(itemId);
+        items.set(itemId, item);
         if (item?.state !== 'decided') continue;
         const last = item.decisions.at(-1)!;
         // Settled in the window only if its settling decision is in it.
         if (!decisions.some((d) => d.id === last.id)) continue;
         if (item.kind === 'appeal') {
           appealsSettled += 1;
-          if (last.decision === 'override') overturned += 1;
+          // Overturned: the final answer is not the one appealed (an override that gives the same answer upholds it).
+          const outcome = outcomeOf(item, await store.decisions.get(item.decisionId), null);
+          if (outcome?.overturned ?? last.decision === 'override') overturned += 1;
           continue;
         }
         if (last.decision === 'accept') accepted += 1;
@@ -104,7 +108,9 @@ export function createReviewStats(deps: { readonly store: Store; readonly now?: 
         if (r.decision === 'accept') f.a += 1;
         else if (r.decision === 'override') f.o += 1;
         else f.e += 1;
-        const agrees = agreesWithModel(r, outputs.get(r.decisionId));
+        const item = items.get(r.itemId);
+        const model = outputs.get(r.decisionId);
+        const agrees = agreesWithModel(r, model, item === undefined ? model : acceptedOutput(item, { output: model }));
         if (agrees !== null) {
           f.judged += 1;
           if (agrees) f.agree += 1;

@@ -225,7 +225,12 @@ export function createServer(options: ServerOptions): BallastServer {
   registerReferenceRoutes(app, { services: options.services, store: options.store, hub });
   registerFairnessRoutes(app, { services: options.services, store });
   registerDatasetRoutes(app, { store, hasService: (service) => options.services.has(service) });
-  registerReviewRoutes(app, { reviews, appeals: createAppeals({ store, config: reviewConfig }), store, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
+  registerReviewRoutes(app, { reviews, appeals: createAppeals({
+      store,
+      config: reviewConfig,
+      onError: (error, what) => app.log.error({ err: error }, `${what} failed`),
+      ...(hub === undefined ? {} : { onFeedback: (feedback, decision, all) => hub.observeFeedback(feedback, decision, all) }),
+    }), store, stats: createReviewStats({ store }), access, hasService: (service) => options.services.has(service) });
   registerOperationalRoutes(app, { store: options.store, services: options.services, version: options.version, metrics, isDraining: base.isDraining, ...(options.metricsText === undefined ? {} : { metricsText: options.metricsText }) });
 
   return {

@@ -154,8 +154,11 @@ export interface ReviewListOptions {
 }
 
 export interface ReviewRepository {
-  /** Inserts an open item (with `audit` in the same transaction when given) and returns it as stored. */
-  create(item: NewReviewItem, audit?: StoredAuditEvent): Promise<StoredReviewItem>;
+  /**
+   * Inserts an open item and returns it as stored; with `audit` and `feedback` (an appeal's complaint) in the same
+   * transaction when given.
+   */
+  create(item: NewReviewItem, audit?: StoredAuditEvent, feedback?: StoredFeedback): Promise<StoredReviewItem>;
   /**
    * Leases the next item `reviewer` may take, or undefined: open, escalated or claimed with a lease run
    * out at `now`; escalated to no role or to `role`; of `services` when given; not already decided on
@@ -356,13 +359,14 @@ function nextState(item: ReviewItemsTable, decisions: readonly ReviewDecisionsTa
 /** Creates the review repository of a store. */
 export function createReviewRepository(ctx: RepositoryContext): ReviewRepository {
   return {
-    create: (item, audit) =>
+    create: (item, audit, feedback) =>
       ctx.write(async (tx) => {
         const row = encodeReviewItem(item);
         await tx.insertInto('review_items').values(row).execute();
         const excluded = [...new Set(item.excludedReviewers ?? [])];
         if (excluded.length > 0) await tx.insertInto('review_exclusions').values(excluded.map((reviewer) => ({ item_id: row.id, reviewer }))).execute();
         if (audit !== undefined) await appendAuditInTransaction(tx, [audit]);
+        if (feedback !== undefined) await appendFeedbackInTransaction(tx, feedback);
         return decodeItem(row);
       }),
 

@@ -204,7 +204,7 @@ describe('MonitoringHub', () => {
     expect(ripe.labels).toEqual([{ predicted: 'spam', actual: 'spam', score: null }]);
     expect(ripe.calibration!.total.reduce((a, b) => a + b, 0)).toBe(1);
     expect(ripe.calibration!.correct.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(ripe.business).toEqual({ decisions: 1, overrides: 1, complaints: 1 });
+    expect(ripe.business).toEqual({ decisions: 1, overrides: 1, complaints: 1, appeals: 0, overturned: 0 });
     await hub.close();
   });
 

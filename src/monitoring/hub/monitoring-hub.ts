@@ -7,11 +7,11 @@
 import { newId, type Store, type StoredDecision, type StoredFeedback, type StoredMonitorStatus, type StoredSketch } from '../../store/index.js';
 import type { FeatureSketchSet, FeatureSketchSetConfig } from '../sketches/index.js';
 import type { CalibrationTable, ClassConfidenceCounts } from '../monitors/calibration-table.js';
-import { WindowAccumulator, windowOutcomes, type WindowOutcome } from './window-accumulator.js';
+import { addBusiness, WindowAccumulator, windowOutcomes, type WindowOutcome } from './window-accumulator.js';
 import { CheckpointCoverage } from './checkpoint-coverage.js';
-import { feedbackEffect } from './feedback-effect.js';
+import { effectIsEmpty, feedbackEffect } from './feedback-effect.js';
 import { comparedVersionOf, verdictsOf } from './cross-check-counts.js';
-import type { CrossCheckCounts } from '../monitors/types.js';
+import type { BusinessCounts, CrossCheckCounts } from '../monitors/types.js';
 
 /** A decision as the hub sees it (the pipeline's stored record has this shape). */
 export interface ObservedRecord {
@@ -61,7 +61,7 @@ export interface HubWindowInput {
   readonly calibration?: CalibrationTable;
   /** The window's predictions by class and confidence bin (CBPE per class); absent when a delta stored before they were kept is in the window. */
   readonly predictions?: ClassConfidenceCounts;
-  readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
+  readonly business: BusinessCounts;
   /** Cross-check verdicts by checker name (agreement monitors). */
   readonly crossChecks: ReadonlyMap<string, CrossCheckCounts>;
 }
@@ -324,15 +324,13 @@ export class MonitoringHub<E extends HubEvaluation = HubEvaluation> {
     if (state === undefined || this.closed) return;
     this.coverage.feedbackRow(feedback.id, feedback.createdAt);
     const { service } = state;
-    const effect = feedbackEffect(feedback, earlier, (value) => service.feedbackLabel(value));
-    if (effect.labels.length === 0 && effect.business.decisions + effect.business.overrides + effect.business.complaints === 0) return;
     const predicted = service.outputLabel(decision.output);
+    const effect = feedbackEffect(feedback, earlier, (value) => service.feedbackLabel(value), predicted);
+    if (effectIsEmpty(effect)) return;
     const now = this.now().getTime();
     for (const acc of this.accumulatorsOf(state, decision)) {
       for (const { actual, weight } of effect.labels) acc.addLabel(predicted, actual, decision.confidence, weight);
-      acc.business.decisions += effect.business.decisions;
-      acc.business.overrides += effect.business.overrides;
-      acc.business.complaints += effect.business.complaints;
+      addBusiness(acc.business, effect.business);
       acc.lastEventAt = now;
     }
   }

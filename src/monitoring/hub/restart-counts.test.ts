@@ -41,7 +41,7 @@ function service(seen: HubWindowInput[]): HubService {
 interface Expected {
   decisions: number;
   pairs: string[];
-  business: { decisions: number; overrides: number; complaints: number };
+  business: { decisions: number; overrides: number; complaints: number; appeals: number; overturned: number };
 }
 
 async function expectedFromLog(store: Store): Promise<Map<string, Expected>> {
@@ -56,16 +56,32 @@ async function expectedFromLog(store: Store): Promise<Map<string, Expected>> {
   for (const d of decisions) {
     const input = d.input as { sent_at: string; country: string };
     const feedback = (await store.feedback.listForDecision(d.id)).sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
-    const labels = feedback.filter((f) => f.kind === 'label').map((f) => labelOf(f.value)!);
+    // Labels: the newest row of the label kinds (ground truth, a reviewer's override, an appeal's re-decision).
+    const labels = feedback.filter((f) => f.kind !== 'outcome').map((f) => labelOf(f.value)!);
     const outcomes = feedback.filter((f) => f.kind === 'outcome').map((f) => f.value as { override?: boolean; complaint?: boolean });
+    const predicted = labelOf(d.output);
+    const humans = feedback.filter((f) => f.kind === 'override' || f.kind === 'appeal');
+    // Each appeal contests the standing human answer (the model's before any).
+    let standing = predicted;
+    let appeals = 0;
+    let overturned = 0;
+    for (const f of humans) {
+      if (f.kind === 'appeal') {
+        appeals++;
+        if (labelOf(f.value) !== standing) overturned++;
+      }
+      standing = labelOf(f.value);
+    }
     for (const segment of ['', `country=${input.country}`]) {
       const key = `${hourWindow(Date.parse(input.sent_at)).start}/${segment}`;
-      const e = out.get(key) ?? { decisions: 0, pairs: [], business: { decisions: 0, overrides: 0, complaints: 0 } };
+      const e = out.get(key) ?? { decisions: 0, pairs: [], business: { decisions: 0, overrides: 0, complaints: 0, appeals: 0, overturned: 0 } };
       e.decisions++;
       if (labels.length > 0) e.pairs.push(`${labelOf(d.output)}>${labels.at(-1)}`);
       if (outcomes.length > 0) e.business.decisions++;
-      if (outcomes.some((o) => o.override === true)) e.business.overrides++;
+      if (outcomes.some((o) => o.override === true) || humans.some((f) => labelOf(f.value) !== predicted)) e.business.overrides++;
       if (outcomes.some((o) => o.complaint === true)) e.business.complaints++;
+      e.business.appeals += appeals;
+      e.business.overturned += overturned;
       out.set(key, e);
     }
   }
@@ -86,13 +102,13 @@ function counted(inputs: readonly HubWindowInput[]): Map<string, Expected> {
 }
 
 type Step =
-  | { readonly kind: 'traffic'; readonly decisions: number; readonly labels: readonly number[]; readonly outcomes: readonly number[] }
+  | { readonly kind: 'traffic'; readonly decisions: number; readonly labels: readonly number[]; readonly outcomes: readonly number[]; readonly humans: readonly number[] }
   | { readonly kind: 'checkpoint' }
   | { readonly kind: 'evaluate' }
   | { readonly kind: 'tick'; readonly ms: number }
   | { readonly kind: 'graceful' }
   /** Rows made durable that the dying process never counted (killed between the append and the count), then a crash. */
-  | { readonly kind: 'crash'; readonly durableDecisions: number; readonly durableLabels: readonly number[] };
+  | { readonly kind: 'crash'; readonly durableDecisions: number; readonly durableLabels: readonly number[]; readonly durableHumans?: readonly number[] };
 
 describe('MonitoringHub counts across restarts and crashes', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -140,11 +156,13 @@ describe('MonitoringHub counts across restarts and crashes', () => {
     if (observe) hub!.observeDecision(d);
   }
 
-  async function feedback(pick: number, kind: 'label' | 'outcome', observe: boolean): Promise<void> {
+  /** `human`: a reviewer's override (even picks) or an appeal's re-decision (odd picks), as the review queue writes them. */
+  async function feedback(pick: number, kind: 'label' | 'outcome' | 'human', observe: boolean): Promise<void> {
     if (made.length === 0) return;
     const d = made[pick % made.length]!;
-    const value = kind === 'label' ? { label: pick % 4 === 0 ? 'spam' : 'ham' } : { override: pick % 3 === 0, complaint: pick % 5 === 0 };
-    const f: StoredFeedback = { id: newId('fb'), decisionId: d.id, kind, value, source: null, note: null, supersedes: null, createdAt: at() };
+    const value = kind === 'outcome' ? { override: pick % 3 === 0, complaint: pick % 5 === 0 } : { label: (kind === 'human' ? pick % 3 : pick % 4) === 0 ? 'spam' : 'ham' };
+    const stored = kind === 'human' ? (pick % 2 === 0 ? 'override' : 'appeal') : kind;
+    const f: StoredFeedback = { id: newId('fb'), decisionId: d.id, kind: stored, value, source: null, note: null, supersedes: null, createdAt: at() };
     await store.feedback.append(f);
     if (observe) hub!.observeFeedback(f, d, await store.feedback.listForDecision(d.id));
   }
@@ -155,6 +173,7 @@ describe('MonitoringHub counts across restarts and crashes', () => {
         for (let i = 0; i < step.decisions; i++) await decide(true);
         for (const pick of step.labels) await feedback(pick, 'label', true);
         for (const pick of step.outcomes) await feedback(pick, 'outcome', true);
+        for (const pick of step.humans) await feedback(pick, 'human', true);
         return;
       case 'checkpoint':
         await hub!.checkpoint();
@@ -173,6 +192,7 @@ describe('MonitoringHub counts across restarts and crashes', () => {
       case 'crash':
         for (let i = 0; i < step.durableDecisions; i++) await decide(false);
         for (const pick of step.durableLabels) await feedback(pick, 'label', false);
+        for (const pick of step.durableHumans ?? []) await feedback(pick, 'human', false);
         // The process dies: its hub is dropped unclosed (nothing in memory reaches the store).
         hub = undefined;
         await store.close();
@@ -219,13 +239,13 @@ describe('MonitoringHub counts across restarts and crashes', () => {
   });
 
   const step: fc.Arbitrary<Step> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('traffic' as const), decisions: fc.integer({ min: 0, max: 6 }), labels: fc.array(fc.nat(1000), { maxLength: 6 }), outcomes: fc.array(fc.nat(1000), { maxLength: 3 }) }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('traffic' as const), decisions: fc.integer({ min: 0, max: 6 }), labels: fc.array(fc.nat(1000), { maxLength: 6 }), outcomes: fc.array(fc.nat(1000), { maxLength: 3 }), humans: fc.array(fc.nat(1000), { maxLength: 3 }) }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'checkpoint' as const }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'evaluate' as const }) },
     // Steps shorter and longer than the feedback lookback (5 min) of a checkpoint.
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.constantFrom(10, 1000, 200_000, 400_000) }) },
     { weight: 2, arbitrary: fc.constant({ kind: 'graceful' as const }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), durableDecisions: fc.integer({ min: 0, max: 2 }), durableLabels: fc.array(fc.nat(1000), { maxLength: 2 }) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), durableDecisions: fc.integer({ min: 0, max: 2 }), durableLabels: fc.array(fc.nat(1000), { maxLength: 2 }), durableHumans: fc.array(fc.nat(1000), { maxLength: 2 }) }) },
   );
 
   it('any sequence of traffic, corrections, checkpoints, restarts and crashes leaves every window and segment exactly as the log says', { timeout: 120_000 }, async () => {

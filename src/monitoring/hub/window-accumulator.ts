@@ -4,6 +4,7 @@
 // the sum over all deltas of a window is what one process seeing all traffic would have counted.
 import { FeatureSketchSet, SketchError, type FeatureSketchSetConfig, type SketchKey } from '../sketches/index.js';
 import { CalibrationTable, ClassConfidenceCounts } from '../monitors/calibration-table.js';
+import type { BusinessCounts } from '../monitors/types.js';
 import { addVerdicts, crossChecksFromJSON, crossChecksToJSON, mergeCrossChecks, type CrossCheckCountsJSON, type CrossCheckVerdict, type MutableCrossCheckCounts } from './cross-check-counts.js';
 
 export const windowOutcomes = ['auto', 'review', 'fallback', 'rejected'] as const;
@@ -15,12 +16,18 @@ export interface WindowCounts {
   modelErrors: number;
 }
 
-export interface WindowBusiness {
-  /** Decisions with business-outcome feedback. */
-  decisions: number;
-  overrides: number;
-  complaints: number;
+/** The window's business signals (monitors/types.ts `BusinessCounts` says what each counts). */
+export type WindowBusiness = { -readonly [K in keyof BusinessCounts]: BusinessCounts[K] };
+
+const businessSignals = ['decisions', 'overrides', 'complaints', 'appeals', 'overturned'] as const satisfies ReadonlyArray<keyof BusinessCounts>;
+
+export const emptyBusiness = (): WindowBusiness => ({ decisions: 0, overrides: 0, complaints: 0, appeals: 0, overturned: 0 });
+
+/** Adds `delta` to `into`, signal by signal. */
+export function addBusiness(into: WindowBusiness, delta: BusinessCounts): void {
+  for (const k of businessSignals) into[k] += delta[k];
 }
+
 
 /** The JSON body of a stored sketch delta. */
 export interface WindowAccumulatorJSON {
@@ -49,7 +56,7 @@ export class WindowAccumulator {
   readonly counts: WindowCounts = emptyCounts();
   readonly confusion = new Map<string, number>();
   readonly calibration = new CalibrationTable();
-  readonly business: WindowBusiness = { decisions: 0, overrides: 0, complaints: 0 };
+  readonly business: WindowBusiness = emptyBusiness();
   /** Predictions by class and confidence bin; undefined once a delta without them was merged in (the counts would be short). */
   predictions: ClassConfidenceCounts | undefined;
   /** Cross-check verdicts by checker name. */
@@ -110,9 +117,7 @@ export class WindowAccumulator {
     this.calibration.merge(other.calibration);
     if (this.predictions !== undefined && other.predictions !== undefined) this.predictions.merge(other.predictions);
     else this.predictions = undefined;
-    this.business.decisions += other.business.decisions;
-    this.business.overrides += other.business.overrides;
-    this.business.complaints += other.business.complaints;
+    addBusiness(this.business, other.business);
     mergeCrossChecks(this.crossChecks, other.crossChecks);
     this.lastEventAt = Math.max(this.lastEventAt, other.lastEventAt);
     return this;
@@ -169,9 +174,8 @@ export class WindowAccumulator {
       if (!Array.isArray(values) || values.length !== bins || values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new SketchError(`window-accumulator: calibration.${field} must be ${bins} numbers`);
       values.forEach((v, i) => (acc.calibration[field][i] = v));
     }
-    acc.business.decisions = integer(json.business?.decisions, 'business.decisions');
-    acc.business.overrides = integer(json.business?.overrides, 'business.overrides');
-    acc.business.complaints = integer(json.business?.complaints, 'business.complaints');
+    // Appeals were counted later: a delta stored before has none.
+    for (const k of businessSignals) acc.business[k] = (k === 'appeals' || k === 'overturned') && json.business?.[k] === undefined ? 0 : integer(json.business?.[k], `business.${k}`);
     for (const [name, counts] of crossChecksFromJSON(json.crossChecks)) acc.crossChecks.set(name, counts);
     acc.lastEventAt = lastEventAt;
     return acc;

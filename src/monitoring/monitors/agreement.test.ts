@@ -15,7 +15,7 @@ function window(crossChecks?: Record<string, CrossCheckCounts>, decisions = 100)
     window: { start: '2025-01-01T10:00:00.000Z', end: '2025-01-01T11:00:00.000Z' },
     sketch: new FeatureSketchSet({ key: { service: 's', modelVersion: 'v1', window: 'w' }, features: [], outputLabels: [], stages: ['total'] }),
     counts: { decisions, byOutcome: { auto: decisions, review: 0, fallback: 0, rejected: 0 }, modelErrors: 0 },
-    business: { decisions: 0, overrides: 0, complaints: 0 },
+    business: { decisions: 0, overrides: 0, complaints: 0, appeals: 0, overturned: 0 },
     ...(crossChecks === undefined ? {} : { crossChecks: new Map(Object.entries(crossChecks)) }),
   };
 }

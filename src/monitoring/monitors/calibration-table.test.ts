@@ -89,7 +89,7 @@ describe('estimated_accuracy in evaluateWindow', () => {
       sketch,
       ...(predictions === undefined ? {} : { predictions }),
       counts: { decisions: 1000, byOutcome: { auto: 1000, review: 0, fallback: 0, rejected: 0 }, modelErrors: 0 },
-      business: { decisions: 0, overrides: 0, complaints: 0 },
+      business: { decisions: 0, overrides: 0, complaints: 0, appeals: 0, overturned: 0 },
     };
   };
   const config = resolveMonitoringConfig({ performance: { accuracy: { warning: 0.85 } } });

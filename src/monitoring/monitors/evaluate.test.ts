@@ -71,7 +71,7 @@ function windowInput(rows: Row[], options: { ripe?: boolean; errors?: number; fa
     sketch,
     counts: { decisions: n, byOutcome: { auto: n - fallbacks - 10, review: 10, fallback: fallbacks, rejected: 0 }, modelErrors: options.errors ?? 0 },
     ...(options.ripe === false ? {} : { labels, calibration }),
-    business: { decisions: n, overrides: options.overrides ?? 0, complaints: 0 },
+    business: { decisions: n, overrides: options.overrides ?? 0, complaints: 0, appeals: 0, overturned: 0 },
   };
 }
 
@@ -100,9 +100,12 @@ describe('evaluateWindow', () => {
       'review_rate',
       'override_rate',
       'complaint_rate',
+      'appeal_overturn_rate',
     ]);
     expect(referenceAccuracy).toBeGreaterThan(0.7);
-    for (const e of evaluations) {
+    // No appeal was decided: the one monitor without the data it needs.
+    expect(evaluations.find((e) => e.monitor === 'appeal_overturn_rate')).toMatchObject({ observed: 'unknown', samples: 0 });
+    for (const e of evaluations.filter((x) => x.monitor !== 'appeal_overturn_rate')) {
       expect(e.observed, `${e.monitor}: ${e.message}`).toBe('ok');
       expect(e.status.state).toBe('ok');
       expect(e.service).toBe('mail');

@@ -38,8 +38,8 @@ function unknown(monitor: string, label: string, reason: string, samples: number
   return { monitor, observed: 'unknown', value: null, threshold, samples, message: `${label} unknown: ${reason}`, values: { ...values, reason } };
 }
 
-function fewSamples(count: number, what: string, minSamples: number): string {
-  return `only ${count} ${what} in the window, fewer than minSamples (${minSamples})`;
+function fewSamples(count: number, what: string, minSamples: number, setting = 'minSamples'): string {
+  return `only ${count} ${what} in the window, fewer than ${setting} (${minSamples})`;
 }
 
 /** "> alert bound 5.0%" / "≤ warning bound 1.0%" / "no bound set", for a judged value. */
@@ -278,8 +278,8 @@ function latency(input: WindowInput, config: ResolvedMonitoringConfig): Observat
   });
 }
 
-function rate(monitor: string, label: string, numerator: number, denominator: number, what: string, thresholds: Thresholds, config: ResolvedMonitoringConfig): Observation {
-  if (denominator < config.minSamples) return unknown(monitor, label, fewSamples(denominator, what, config.minSamples), denominator, { numerator, denominator }, thresholds);
+function rate(monitor: string, label: string, numerator: number, denominator: number, what: string, thresholds: Thresholds, minSamples: number, setting?: string): Observation {
+  if (denominator < minSamples) return unknown(monitor, label, fewSamples(denominator, what, minSamples, setting), denominator, { numerator, denominator }, thresholds);
   if (numerator > denominator) return unknown(monitor, label, `${numerator} events among ${denominator} ${what}: the counts are inconsistent`, denominator, { numerator, denominator }, thresholds);
   const r = rateWithInterval(numerator, denominator);
   const value = r.rate as number;
@@ -299,14 +299,16 @@ function rates(input: WindowInput, config: ResolvedMonitoringConfig): Observatio
   const { decisions, byOutcome, modelErrors } = input.counts;
   const b = input.business;
   return [
-    rate('error_rate', 'error rate', modelErrors, decisions, 'decisions', config.rates.error, config),
-    rate('fallback_rate', 'fallback rate', byOutcome.fallback, decisions, 'decisions', config.rates.fallback, config),
-    rate('reject_rate', 'reject rate', byOutcome.rejected, decisions, 'decisions', config.rates.reject, config),
-    rate('review_rate', 'review rate', byOutcome.review, decisions, 'decisions', config.rates.review, config),
+    rate('error_rate', 'error rate', modelErrors, decisions, 'decisions', config.rates.error, config.minSamples),
+    rate('fallback_rate', 'fallback rate', byOutcome.fallback, decisions, 'decisions', config.rates.fallback, config.minSamples),
+    rate('reject_rate', 'reject rate', byOutcome.rejected, decisions, 'decisions', config.rates.reject, config.minSamples),
+    rate('review_rate', 'review rate', byOutcome.review, decisions, 'decisions', config.rates.review, config.minSamples),
     // Over the window's decisions, not over those with outcome feedback (a decision nobody reported on was not
     // overridden); feedback counts in its decision's window however late it arrives, so overrides ≤ decisions.
-    rate('override_rate', 'override rate', b.overrides, decisions, 'decisions', config.business.override, config),
-    rate('complaint_rate', 'complaint rate', b.complaints, decisions, 'decisions', config.business.complaint, config),
+    rate('override_rate', 'override rate', b.overrides, decisions, 'decisions', config.business.override, config.minSamples),
+    rate('complaint_rate', 'complaint rate', b.complaints, decisions, 'decisions', config.business.complaint, config.minSamples),
+    // Over the appeals decided about the window's decisions (each counts in its decision's window), not its decisions.
+    rate('appeal_overturn_rate', 'appeal overturn rate', b.overturned, b.appeals, 'decided appeals', config.business.appealOverturn, config.business.minAppeals, 'business.minAppeals'),
   ];
 }
 
@@ -356,7 +358,7 @@ function guarded(monitors: readonly string[], label: string, run: () => Observat
 /**
  * Every monitor over one window, in a stable order: input_drift, feature_drift/<field>…, output_drift, confidence_drift,
  * accuracy, estimated_accuracy, calibration, latency/<stage>…, error_rate, fallback_rate, reject_rate, review_rate,
- * override_rate, complaint_rate, agreement/<checker>… (by name). `previous` holds the statuses of the same (service, version, segment) by monitor name,
+ * override_rate, complaint_rate, appeal_overturn_rate, agreement/<checker>… (by name). `previous` holds the statuses of the same (service, version, segment) by monitor name,
  * as returned last time (a value that is not a status counts as none). A monitor without the data it needs is
  * `unknown`, with a message saying why.
  */

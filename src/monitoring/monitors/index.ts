@@ -49,4 +49,4 @@ export { rateWithInterval, Z_95, type Rate } from './rates.js';
 export { judgeAbove, judgeBelow, type JudgedState } from './judge.js';
 export { monitorStates, nextState, parseMonitorStatus, type MonitorState, type MonitorStatus } from './state.js';
 export { evaluateWindow } from './evaluate.js';
-export { windowOutcomes, type CrossCheckCounts, type MonitorEvaluation, type MonitorWindow, type ReferenceInput, type WindowInput, type WindowOutcome } from './types.js';
+export { windowOutcomes, type BusinessCounts, type CrossCheckCounts, type MonitorEvaluation, type MonitorWindow, type ReferenceInput, type WindowInput, type WindowOutcome } from './types.js';

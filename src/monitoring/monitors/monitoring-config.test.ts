@@ -79,7 +79,7 @@ describe('resolveMonitoringConfig', () => {
       calibration: { warning: 0.05, alert: 0.1 },
       latency: {},
       rates: { error: { warning: 0.01, alert: 0.05 }, fallback: { warning: 0.05, alert: 0.1 }, reject: {}, review: {} },
-      business: { override: { warning: 0.1, alert: 0.2 }, complaint: {} },
+      business: { override: { warning: 0.1, alert: 0.2 }, complaint: {}, appealOverturn: {}, minAppeals: 10 },
       agreement: { warning: 0.9, alert: 0.8 },
       hysteresis: { raiseAfter: 1, clearAfter: 2 },
       alerts: [],

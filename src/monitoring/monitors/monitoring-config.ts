@@ -77,7 +77,11 @@ export interface ResolvedMonitoringConfig {
   readonly latency: Readonly<Record<string, Thresholds>>;
   /** Upper bounds on shares of the window's decisions. */
   readonly rates: { readonly error: Thresholds; readonly fallback: Thresholds; readonly reject: Thresholds; readonly review: Thresholds };
-  readonly business: { readonly override: Thresholds; readonly complaint: Thresholds };
+  /**
+   * Upper bounds on the shares of the window's decisions overridden and complained about, and on the share of its
+   * decided appeals overturned (`appeal_overturn_rate`, unknown below `minAppeals` decided appeals).
+   */
+  readonly business: { readonly override: Thresholds; readonly complaint: Thresholds; readonly appealOverturn: Thresholds; readonly minAppeals: number };
   /** Lower bounds on each checker's agreement with the served model (`agreement/<checker>`). */
   readonly agreement: Thresholds;
   readonly hysteresis: HysteresisConfig;
@@ -100,7 +104,7 @@ export const monitoringDefaults = {
   performance: { labelDelay: '1d', accuracy: { warningDrop: 0.05, alertDrop: 0.1 } },
   calibration: { warning: 0.05, alert: 0.1 },
   rates: { error: { warning: 0.01, alert: 0.05 }, fallback: { warning: 0.05, alert: 0.1 }, reject: {}, review: {} },
-  business: { override: { warning: 0.1, alert: 0.2 }, complaint: {} },
+  business: { override: { warning: 0.1, alert: 0.2 }, complaint: {}, appealOverturn: {}, minAppeals: 10 },
   agreement: { warning: 0.9, alert: 0.8 },
   hysteresis: { raiseAfter: 1, clearAfter: 2 },
 } as const;
@@ -206,7 +210,12 @@ export const monitoringConfigSchema = {
     business: {
       type: 'object',
       additionalProperties: false,
-      properties: { override: thresholdsSchema(probability), complaint: thresholdsSchema(probability) },
+      properties: {
+        override: thresholdsSchema(probability),
+        complaint: thresholdsSchema(probability),
+        appealOverturn: thresholdsSchema(probability),
+        minAppeals: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Decided appeals a window needs before appeal_overturn_rate is judged.' },
+      },
     },
     agreement: { ...thresholdsSchema(probability), description: "Lower bounds on each cross-checker's agreement with the served model (agreement/<checker>)." },
     hysteresis: {
@@ -253,7 +262,7 @@ interface RawConfig {
   calibration?: RawThresholds;
   latency?: Record<string, number | RawThresholds>;
   rates?: { error?: RawThresholds; fallback?: RawThresholds; reject?: RawThresholds; review?: RawThresholds };
-  business?: { override?: RawThresholds; complaint?: RawThresholds };
+  business?: { override?: RawThresholds; complaint?: RawThresholds; appealOverturn?: RawThresholds; minAppeals?: number };
   agreement?: RawThresholds;
   hysteresis?: { raiseAfter?: number; clearAfter?: number };
   alerts?: AlertRuleInput[];
@@ -323,9 +332,14 @@ export function resolveMonitoringConfig(raw: unknown | undefined, options: { rea
     reject: thresholds(c.rates?.reject, d.rates.reject),
     review: thresholds(c.rates?.review, d.rates.review),
   };
-  const business = { override: thresholds(c.business?.override, d.business.override), complaint: thresholds(c.business?.complaint, d.business.complaint) };
+  const businessBounds = {
+    override: thresholds(c.business?.override, d.business.override),
+    complaint: thresholds(c.business?.complaint, d.business.complaint),
+    appealOverturn: thresholds(c.business?.appealOverturn, d.business.appealOverturn),
+  };
   for (const [name, t] of Object.entries(rates)) ordered(`/rates/${name}`, t, 'above');
-  for (const [name, t] of Object.entries(business)) ordered(`/business/${name}`, t, 'above');
+  for (const [name, t] of Object.entries(businessBounds)) ordered(`/business/${name}`, t, 'above');
+  const business = { ...businessBounds, minAppeals: c.business?.minAppeals ?? d.business.minAppeals };
   const agreement = thresholds(c.agreement, d.agreement);
   ordered('/agreement', agreement, 'below');
 

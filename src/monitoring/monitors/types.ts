@@ -43,13 +43,24 @@ export interface WindowInput {
   readonly labels?: readonly LabelledPair[];
   /** This window's labelled predictions by confidence bin; present with `labels`. */
   readonly calibration?: CalibrationTable;
-  /**
-   * Business signals of the window's decisions: `decisions` with outcome feedback, and of those the ones overridden and
-   * complained about (each decision once, in its own window). The rates are over `counts.decisions`.
-   */
-  readonly business: { readonly decisions: number; readonly overrides: number; readonly complaints: number };
+  readonly business: BusinessCounts;
   /** Cross-check verdicts by checker name (`explanation.crossChecks` of the window's decisions); absent or empty: no checks. */
   readonly crossChecks?: ReadonlyMap<string, CrossCheckCounts>;
+}
+
+/**
+ * Business signals of a window's decisions, each decision in its own window however late its feedback comes:
+ * `decisions` with outcome feedback; `overrides` overridden (an outcome row saying so, or a person's answer other than
+ * the model's) and `complaints` complained about (an outcome row saying so, or an appeal filed), each decision once;
+ * `appeals` decided and of those `overturned` (the final answer is not the one appealed), each appeal once. Override and
+ * complaint rates are over `counts.decisions`, the overturn rate over `appeals`.
+ */
+export interface BusinessCounts {
+  readonly decisions: number;
+  readonly overrides: number;
+  readonly complaints: number;
+  readonly appeals: number;
+  readonly overturned: number;
 }
 
 /** The reference the window is compared with. */

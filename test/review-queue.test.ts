@@ -200,8 +200,11 @@ describe('the review queue over the server', () => {
     expect((await call('audrey', 'GET', '/v1/reviews/stats?service=loans')).json().queue.slaBreaches).toBe(1);
   });
 
+  // The monitors read the label at /label (the output's enum is not a contract category here).
+  const labelled = () => config('    monitoring:\n      outputLabel: /label\n');
+
   it('takes an appeal to a reviewer other than the one who decided, records the re-decision and tells the subject', async () => {
-    await start();
+    await start(labelled());
     const d = (await decide({ text: 'unsure', amount: 900, certainty: 0.5 })).json();
     await call('ana', 'POST', '/v1/reviews/next');
     await call('ana', 'POST', `/v1/reviews/${d.review.id}/decision`, { decision: 'override', label: { label: 'deny', score: 0.1 }, rationale: 'no proof of income' });
@@ -211,6 +214,8 @@ describe('the review queue over the server', () => {
     expect(filed.statusCode).toBe(201);
     const appeal = filed.json();
     expect(appeal).toMatchObject({ kind: 'appeal', decisionId: d.id, state: 'open', priority: 5, detail: { statement: 'I sent my payslips last week', filedBy: 'subject', reference: 'case-118', appealOf: d.review.id } });
+    // It contests ana's answer, not the model's.
+    expect(appeal.detail.appealed).toMatchObject({ output: { label: 'deny', score: 0.1 }, by: 'override' });
     expect(Date.parse(appeal.dueAt) - Date.parse(appeal.createdAt)).toBe(7 * 86_400_000);
     expect((await call('app', 'POST', `/v1/decisions/${d.id}/appeals`, { statement: 'again' })).json()).toMatchObject({ status: 409, code: 'APPEAL_PENDING' });
     expect(await t.runtime.store.audit.list({ limit: 10, action: 'appeal.filed' })).toMatchObject([{ actor: { principal: 'app' }, resource: { id: appeal.id }, after: { excludedReviewers: ['ana'] } }]);
@@ -220,17 +225,44 @@ describe('the review queue over the server', () => {
     const overturned = await call('bo', 'POST', `/v1/reviews/${appeal.id}/decision`, { decision: 'override', label: { label: 'approve', score: 0.8 }, rationale: 'payslips verified' });
     expect(overturned.json()).toMatchObject({ state: 'decided', outcome: { verdict: 'override', output: { label: 'approve' } } });
     const feedback = await t.runtime.store.feedback.listForDecision(d.id);
-    expect(feedback.map((f) => [f.kind, f.source])).toEqual([['override', 'ana'], ['appeal', 'bo']]);
-    expect(feedback[1]!.supersedes).toBe(feedback[0]!.id);
+    // Filing was a complaint (outcome feedback, written with the item), the re-decision supersedes ana's answer.
+    expect(feedback.map((f) => [f.kind, f.source])).toEqual([['override', 'ana'], ['outcome', 'app'], ['appeal', 'bo']]);
+    expect(feedback[1]!.value).toEqual({ complaint: true, appeal: appeal.id });
+    expect(feedback[2]!.supersedes).toBe(feedback[0]!.id);
+    expect(overturned.json().outcome).toMatchObject({ overturned: true, appealed: { output: { label: 'deny' } } });
     expect((await call('app', 'GET', `/v1/decisions/${d.id}/appeals`)).json().appeals).toMatchObject([{ id: appeal.id, state: 'decided', outcome: { verdict: 'override' } }]);
     await deliver();
     expect(hook.received.map((r) => [r.valid, r.body.type, r.body.id])).toEqual([
       [true, 'review.decided', d.review.id],
       [true, 'appeal.decided', appeal.id],
     ]);
+    expect(hook.received[1]!.body).toMatchObject({ output: { label: 'approve' }, appealed: { label: 'deny' }, overturned: true });
+    // The monitors count it: one decision, overridden and complained about; one appeal decided, overturned.
+    const results = await t.runtime.monitoring.hub.evaluate('loans', 'all');
+    const monitor = (name: string) => results.filter((r) => r.segment === undefined).flatMap((r) => r.evaluations).find((e) => e.monitor === name)!;
+    expect(monitor('override_rate').values).toMatchObject({ numerator: 1, denominator: 1 });
+    expect(monitor('complaint_rate').values).toMatchObject({ numerator: 1, denominator: 1 });
+    expect(monitor('appeal_overturn_rate')).toMatchObject({ observed: 'unknown', samples: 1, values: { numerator: 1, denominator: 1 } });
     const stats = (await call('audrey', 'GET', '/v1/reviews/stats?service=loans')).json();
     expect(stats.appeals).toEqual({ settled: 1, overturned: 1, overturnRate: 1 });
     expect(stats).toMatchObject({ settled: 1, overridden: 1 });
+  });
+
+  it("upholds the answer appealed on an accept: a reviewer's override stands, the model's answer does not come back", async () => {
+    await start(labelled());
+    const d = (await decide({ text: 'unsure', amount: 900, certainty: 0.5 })).json();
+    await call('ana', 'POST', '/v1/reviews/next');
+    await call('ana', 'POST', `/v1/reviews/${d.review.id}/decision`, { decision: 'override', label: { label: 'deny', score: 0.1 }, rationale: 'no proof of income' });
+    const appeal = (await call('app', 'POST', `/v1/decisions/${d.id}/appeals`, { statement: 'please look again' })).json();
+    await call('bo', 'POST', '/v1/reviews/next');
+    const upheld = (await call('bo', 'POST', `/v1/reviews/${appeal.id}/decision`, { decision: 'accept', rationale: 'the income proof is still missing' })).json();
+    expect(upheld.outcome).toMatchObject({ verdict: 'accept', output: { label: 'deny', score: 0.1 }, overturned: false });
+    const feedback = await t.runtime.store.feedback.listForDecision(d.id);
+    expect(feedback.at(-1)).toMatchObject({ kind: 'appeal', value: { label: 'deny', score: 0.1 }, source: 'bo' });
+    expect((await call('audrey', 'GET', '/v1/reviews/stats?service=loans')).json().appeals).toEqual({ settled: 1, overturned: 0, overturnRate: 0 });
+    const results = await t.runtime.monitoring.hub.evaluate('loans', 'all');
+    const overturn = results.filter((r) => r.segment === undefined).flatMap((r) => r.evaluations).find((e) => e.monitor === 'appeal_overturn_rate')!;
+    expect(overturn.values).toMatchObject({ numerator: 0, denominator: 1 });
   });
 
   it('in advisory mode sends every model verdict to a human and says which threshold would have been safe', async () => {

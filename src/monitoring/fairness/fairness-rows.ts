@@ -20,7 +20,8 @@ export function atPointer(value: unknown, pointer: string): unknown {
   let current = value;
   for (const raw of pointer.slice(1).split('/')) {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (current === null || typeof current !== 'object') return undefined;
+    // Own properties only: `/constructor` or `/__proto__` must not resolve on the prototype.
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;

@@ -12,7 +12,7 @@ export { startDemoReceiver, type DemoReceiver, type ReceivedDelivery } from './w
 export type { SpamMessage } from './spam-corpus.js';
 export { apiClient, DEMO_SECOND_VERSION, formatRollout, inHoldout, measureRollback, planPhases, secondRevisionText, secondVersionEntry, trainSecondVersion, writeFirstTrainingData, type LoopPhases, type RollbackDrill, type RolloutStatus, type SecondVersion } from './safe-change-loop.js';
 export { workReviewQueue, type DemoReviewer, type ReviewSessionOptions, type ReviewSessionResult, type SeenItem } from './review-team.js';
-export { formatReviewStats, type DemoReviewStats } from './review-report.js';
+export { formatPeopleMonitors, formatReviewStats, type DemoReviewStats, type DemoWindowEvaluation } from './review-report.js';
 export { DEMO_REVIEW_SLA } from './demo-config.js';
 export { CREDIT_SERVICE, creditServiceConfig } from './credit-config.js';
 export { CREDIT_SECOND_VERSION, exportAndRetrain, type CreditRetrain, creditAnswer, fileCreditAppeal, formatFairness, prepareCredit, replayCredit, type CreditDecision, type DemoFairnessReport, type PreparedCredit } from './credit-loop.js';

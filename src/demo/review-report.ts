@@ -29,3 +29,31 @@ export function formatReviewStats(service: string, stats: DemoReviewStats, sessi
   if (stats.appeals.settled > 0) lines.push(`    appeals: ${stats.appeals.settled} decided, ${stats.appeals.overturned} overturned (${pct(stats.appeals.overturnRate)})`);
   return lines;
 }
+
+/** What the demo reads of a hub evaluation: each window's monitors, the service-wide ones without a segment. */
+export interface DemoWindowEvaluation {
+  readonly segment?: string;
+  readonly evaluations: ReadonlyArray<{ readonly monitor: string; readonly values: Readonly<Record<string, unknown>> }>;
+}
+
+/**
+ * One line: what the people-facing monitors counted over every decision window of the service (numerators and
+ * denominators summed over the windows and versions: each decision and each appeal counts in one window).
+ */
+export function formatPeopleMonitors(results: readonly DemoWindowEvaluation[]): string {
+  const sum = (monitor: string) => {
+    let numerator = 0;
+    let denominator = 0;
+    for (const r of results) {
+      if (r.segment !== undefined) continue;
+      const values = r.evaluations.find((e) => e.monitor === monitor)?.values;
+      numerator += typeof values?.numerator === 'number' ? values.numerator : 0;
+      denominator += typeof values?.denominator === 'number' ? values.denominator : 0;
+    }
+    return { numerator, denominator };
+  };
+  const overridden = sum('override_rate');
+  const complaints = sum('complaint_rate');
+  const overturned = sum('appeal_overturn_rate');
+  return `    monitors over its decision windows: override_rate ${overridden.numerator} of ${overridden.denominator} decisions (people's answers that were not the model's), complaint_rate ${complaints.numerator} of ${complaints.denominator} (appeals filed), appeal_overturn_rate ${overturned.numerator} of ${overturned.denominator} decided appeals (judged from 10 a window: business.minAppeals)`;
+}

@@ -41,6 +41,7 @@ import {
   replayCredit,
   type CreditDecision,
   type DemoFairnessReport,
+  formatPeopleMonitors,
   formatReviewStats,
   DEMO_REVIEW_SLA,
   type DemoReviewStats,
@@ -380,9 +381,10 @@ export async function demoCommand(options: DemoCommandOptions, out: (line: strin
     out(`    ${creditDecisions.length} applications: ${autoShare} decided by the model alone, ${creditDecisions.filter((d) => d.outcome === 'review').length} sent to people (loans above 10,000 to two reviewers; unsure declines always)`);
     if (appeal === null) out('    appeal: no declined applicant who would have repaid, so none was filed');
     else {
-      const decided = await apiClient(running.url, demoKeys.tokens.senior)<{ state: string; outcome: { verdict: string; output: { label: string }; reviewers: string[] } | null }>('GET', `/v1/reviews/${appeal.appealId}`);
-      out(`    appeal ${appeal.appealId}: applicant ${appeal.decision.row.index} (declined by ${appeal.declinedBy}, who repaid in truth) appealed; ${decided.outcome === null ? `still ${decided.state}` : `re-decided by ${decided.outcome.reviewers.join(', ')}, not by who declined: ${decided.outcome.verdict === 'override' ? `overturned to ${decided.outcome.output.label}` : 'upheld'}`}; the lender heard it by webhook (appeal.decided)`);
+      const decided = await apiClient(running.url, demoKeys.tokens.senior)<{ state: string; outcome: { verdict: string; output: { label: string }; overturned?: boolean; reviewers: string[] } | null }>('GET', `/v1/reviews/${appeal.appealId}`);
+      out(`    appeal ${appeal.appealId}: applicant ${appeal.decision.row.index} (declined by ${appeal.declinedBy}, who repaid in truth) appealed; ${decided.outcome === null ? `still ${decided.state}` : `re-decided by ${decided.outcome.reviewers.join(', ')}, not by who declined: ${decided.outcome.overturned === true ? `overturned to ${decided.outcome.output.label}` : `upheld (${decided.outcome.output.label})`}`}; the lender heard it by webhook (appeal.decided)`);
     }
+    out(formatPeopleMonitors(await running.runtime.monitoring.hub.evaluate(CREDIT_SERVICE, 'all')));
     const fairness = await apiClient(running.url, demoKeys.tokens.operator)<DemoFairnessReport>('GET', `/v1/services/${CREDIT_SERVICE}/fairness`);
     for (const line of formatFairness(fairness)) out(line);
     out(`  fairness: curl -H 'authorization: Bearer <operator key>' ${running.url}/v1/services/${CREDIT_SERVICE}/fairness`);

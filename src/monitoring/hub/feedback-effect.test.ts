@@ -107,7 +107,7 @@ describe('feedbackEffect', () => {
         }
         expect(business).toEqual({
           decisions: outcomes.length > 0 ? 1 : 0,
-          overrides: outcomes.some((o) => o.override) || answers.some((a) => a !== predicted) ? 1 : 0,
+          overrides: outcomes.some((o) => o.override) || (predicted !== null && answers.some((a) => a !== predicted)) ? 1 : 0,
           complaints: outcomes.some((o) => o.complaint) ? 1 : 0,
           appeals,
           overturned,

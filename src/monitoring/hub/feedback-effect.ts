@@ -29,7 +29,8 @@ export function feedbackBefore(a: Pick<StoredFeedback, 'createdAt' | 'id'>, b: P
  *
  * - Labels (kinds `label`, `override`, `appeal`: accuracy against human labels too): the decision's newest label.
  * - `overrides`: an outcome row `{ override: true }`, or a person's answer (kinds `override`, `appeal`) whose label is
- *   not the model's; once per decision, on the first row that makes it so.
+ *   not the model's (a decision without a model label has none to override); once per decision, on the first row that
+ *   makes it so.
  * - `complaints`: an outcome row `{ complaint: true }` (an appeal's filing writes one); once per decision.
  * - `decisions`: the decision's first outcome row.
  * - `appeals`, `overturned`: each `appeal` row is one decided appeal; overturned when its label is not the answer it
@@ -98,7 +99,8 @@ function flagsOf(rows: readonly StoredFeedback[], label: (value: unknown) => str
       if (v.complaint === true) flags.complaint = true;
     } else if (f.kind === 'override' || f.kind === 'appeal') {
       const answer = label(f.value);
-      if (answer !== null && answer !== predicted) flags.override = true;
+      // Without a model's answer (the model failed, nothing in its place), a person's answer overrides nothing.
+      if (answer !== null && predicted !== null && answer !== predicted) flags.override = true;
     }
   }
   return flags;

@@ -1,8 +1,8 @@
 // Nothing acknowledged by the review queue is lost across kill -9: the built `ballast serve` takes
 // decisions that go to review, claims, human decisions and appeals from concurrent clients, is
-// SIGKILLed at a random moment and restarted on the same data directory, four times. Every item a
+// SIGKILLed at a random moment and restarted on the same data directory, eight times. Every item a
 // decision answer named, every human decision and every appeal a client saw acknowledged must be in
-// the store; each settled item has exactly one feedback row; once the leases of the killed rounds run
+// the store; each settled item has exactly one feedback row and each appeal exactly one complaint; once the leases of the killed rounds run
 // out, every undecided item can be taken again; the audit log still verifies.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -62,14 +62,14 @@ async function load(base: string, tokens: { admin: string; reviewers: readonly s
   await Promise.all(Array.from({ length: 6 }, (_, w) => worker(w)));
 }
 
-it('keeps every acknowledged review item, human decision and appeal across repeated SIGKILLs', { timeout: 120_000 }, async () => {
+it('keeps every acknowledged review item, human decision and appeal across repeated SIGKILLs', { timeout: 180_000 }, async () => {
   const config = path.join(dir, 'ballast.yaml');
   writeFileSync(config, testConfigYaml().replace('    live: v1\n', '    live: v1\n    review:\n      lease: 1s\n'));
   const data = path.join(dir, 'data');
   const args = ['serve', '--config', config, '--port', '0', '--data-dir', data, '--log-level', 'silent'];
   const acked: Acked = { items: [], decided: [], appeals: [] };
   const tokens = { admin: '', reviewers: [] as string[], fresh: '' };
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 8; round++) {
     const server = await startCli(args, /serving loans on (http:\/\/127\.0\.0\.1:\d+)/);
     const base = server.match[1]!;
     if (round === 0) {
@@ -99,13 +99,28 @@ it('keeps every acknowledged review item, human decision and appeal across repea
       expect(item?.decisions.some((x) => x.reviewer === d.reviewer && x.decision === d.verdict), d.item).toBe(true);
     }
     // Each settled item is feedback exactly once, whatever the kills.
-    const all = await store.reviews.list({ limit: 1000 });
+    const all: Awaited<ReturnType<typeof store.reviews.list>> = [];
+    for (let page = await store.reviews.list({ limit: 1000 }); page.length > 0; page = await store.reviews.list({ limit: 1000, after: page.at(-1)!.id })) all.push(...page);
     for (const item of all.filter((i) => i.state === 'decided')) {
       const kind = item.kind === 'appeal' ? 'appeal' : 'override';
       const rows = (await store.feedback.listForDecision(item.decisionId)).filter((f) => f.kind === kind);
       const settled = all.filter((i) => i.decisionId === item.decisionId && i.state === 'decided' && i.kind === item.kind).length;
       expect(rows, item.id).toHaveLength(settled);
     }
+    // Each appeal is one complaint, written with it: no appeal without its row, no row without its appeal.
+    const complaints = new Map<string, number>();
+    for (const decisionId of new Set(all.map((i) => i.decisionId))) {
+      for (const f of await store.feedback.listForDecision(decisionId)) {
+        if (f.kind !== 'outcome') continue;
+        const appeal = (f.value as { appeal?: string }).appeal!;
+        expect(all.find((i) => i.id === appeal), f.id).toMatchObject({ kind: 'appeal', decisionId });
+        complaints.set(appeal, (complaints.get(appeal) ?? 0) + 1);
+      }
+    }
+    const appeals = all.filter((i) => i.kind === 'appeal');
+    expect(appeals.length).toBeGreaterThanOrEqual(acked.appeals.length);
+    for (const a of appeals) expect(complaints.get(a.id), a.id).toBe(1);
+    expect(complaints.size).toBe(appeals.length);
     undecided = all.filter((i) => i.state !== 'decided').length;
     expect((await (await openAuditLedger(store, data)).verify()).problems).toEqual([]);
   } finally {

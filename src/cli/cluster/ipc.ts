@@ -54,6 +54,7 @@ interface Waiting {
   readonly reject: (error: BallastError) => void;
   readonly at: number;
   readonly op: string;
+  readonly timeoutMs: number;
 }
 
 export class Channel {
@@ -69,24 +70,16 @@ export class Channel {
     this.#options = options;
     port.on('message', (message) => this.#receive(message as Message));
     port.on('disconnect', () => this.close('the other process is gone'));
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    this.#sweep = setInterval(() => {
-      const now = Date.now();
-      for (const [id, w] of this.#waiting) {
-        if (now - w.at < timeoutMs) continue;
-        this.#waiting.delete(id);
-        w.reject(new BallastError(options.lostCode, { detail: `no answer to ${w.op} within ${timeoutMs} ms`, retryAfterSeconds: 1 }));
-      }
-    }, 1000);
+    this.#sweep = setInterval(() => this.#expire(Date.now()), 250);
     this.#sweep.unref();
   }
 
-  /** Sends a request; resolves with the answer, rejects with a BallastError. */
-  request<T>(op: string, body: unknown): Promise<T> {
+  /** Sends a request; resolves with the answer, rejects with a BallastError (after `timeoutMs`, default the channel's). */
+  request<T>(op: string, body: unknown, timeoutMs = this.#options.timeoutMs ?? 30_000): Promise<T> {
     if (this.#closed) return Promise.reject(new BallastError(this.#options.lostCode, { detail: 'the other process is gone', retryAfterSeconds: 1 }));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, at: Date.now(), op });
+      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, at: Date.now(), op, timeoutMs });
       this.#send({ t: 'req', id, op, body });
     });
   }
@@ -94,6 +87,15 @@ export class Channel {
   /** Sends a one-way note (dropped when the channel is closed). */
   note(op: string, body: unknown): void {
     if (!this.#closed) this.#send({ t: 'note', op, body });
+  }
+
+  /** Fails the requests that waited longer than their timeout (checked every 250 ms). */
+  #expire(now: number): void {
+    for (const [id, w] of this.#waiting) {
+      if (now - w.at < w.timeoutMs) continue;
+      this.#waiting.delete(id);
+      w.reject(new BallastError(this.#options.lostCode, { detail: `no answer to ${w.op} within ${w.timeoutMs} ms`, retryAfterSeconds: 1 }));
+    }
   }
 
   /** Fails every request still waiting; later ones fail at once. */

@@ -25,6 +25,7 @@ import type { StoredApiKey, StoredAuditEvent, StoredShadowDecision } from '../..
 import { checkInsecureNoAuth, listenFailure, startServing, type RunningServer, type ServeOptions } from '../serve-runtime.js';
 import { Channel, toWireError, type Port, type WireError } from './ipc.js';
 import type { BreakerNote, CallsNote, InFlightNote, ListeningNote, RevisionNote, RoutingNote, WorkerInit } from './protocol.js';
+import { RespawnBackoff } from './respawn.js';
 
 export interface ClusterOptions extends ServeOptions {
   /** Decision workers (at least 1). */
@@ -52,6 +53,9 @@ interface Member {
   listening: (note: ListeningNote) => void;
 }
 
+/** How long a /metrics scrape waits for each worker's registry before it leaves that worker out. */
+const metricsWaitMs = 2000;
+
 /** How often the primary looks for a new revision or routing to pass on. */
 const watchEveryMs = 100;
 
@@ -70,7 +74,15 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   // calls, breakers, admission): counters and histograms add up, as prom-client's AggregatorRegistry does for cluster.
   const metricsText = async (): Promise<string> => {
     const own = await primary.server.metrics.registry.getMetricsAsJSON();
-    const theirs = await Promise.all([...members.values()].map((m) => m.channel.request<MetricObjectWithValues<MetricValue<string>>[]>('metrics', null).catch(() => [])));
+    // A worker that does not answer within a scrape's patience is left out of this scrape (logged), not waited for.
+    const theirs = await Promise.all(
+      [...members.values()].map((m) =>
+        m.channel.request<MetricObjectWithValues<MetricValue<string>>[]>('metrics', null, metricsWaitMs).catch((error: unknown) => {
+          logger.warn({ worker: m.index, err: error }, `decision worker ${m.index} left out of /metrics: ${error instanceof Error ? error.message : String(error)}`);
+          return [];
+        }),
+      ),
+    );
     return AggregatorRegistry.aggregate([own, ...theirs]).metrics();
   };
   const primary = await startServing({ ...options, host: '127.0.0.1', port: 0, trustProxy: (address: string, hop: number) => hop === 0 && address === '127.0.0.1', onKeyInvalidated: (keyId) => broadcast('key', keyId), metricsText: () => metricsText() });
@@ -140,10 +152,12 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   cluster.setupPrimary({ exec: workerMain, args: [], serialization: 'json' });
   let stopping = false;
   let nextIndex = 1;
+  const respawn = new RespawnBackoff();
   let publicPort = options.port;
 
   const spawn = (): Promise<number> => {
     const index = nextIndex++;
+    const startedAt = Date.now();
     const worker = cluster.fork();
     return new Promise<number>((resolve, reject) => {
       const member: Member = {
@@ -208,7 +222,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
         else logger.error({ worker: index, code, signal }, `decision worker ${index} exited (${signal ?? `code ${code}`}); starting another`);
         setTimeout(() => {
           if (!stopping) spawn().catch((error: unknown) => logger.error({ err: error }, 'a decision worker could not start'));
-        }, 1000).unref();
+        }, respawn.after(code === 0, Date.now() - startedAt)).unref();
       });
     });
   };

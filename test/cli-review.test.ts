@@ -76,7 +76,11 @@ describe('ballast review and appeals', () => {
     const appeal = await cli('bo', 'review', 'next');
     expect(appeal.stdout).toContain('appeal by the representative (reference case-7): I sent my payslips');
     const appealId = /^(rvw_\S+)/.exec(appeal.stdout)![1]!;
-    expect((await cli('bo', 'review', 'release', appealId)).stdout).toBe(`${appealId}: released (open)\n`);
+    const renewed = await cli('bo', 'review', 'renew', appealId);
+    expect(renewed.stdout).toMatch(new RegExp(`^${appealId}: held by bo until \\S+\\n$`));
+    // Someone else cannot renew bo's lease.
+    expect((await cli('ana', 'review', 'renew', appealId)).stderr).toContain('[REVIEW_LEASE_LOST]');
+        expect((await cli('bo', 'review', 'release', appealId)).stdout).toBe(`${appealId}: released (open)\n`);
     const listed = JSON.parse((await cli('app', 'appeals', 'list', decision.id, '--json')).stdout);
     expect(listed.appeals).toMatchObject([{ id: appealId, kind: 'appeal', state: 'open', detail: { filedBy: 'representative', reference: 'case-7' } }]);
   });

@@ -190,6 +190,13 @@ export function registerReviewCommand(program: Command, { env, out }: Context): 
       ]);
     });
 
+  withServer(review.command('renew').description('extend the lease on an item you hold (its service\'s review.lease from now)'), "the lease holder's key")
+    .argument('<id>', 'the review item (rvw_…)')
+    .action(async (id: string, opts: ServerOptions) => {
+      const item = (await callApi(targetOf(env, opts), 'POST', `${itemPath(id)}/renew`)) as ItemView;
+      print(opts, item, () => [`${item.id}: ${item.lease === null ? `not held (${item.state})` : `held by ${item.lease.holder} until ${item.lease.until}`}`]);
+    });
+
   withServer(review.command('release').description('give an item you hold back to the queue undecided'), "the lease holder's key")
     .argument('<id>', 'the review item (rvw_…)')
     .action(async (id: string, opts: ServerOptions) => {

@@ -236,7 +236,7 @@ describe('the review queue over the server', () => {
       [true, 'review.decided', d.review.id],
       [true, 'appeal.decided', appeal.id],
     ]);
-    expect(hook.received[1]!.body).toMatchObject({ output: { label: 'approve' }, appealed: { label: 'deny' }, overturned: true });
+    expect(hook.received[1]!.body).toMatchObject({ output: { label: 'approve' }, appealed: { output: { label: 'deny' }, by: 'override' }, overturned: true });
     // The monitors count it: one decision, overridden and complained about; one appeal decided, overturned.
     const results = await t.runtime.monitoring.hub.evaluate('loans', 'all');
     const monitor = (name: string) => results.filter((r) => r.segment === undefined).flatMap((r) => r.evaluations).find((e) => e.monitor === name)!;
@@ -246,6 +246,18 @@ describe('the review queue over the server', () => {
     const stats = (await call('audrey', 'GET', '/v1/reviews/stats?service=loans')).json();
     expect(stats.appeals).toEqual({ settled: 1, overturned: 1, overturnRate: 1 });
     expect(stats).toMatchObject({ settled: 1, overridden: 1 });
+  });
+
+  it('hides the answer an appeal contests under hideSuggestion until the reviewer decided', async () => {
+    await start(config('      hideSuggestion: true\n'));
+    const d = (await decide({ text: 'fine', amount: 100 })).json();
+    const appeal = (await call('app', 'POST', `/v1/decisions/${d.id}/appeals`, { statement: 'please look again' })).json();
+    const taken = (await call('bo', 'POST', '/v1/reviews/next')).json();
+    expect(taken.id).toBe(appeal.id);
+    expect(taken.decision.suggestionHidden).toBe(true);
+    expect(taken.detail.appealed).toEqual({ by: 'model', feedbackId: null, outputHidden: true });
+    const decided = (await call('bo', 'POST', `/v1/reviews/${appeal.id}/decision`, { decision: 'accept' })).json();
+    expect(decided.outcome).toMatchObject({ verdict: 'accept', output: { label: 'approve' }, overturned: false });
   });
 
   it("upholds the answer appealed on an accept: a reviewer's override stands, the model's answer does not come back", async () => {

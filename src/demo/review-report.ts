@@ -55,5 +55,5 @@ export function formatPeopleMonitors(results: readonly DemoWindowEvaluation[]): 
   const overridden = sum('override_rate');
   const complaints = sum('complaint_rate');
   const overturned = sum('appeal_overturn_rate');
-  return `    monitors over its decision windows: override_rate ${overridden.numerator} of ${overridden.denominator} decisions (people's answers that were not the model's), complaint_rate ${complaints.numerator} of ${complaints.denominator} (appeals filed), appeal_overturn_rate ${overturned.numerator} of ${overturned.denominator} decided appeals (judged from 10 a window: business.minAppeals)`;
+  return `    monitors over its decision windows: override_rate ${overridden.numerator} of ${overridden.denominator} decisions (outcome rows and people's answers that were not the model's), complaint_rate ${complaints.numerator} of ${complaints.denominator} (outcome rows and appeals filed), appeal_overturn_rate ${overturned.numerator} of ${overturned.denominator} decided appeals (judged from business.minAppeals a window)`;
 }

@@ -185,6 +185,13 @@ export function agreesWithModel(d: Pick<StoredReviewDecision, 'decision' | 'labe
   return sameJson(d.decision === 'accept' ? accepted : d.label, modelOutput);
 }
 
+/** An appeal item's detail without the answer it contests (kept: who gave it, its feedback row). */
+function withoutAppealedOutput(detail: unknown): unknown {
+  if (detail === null || typeof detail !== 'object' || !('appealed' in detail)) return detail;
+  const { output: _hidden, ...rest } = (detail as { appealed: AppealedAnswer }).appealed;
+  return { ...detail, appealed: { ...rest, outputHidden: true } };
+}
+
 /** Whether two answers are the same JSON value (by digest of the canonical form). */
 export const sameJson = (a: unknown, b: unknown): boolean => digestOf(a ?? null) === digestOf(b ?? null);
 
@@ -237,8 +244,11 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
     // Against automation bias: a reviewer sees the model's answer only once they have decided the item.
     const decidedByActor = options.actor !== undefined && item.decisions.some((d) => d.reviewer === options.actor!.principal);
     const hidden = (config?.hideSuggestion ?? false) && item.state !== 'decided' && !decidedByActor;
+    // The answer an appeal contests is a suggestion too (the model's, or an earlier reviewer's): hidden alike.
+    const detail = hidden ? withoutAppealedOutput(base.detail) : base.detail;
     return {
       ...base,
+      detail,
       decisions: item.decisions,
       ...(decision === undefined
         ? {}
@@ -428,7 +438,7 @@ export function createReviewQueue(deps: ReviewQueueDeps): ReviewQueue {
       verdict: made.decision,
       output,
       modelOutput: ctx.decision?.output ?? null,
-      ...(appealed === undefined ? {} : { appealed: appealed.output, overturned: !sameJson(output, appealed.output) }),
+      ...(appealed === undefined ? {} : { appealed, overturned: !sameJson(output, appealed.output) }),
       decidedAt: made.at,
       feedbackId: feedback.id,
     };
